@@ -1,0 +1,31 @@
+"""Isolation every test relies on: no developer settings, a fixed git identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An empty copier settings file and a private git config for the whole run.
+
+    A developer's ~/.config/copier/settings.yml `defaults:` would otherwise change answers,
+    and their git config (signing, hooks, default branch) would change what commits do.
+    """
+    home = tmp_path_factory.mktemp("home")
+    settings = home / "copier-settings.yml"
+    settings.write_text("{}\n", encoding="utf-8")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Template Tests\n\temail = tests@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n",
+        encoding="utf-8",
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COPIER_SETTINGS_PATH", str(settings))
+        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield settings

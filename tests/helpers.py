@@ -1,0 +1,199 @@
+"""Shared helpers for the template's tests: render, build, inspect and install generated projects."""
+
+from __future__ import annotations
+
+import email.parser
+import email.utils
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+COPIER_YML = TEMPLATE_ROOT / "copier.yml"
+# The interpreter running the tests; generated projects are installed with it.
+PYTHON = sys.executable
+
+
+@cache
+def load_copier_config() -> dict[str, Any]:
+    """copier.yml as data: the single source of backends, Python versions, licenses and pins."""
+    return yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+
+
+def question_names() -> list[str]:
+    """Every question a user can answer (settings start with `_`, computed values are `when: false`)."""
+    return [
+        name
+        for name, spec in load_copier_config().items()
+        if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
+    ]
+
+
+def table(name: str) -> Any:
+    """A computed table from copier.yml (`backends`, `python_versions`, `licenses`, `actions`)."""
+    return load_copier_config()[name]["default"]
+
+
+def backend_names() -> list[str]:
+    return list(table("backends"))
+
+
+def meta_package_backends() -> list[str]:
+    return [name for name, spec in table("backends").items() if spec["meta_package"]]
+
+
+def render_project(
+    dst: Path,
+    data: dict[str, Any] | None = None,
+    *,
+    src: Path | str = TEMPLATE_ROOT,
+    vcs_ref: str | None = "HEAD",
+    **kwargs: Any,
+) -> Path:
+    """Render the template non-interactively and return the project folder.
+
+    Runs with `unsafe=False`, so any feature that would need `--trust` fails here. Copier's
+    exceptions propagate: callers that expect a failure use `pytest.raises`.
+    """
+    copier.run_copy(
+        str(src),
+        dst,
+        data=data or {},
+        defaults=True,
+        unsafe=False,
+        quiet=True,
+        vcs_ref=vcs_ref,
+        **kwargs,
+    )
+    return dst
+
+
+def load_answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+def run(cmd: list[str | Path], cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a command and fail with its whole output when it exits non-zero."""
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, check=False, **kwargs
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, cmd))} exited {proc.returncode}\n"
+            f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        )
+    return proc
+
+
+def tool(name: str) -> str:
+    """Path of a console script installed beside the test interpreter."""
+    path = Path(PYTHON).parent / name
+    return str(path) if path.exists() else shutil.which(name) or name
+
+
+@dataclass(frozen=True)
+class Dists:
+    sdist: Path
+    wheel: Path
+
+    def wheel_names(self) -> list[str]:
+        with zipfile.ZipFile(self.wheel) as zf:
+            return zf.namelist()
+
+    def sdist_names(self) -> list[str]:
+        with tarfile.open(self.sdist) as tf:
+            return tf.getnames()
+
+    def wheel_metadata(self) -> email.message.Message:
+        with zipfile.ZipFile(self.wheel) as zf:
+            (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            return email.parser.BytesParser().parsebytes(zf.read(name))
+
+    def wheel_metadata_bytes(self) -> bytes:
+        with zipfile.ZipFile(self.wheel) as zf:
+            (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            return zf.read(name)
+
+
+def build_dists(project: Path, outdir: Path | None = None) -> Dists:
+    """`python -m build` (isolated, uv as installer): exactly one sdist and one wheel."""
+    outdir = outdir or project / "dist"
+    run([PYTHON, "-m", "build", "--installer", "uv", "--outdir", outdir, project])
+    (sdist,) = outdir.glob("*.tar.gz")
+    (wheel,) = outdir.glob("*.whl")
+    return Dists(sdist=sdist, wheel=wheel)
+
+
+def make_venv(path: Path) -> Path:
+    """A fresh virtual environment (uv: no pip inside, fast); returns its python."""
+    run([tool("uv"), "venv", "--quiet", "--python", PYTHON, path])
+    return path / "bin" / "python"
+
+
+def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str, ...] = ()) -> None:
+    run([tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)])
+
+
+
+def copy_template_tree(dst: Path) -> Path:
+    """The template's working tree (tracked or not, minus build and VCS litter) copied to `dst`."""
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "site", "dist")
+    shutil.copytree(TEMPLATE_ROOT, dst, ignore=ignore)
+    return dst
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo).stdout.strip()
+
+
+def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
+    """A throwaway git repository holding this template, committed and optionally tagged.
+
+    Tests that need tags build their own repository: CI clones may be shallow or tagless.
+    """
+    copy_template_tree(dst)
+    git(dst, "init", "--quiet")
+    git(dst, "add", "--all")
+    git(dst, "commit", "--quiet", "--message", "template")
+    if tag:
+        git(dst, "tag", tag)
+    return dst
+
+
+# Extras for meta-package cases: real distributions, never installed by the tests.
+META_EXTRAS = {"clients": ["requests>=2.31"], "cli": ["click>=8.1", "rich>=13"]}
+
+
+def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(id, answers) for the defaults alone and every buildable build_backend x project_kind."""
+    cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
+    for backend in backend_names():
+        cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
+        if backend in meta_package_backends():
+            cases.append(
+                (
+                    f"{backend}-meta",
+                    {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
+                )
+            )
+    return cases
+
+
+def read_author(meta: Any) -> tuple[str, str]:
+    """(name, email) from core metadata, whichever way the backend wrote them.
+
+    Most backends write `Author-email: "Name" <email>`; poetry-core writes `Author: Name` and a
+    bare `Author-email: email`. Both are valid core metadata.
+    """
+    (name, address), *rest = email.utils.getaddresses([meta.author_email or ""])
+    assert not rest, meta.author_email
+    return (name or meta.author or "", address)

@@ -1,0 +1,115 @@
+"""Building: every buildable combination builds once, passes twine and wheel checks, and installs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.metadata import Metadata
+from packaging.version import Version
+
+from helpers import (
+    PYTHON,
+    Dists,
+    build_dists,
+    install_into,
+    load_answers,
+    make_venv,
+    read_author,
+    matrix_cases,
+    render_project,
+    run,
+    tool,
+)
+
+pytestmark = pytest.mark.slow
+
+# One xdist group per case: its tests share one build on one worker (run with --dist loadgroup).
+CASES = [pytest.param(case, id=case[0], marks=pytest.mark.xdist_group(case[0])) for case in matrix_cases()]
+# Odd but valid text in every built case: metadata must carry it exactly.
+ANSWERS = {"description": 'Fast "acme" tools: 100% \\ safe # not a comment', "user_name": "Zoë O'Brien-Łukasz"}
+
+
+@pytest.fixture(scope="module", params=CASES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Dists]:
+    """Render and build each case once per module; the tests below share the result."""
+    case_id, data = request.param
+    project = render_project(tmp_path_factory.mktemp(case_id) / "demo-pkg", {**ANSWERS, **data})
+    return project, load_answers(project), build_dists(project)
+
+
+def test_twine_check_strict(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    _, _, dists = built
+    proc = run([tool("twine"), "check", "--strict", dists.sdist, dists.wheel])
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
+
+
+def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    project, answers, dists = built
+    if answers["project_kind"] == "meta-package":
+        # W007/W008 (empty library / wheel) are the point of a metadata-only wheel.
+        proc = run([tool("check-wheel-contents"), "--ignore", "W007,W008", dists.wheel])
+    else:
+        proc = run([tool("check-wheel-contents"), "--package", project / "src" / answers["import_name"], dists.wheel])
+    assert ": OK" in proc.stdout, proc.stdout
+
+
+def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    _, answers, dists = built
+    meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
+    assert meta.metadata_version in {"2.4", "2.5"}
+    assert meta.name == answers["project_name"]
+    assert meta.version == Version(answers["version"])
+    assert meta.summary == answers["description"]
+    assert meta.license_expression == "MIT"
+    assert meta.license_files == ["LICENSE"]
+    assert str(meta.requires_python) == f">={answers['python_min']}"
+    assert read_author(meta) == (answers["user_name"], answers["user_email"])
+    assert meta.description_content_type == "text/markdown"
+    url = f"https://github.com/{answers['github_owner']}/{answers['repository_name']}"
+    assert meta.project_urls == {
+        "Homepage": url,
+        "Repository": url,
+        "Issues": f"{url}/issues",
+        "Changelog": f"{url}/blob/main/CHANGELOG.md",
+    }
+    assert not [c for c in meta.classifiers or [] if c.startswith("License ::")]
+    if answers["project_kind"] == "meta-package":
+        assert set(meta.provides_extra or []) == {*answers["extras"], "all"}
+
+
+def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    _, answers, dists = built
+    wheel = dists.wheel_names()
+    dist_info = next(n.split("/")[0] for n in wheel if n.endswith(".dist-info/METADATA"))
+    assert f"{dist_info}/licenses/LICENSE" in wheel
+    # Nothing but the import package and the .dist-info folder: no tests, docs or stray files.
+    top_level = {n.split("/")[0] for n in wheel}
+    if answers["project_kind"] == "meta-package":
+        assert top_level == {dist_info}
+    else:
+        assert top_level == {dist_info, answers["import_name"]}
+        assert f"{answers['import_name']}/py.typed" in wheel
+    root = dists.sdist_names()[0].split("/")[0]
+    sdist = {n.removeprefix(root + "/") for n in dists.sdist_names()}
+    assert {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO"} <= sdist
+
+
+def test_install_wheel_and_run_project_tests(
+    built: tuple[Path, dict[str, Any], Dists], tmp_path: Path
+) -> None:
+    project, answers, dists = built
+    python = make_venv(tmp_path / "venv")
+    install_into(python, dists.wheel, "pytest>=8")
+    name = answers["project_name"]
+    if answers["project_kind"] == "library":
+        code = f"import {answers['import_name']} as m; print(m.__version__)"
+    else:
+        code = f"import importlib.metadata as md; print(md.version({name!r}))"
+    proc = run([python, "-c", code], cwd=tmp_path)
+    assert proc.stdout.strip() == answers["version"]
+    # The project's own tests, against the installed wheel (src/ is not on sys.path).
+    proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    assert " passed" in proc.stdout, proc.stdout
+    assert PYTHON != str(python)

@@ -1,0 +1,204 @@
+"""Rendering: every answer combination produces a complete, valid project, with no --trust."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+from copier.errors import UnsafeTemplateError
+from validate_pyproject import api as vp_api
+from validate_pyproject import plugins as vp_plugins
+
+from helpers import (
+    TEMPLATE_ROOT,
+    load_answers,
+    load_copier_config,
+    make_template_repo,
+    matrix_cases,
+    question_names,
+    render_project,
+    table,
+)
+
+CASES = matrix_cases()
+IDS = [case_id for case_id, _ in CASES]
+
+COMMON_FILES = {".copier-answers.yml", ".gitignore", "CHANGELOG.md", "LICENSE", "README.md", "pyproject.toml"}
+
+
+@pytest.fixture(scope="module")
+def validator() -> vp_api.Validator:
+    return vp_api.Validator(plugins=vp_plugins.list_from_entry_points())
+
+
+def project_files(project: Path) -> set[str]:
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+def test_copier_settings_never_need_trust() -> None:
+    config = load_copier_config()
+    assert config["_subdirectory"] == "template"
+    assert config["_answers_file"] == ".copier-answers.yml"
+    assert config["_envops"]["undefined"] == "jinja2.StrictUndefined"
+    assert tuple(int(x) for x in config["_min_copier_version"].split(".")) >= (9, 13)
+    for unsafe in ("_tasks", "_migrations", "_jinja_extensions", "_external_data"):
+        assert unsafe not in config
+
+
+def test_question_interface_is_kept() -> None:
+    """Question names are an interface: org data files and answers files depend on them."""
+    expected = {
+        "project_name", "import_name", "description", "user_name", "user_email", "github_owner",
+        "repository_name", "license", "python_min", "build_backend", "project_kind", "version",
+        "use_testpypi",
+    }
+    assert expected <= set(question_names())
+
+
+def test_defaults_with_copie(copie: Any) -> None:
+    """The pytest-copie path (HEAD plus the working tree) with no answer given."""
+    result = copie.copy()
+    assert result.exit_code == 0, result.exception
+    assert result.exception is None
+    assert result.project_dir.is_dir()
+    assert result.answers["project_name"] == result.project_dir.name
+
+
+def test_defaults_take_destination_folder_name(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "acme-tools")
+    answers = load_answers(project)
+    assert answers["project_name"] == "acme-tools"
+    assert answers["import_name"] == "acme_tools"
+    assert answers["repository_name"] == "acme-tools"
+    assert answers["license"] == "MIT"
+    assert answers["build_backend"] == "setuptools"
+    assert answers["project_kind"] == "library"
+    assert answers["version"] == "0.1.0"
+    assert answers["use_testpypi"] is True
+    assert answers["python_min"] == "3.11"
+    assert answers["_src_path"] == str(TEMPLATE_ROOT)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == "acme-tools"
+    assert (project / "src" / "acme_tools" / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize(("case_id", "data"), CASES, ids=IDS)
+def test_render_matrix(tmp_path: Path, validator: vp_api.Validator, case_id: str, data: dict[str, Any]) -> None:
+    project = render_project(tmp_path / "demo-pkg", data)
+    files = project_files(project)
+    assert COMMON_FILES <= files
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    validator(pyproject)  # raises on any PEP 621 / PEP 639 / tool.setuptools violation
+    backend = table("backends")[data.get("build_backend", "setuptools")]
+    assert pyproject["build-system"] == {"requires": [backend["requires"]], "build-backend": backend["build_backend"]}
+    project_table = pyproject["project"]
+    assert project_table["license"] == "MIT"
+    assert project_table["license-files"] == ["LICENSE"]
+    assert not [c for c in project_table["classifiers"] if c.startswith("License ::")]
+    assert set(project_table["urls"]) == {"Homepage", "Repository", "Issues", "Changelog"}
+    if data.get("project_kind") == "meta-package":
+        assert not any(f.startswith("src/") for f in files)
+        extras = project_table["optional-dependencies"]
+        assert extras["all"] == ["demo-pkg[" + ",".join(data["extras"]) + "]"]
+        assert {k: v for k, v in extras.items() if k != "all"} == data["extras"]
+    else:
+        assert {"src/demo_pkg/__init__.py", "src/demo_pkg/py.typed", "tests/test_demo_pkg.py"} <= files
+        assert "optional-dependencies" not in project_table
+
+
+def test_classifiers_follow_python_min(tmp_path: Path) -> None:
+    versions = list(table("python_versions"))
+    project = render_project(tmp_path / "demo", {"python_min": versions[1]})
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["requires-python"] == f">={versions[1]}"
+    declared = [c.rsplit(" :: ", 1)[1] for c in pyproject["project"]["classifiers"] if re.search(r":: 3\.\d+$", c)]
+    assert declared == versions[1:]
+
+
+@pytest.mark.parametrize("license_id", list(table("licenses")))
+def test_license_text_and_expression(tmp_path: Path, license_id: str) -> None:
+    data = {"license": license_id, "copyright_holder": "Acme Corp", "copyright_year": "2024-2026"}
+    project = render_project(tmp_path / "demo", data)
+    text = (project / "LICENSE").read_text(encoding="utf-8")
+    assert "Copyright" in text and "2024-2026 Acme Corp" in text
+    assert "[yyyy]" not in text and "[name of copyright owner]" not in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == table("licenses")[license_id]
+    if license_id == "Proprietary":
+        assert "All rights reserved" in text
+    else:
+        assert len(text) > 1000  # the full license text, not a stub
+
+
+def test_readme_links_are_absolute(tmp_path: Path) -> None:
+    """PyPI renders the README away from the repository: relative links break there."""
+    project = render_project(tmp_path / "demo", {"github_owner": "acme", "project_kind": "meta-package", "extras": {"x": ["idna"]}})
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]+)\)", readme)
+    assert targets, readme
+    assert all(t.startswith("https://") for t in targets), targets
+    assert "https://github.com/acme/demo/blob/main/LICENSE" in targets
+
+
+def test_render_does_not_depend_on_machine(tmp_path: Path) -> None:
+    """Same answers, two destinations: identical files but for the answers file's _src_path."""
+    data = {"project_name": "same", "copyright_year": "2026"}
+    first = render_project(tmp_path / "a" / "same", data)
+    second = render_project(tmp_path / "b" / "same", data)
+    assert project_files(first) == project_files(second)
+    for name in project_files(first):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert str(tmp_path) not in "".join((first / n).read_text(encoding="utf-8") for n in project_files(first))
+
+
+def test_copy_without_trust_through_api(tmp_path: Path) -> None:
+    """unsafe=False is the default users get: the template must render without --trust."""
+    copier.run_copy(str(TEMPLATE_ROOT), tmp_path / "demo", defaults=True, unsafe=False, vcs_ref="HEAD", quiet=True)
+    assert (tmp_path / "demo" / "pyproject.toml").is_file()
+
+
+def test_trust_requirement_would_be_caught(tmp_path: Path) -> None:
+    """The unsafe=False check above is real: a template with a task is refused."""
+    template = make_template_repo(tmp_path / "tpl", tag=None)
+    with (template / "copier.yml").open("a", encoding="utf-8") as fh:
+        fh.write("\n_tasks:\n  - echo hi\n")
+    with pytest.raises(UnsafeTemplateError):
+        copier.run_copy(str(template), tmp_path / "out", defaults=True, unsafe=False, vcs_ref="HEAD", quiet=True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_copy_from_git_tag(tmp_path: Path) -> None:
+    """Users get the latest PEP 440 tag, not HEAD: copy from a tagged repository."""
+    template = make_template_repo(tmp_path / "tpl", tag="v1.0.0")
+    (template / "README.md").write_text("uncommitted edit\n", encoding="utf-8")
+    project = render_project(tmp_path / "tagged", src=template, vcs_ref=None)
+    answers = load_answers(project)
+    assert answers["_commit"] == "v1.0.0"
+    assert (project / "pyproject.toml").is_file()
+
+
+def test_user_settings_are_isolated(tmp_path: Path, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's settings.yml must not leak in; the isolation fixture proves it does not."""
+    assert isolated_settings.read_text(encoding="utf-8") == "{}\n"
+    leaky = tmp_path / "settings.yml"
+    leaky.write_text("defaults:\n  user_name: Leaky Dev\n  license: Apache-2.0\n", encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(leaky))
+    answers = load_answers(render_project(tmp_path / "leaky"))
+    assert (answers["user_name"], answers["license"]) == ("Leaky Dev", "Apache-2.0")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(isolated_settings))
+    answers = load_answers(render_project(tmp_path / "clean"))
+    assert (answers["user_name"], answers["license"]) == ("Your Name", "MIT")
+
+
+@pytest.mark.parametrize("backend", ["flit-core", "poetry-core"])
+def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> None:
+    dst = tmp_path / "meta"
+    with pytest.raises(ValueError, match=rf"build_backend.*{backend}.*cannot build a meta-package") as err:
+        render_project(dst, {"project_kind": "meta-package", "build_backend": backend})
+    assert "hatchling" in str(err.value)
+    assert not dst.exists()
