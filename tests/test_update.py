@@ -488,12 +488,14 @@ def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
     """Not the working tree and not the last tag in text order: v1.10.0 is newer than v1.9.0."""
     repo = make_template_at(tmp_path / "template", tag="v1.9.0")
     release_template_fix(repo, "v1.10.0", pinned_action(repo))
-    (repo / "README.md").write_text("uncommitted edit\n", encoding="utf-8")
+    with (repo / "template" / "README.md.jinja").open("a", encoding="utf-8") as fh:
+        fh.write("Uncommitted template edit.\n")
     proc = copier_cli("copy", "--defaults", str(repo), str(tmp_path / "latest"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "RELEASING.md" in proc.stderr  # _message_after_copy
     assert load_answers(tmp_path / "latest")["_commit"] == "v1.10.0"
     assert FIX_STEP in (tmp_path / "latest" / WORKFLOW).read_text(encoding="utf-8")
+    assert "Uncommitted template edit." not in (tmp_path / "latest" / "README.md").read_text(encoding="utf-8")
     render_project(tmp_path / "pinned", src=repo, vcs_ref="v1.9.0")
     assert load_answers(tmp_path / "pinned")["_commit"] == "v1.9.0"
     assert FIX_STEP not in (tmp_path / "pinned" / WORKFLOW).read_text(encoding="utf-8")
