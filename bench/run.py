@@ -67,10 +67,10 @@ def make_repo(tree: Path, dst: Path, change: Callable[[Path], None]) -> Path:
     return dst
 
 
-def touch_readme(repo: Path) -> None:
-    """A one-line template change, the same shape for both templates."""
-    readme = repo / "template" / "README.md.jinja"
-    readme.write_text(readme.read_text(encoding="utf-8") + "\nUpdated by the template.\n", encoding="utf-8")
+def touch_template(repo: Path) -> None:
+    """A one-line template change in a file that `copier update` still manages (not README)."""
+    target = repo / "template" / "pyproject.toml.jinja"
+    target.write_text(target.read_text(encoding="utf-8") + "\n# Updated by the template.\n", encoding="utf-8")
 
 
 def timed(fn: Callable[[], None]) -> Callable[[], float]:
@@ -229,8 +229,8 @@ def main() -> None:
         gitconfig.write_text("[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n", encoding="utf-8")
         ENV.update(COPIER_SETTINGS_PATH=str(settings), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM="1")
         repos = {
-            "template": make_repo(ROOT, root / "repos" / "template", touch_readme),
-            "floor": make_repo(FLOOR, root / "repos" / "floor", touch_readme),
+            "template": make_repo(ROOT, root / "repos" / "template", touch_template),
+            "floor": make_repo(FLOOR, root / "repos" / "floor", touch_template),
         }
         ws = Workspace(root / "work")
         ws.root.mkdir()
