@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
+from check_jsonschema.cli.main_command import main as check_jsonschema
+from click.testing import CliRunner, Result
 
 from helpers import (
     META_EXTRAS,
@@ -316,11 +318,18 @@ def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
     assert audited == {"dependabot.yml", *(p.name for p in rendered.workflow_files())}
 
 
+def check_schema(schema: str, *paths: Path) -> Result:
+    """check-jsonschema's own command line, in process (a subprocess per file costs a second)."""
+    return CliRunner().invoke(check_jsonschema, ["--builtin-schema", schema, *map(str, paths)])
+
+
 def test_github_schemas_accept_workflows_and_dependabot(rendered: Rendered) -> None:
-    proc = run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *rendered.workflow_files()])
-    assert "ok -- validation done" in proc.stdout
-    proc = run([tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", rendered.github / "dependabot.yml"])
-    assert "ok -- validation done" in proc.stdout
+    for schema, paths in [
+        ("vendor.github-workflows", rendered.workflow_files()),
+        ("vendor.dependabot", [rendered.github / "dependabot.yml"]),
+    ]:
+        result = check_schema(schema, *paths)
+        assert result.exit_code == 0 and "ok -- validation done" in result.output, result.output
 
 
 def test_actionlint_where_installed(tmp_path: Path) -> None:
@@ -448,7 +457,8 @@ def test_template_repository_workflow_is_pinned_and_clean() -> None:
     for path in paths:
         assert assert_pins_match_table(path)
     run([tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", root])
-    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *paths])
+    result = check_schema("vendor.github-workflows", *paths)
+    assert result.exit_code == 0, result.output
 
 
 BAD_WORKFLOW = """\
@@ -481,11 +491,8 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
     assert zizmor.returncode == 14, zizmor.stderr  # 14: the worst finding is high severity
     found = {finding["ident"] for finding in json.loads(zizmor.stdout)}
     assert {"template-injection", "unpinned-uses", "artipacked"} <= found
-    schema = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", tmp_path / "invalid.yml"],
-        capture_output=True, text=True, check=False,
-    )
-    assert schema.returncode == 1 and "id-token" in schema.stdout + schema.stderr
+    schema = check_schema("vendor.github-workflows", tmp_path / "invalid.yml")
+    assert schema.exit_code == 1 and "$.jobs.publish.permissions['id-token']" in schema.output, schema.output
 
 
 # --- check_release_version.py ----------------------------------------------------------------
@@ -652,6 +659,19 @@ def test_retry_gives_up_with_a_clear_message(installer: ModuleType) -> None:
     assert slept == [1, 2, 4]
 
 
+@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Install from index::"), ("", "error: ")])
+def test_installer_reports_failure_and_exits_1(
+    installer: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
+) -> None:
+    def give_up(args: Any, **_: Any) -> None:
+        raise installer.InstallError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
+
+    monkeypatch.setattr(installer, "install_and_verify", give_up)
+    monkeypatch.setenv("GITHUB_ACTIONS", actions)
+    assert installer.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--attempts", "2"]) == 1
+    assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
+
+
 def test_installer_refuses_a_tag_as_version(installer: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         installer.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0"])
@@ -727,6 +747,3 @@ def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
     assert "acme-verify==0.3.0" in installed and "idna==" in installed
     assert log[-2:] == ["import acme_verify: OK", f"acme-verify==0.3.0 installs from {url}: OK"]
 
-    shutil.rmtree(root / "acme-verify")
-    assert installer.main([*argv[:-6], "--attempts", "2"], sleep=lambda _: None, log=lambda _: None) == 1
-    assert "error: gave up after 2 attempts" in capsys.readouterr().err
