@@ -1,7 +1,7 @@
 """Workflows: the generated publish.yml, ci.yml and dependabot.yml, the scripts they run, and RELEASING.md.
 
-Rendering only (no build) except the two `slow` tests at the end, which build a generated project
-and run the release scripts against it and against a package index on 127.0.0.1.
+Rendering only (no build) except the two `slow` tests at the end: they run the generated build and
+CI steps on a generated project, and the install script against a package index on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import http.server
 import importlib.machinery
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import pytest
 import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner, Result
+from packaging.version import Version
 
 from helpers import (
     META_EXTRAS,
@@ -99,11 +101,18 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+# Renders per worker, by case: xdist may hand a worker the same case twice, apart (its loadgroup
+# does not group under pytest 9.2, pytest-xdist#1386), and a case renders identically each time.
+RENDERS: dict[str, Rendered] = {}
+
+
 @pytest.fixture(scope="module", params=workflow_cases())
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     case_id, data = request.param
-    project = render_project(tmp_path_factory.mktemp(case_id) / "acme-tools", data)
-    return Rendered(project, load_answers(project))
+    if case_id not in RENDERS:
+        project = render_project(tmp_path_factory.mktemp(case_id) / "acme-tools", data)
+        RENDERS[case_id] = Rendered(project, load_answers(project))
+    return RENDERS[case_id]
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -274,6 +283,22 @@ def assert_pins_match_table(path: Path) -> set[str]:
     workflow = load_yaml(path)
     assert len(uses_lines(path)) == sum(1 for job in workflow["jobs"].values() for s in steps(job) if "uses" in s)
     return seen
+
+
+# First releases that run on node24 (runners drop node20 in 2026); for the publish action, the first
+# that reads Metadata-Version 2.5. A new action in the table must state its minimum here.
+MINIMUM_ACTION_VERSIONS = {
+    "checkout": "5", "setup-python": "6", "upload-artifact": "6", "download-artifact": "7", "pypi-publish": "1.14.2",
+}
+
+
+def test_action_table_pins_node24_releases() -> None:
+    assert set(ACTIONS) == set(MINIMUM_ACTION_VERSIONS)
+    for name, minimum in MINIMUM_ACTION_VERSIONS.items():
+        action = ACTIONS[name]
+        assert re.fullmatch(r"[0-9a-f]{40}", action["sha"]), name
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", action["version"]), name
+        assert Version(action["version"][1:]) >= Version(minimum), name
 
 
 def test_every_action_is_pinned_from_the_table(rendered: Rendered) -> None:
@@ -679,16 +704,51 @@ def test_installer_refuses_a_tag_as_version(installer: ModuleType, capsys: pytes
     assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
 
 
-# --- Slow: the scripts against a built project and a real index on 127.0.0.1 ----------------
+# --- Slow: the generated steps on a generated project, and a real index on 127.0.0.1 ---------
+# Each slow test does its own work: xdist's loadgroup does not group under pytest 9.2
+# (pytest-xdist#1386), so a shared module fixture would be built once per worker anyway.
 
-@pytest.fixture(scope="module")
-def built_with_dependency(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A generated library that depends on a PyPI distribution, built once: (project, wheel)."""
-    project = render_project(tmp_path_factory.mktemp("built") / "acme-verify", {"version": "0.3.0"})
+def render_with_dependency(dst: Path) -> Path:
+    """A generated library at 0.3.0 that needs a distribution only PyPI has (idna)."""
+    project = render_project(dst / "acme-verify", {"version": "0.3.0"})
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")
-    return project, build_dists(project).wheel
+    return project
+
+
+def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions: dict[str, str]) -> str:
+    """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
+    outputs = project.parent / "github_output"
+    outputs.write_text("", encoding="utf-8")
+    for step in steps(job):
+        if "run" not in step:
+            continue
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
+        # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
+        env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
+        proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return outputs.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -> None:
+    project = render_with_dependency(tmp_path)
+    venv = tmp_path / "venv"
+    run([tool("uv"), "venv", "--quiet", "--seed", "--python", PYTHON, venv])  # --seed: the steps call pip
+    build = load_yaml(project / ".github/workflows/publish.yml")["jobs"]["build"]
+
+    outputs = run_job_steps(build, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.0"})
+    assert outputs == "version=0.3.0\n"
+    assert sorted(p.name for p in (project / "dist").iterdir()) == ["acme_verify-0.3.0-py3-none-any.whl", "acme_verify-0.3.0.tar.gz"]
+
+    (guard_step,) = [s for s in steps(build) if "check_release_version.py" in s.get("run", "")]
+    with pytest.raises(AssertionError, match="release tag 'v0.3.1' does not match version '0.3.0' in pyproject.toml"):
+        run_job_steps({"steps": [guard_step]}, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.1"})
+
+    tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
+    assert run_job_steps(tests, project, venv / "bin", {}) == ""
 
 
 @pytest.fixture
@@ -710,27 +770,11 @@ def local_index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("built-with-dependency")
-def test_guard_against_a_real_build(built_with_dependency: tuple[Path, Path]) -> None:
-    project, _ = built_with_dependency
-    proc = run([PYTHON, project / ".github/scripts/check_release_version.py", "--tag", "v0.3.0", "--dist", "dist"], cwd=project)
-    assert "matches version '0.3.0'" in proc.stdout
-    proc = subprocess.run(
-        [PYTHON, project / ".github/scripts/check_release_version.py", "--tag", "v0.3.1", "--dist", "dist"],
-        cwd=project, capture_output=True, text=True, check=False,
-    )
-    assert proc.returncode == 1
-    assert "release tag 'v0.3.1' does not match version '0.3.0' in pyproject.toml" in proc.stderr
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("built-with-dependency")
 def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
-    installer: ModuleType, built_with_dependency: tuple[Path, Path], local_index: tuple[str, Path],
-    capsys: pytest.CaptureFixture[str],
+    installer: ModuleType, tmp_path: Path, local_index: tuple[str, Path], capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The index lacks the upload at first (as TestPyPI right after it) and never has idna."""
-    _, wheel = built_with_dependency
+    wheel = build_dists(render_with_dependency(tmp_path)).wheel
     url, root = local_index
     argv = ["--index-url", url, "--project", "acme-verify", "--version", "0.3.0", "--import", "acme_verify",
             "--attempts", "3", "--initial-delay", "1", "--max-delay", "1"]
@@ -746,4 +790,3 @@ def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
     installed = next(line for line in log if line.startswith("installed: "))
     assert "acme-verify==0.3.0" in installed and "idna==" in installed
     assert log[-2:] == ["import acme_verify: OK", f"acme-verify==0.3.0 installs from {url}: OK"]
-
