@@ -227,6 +227,10 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     assert rest.index(uploads[0]) > rest.index(guard)
     for upload in uploads[1:]:
         assert (rendered.project / upload["with"]["path"]).is_file(), upload
+    for upload in uploads:
+        # upload-artifact (v4.4+) silently drops anything under a dot-folder unless told otherwise.
+        hidden = any(part.startswith(".") for part in Path(upload["with"]["path"]).parts)
+        assert upload["with"].get("include-hidden-files", False) is hidden, upload
     assert (rendered.project / ".github/scripts/check_release_version.py").read_bytes() == CHECK_SCRIPT.read_bytes()
 
 
