@@ -307,7 +307,10 @@ def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo)
     assert not (project / "RELEASING.md").exists()
     assert FIX_STEP in (project / WORKFLOW).read_text(encoding="utf-8")
     assert load_answers(project)["_commit"] == TAG_B
-    assert changed_paths(project) == {ANSWERS_FILE, WORKFLOW}
+    # The new pin lands in every workflow that uses the action (ci.yml too), and nowhere else.
+    pinned = {p.relative_to(project).as_posix() for p in (project / ".github").rglob("*") if p.is_file() and NEW_SHA in p.read_text(encoding="utf-8")}
+    assert WORKFLOW in pinned
+    assert changed_paths(project) == {ANSWERS_FILE, *pinned}
     assert_merged_cleanly(project)
 
 
