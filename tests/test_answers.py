@@ -68,10 +68,10 @@ def render(template: Path, dst: Path, data: dict[str, Any]) -> Path:
     return render_project(dst, data, src=template, vcs_ref=None)
 
 
-def refusal(template: Path, dst: Path, question: str, value: Any, extra: dict[str, Any] | None = None) -> str | None:
+def refusal(template: Path, dst: Path, question: str, value: Any) -> str | None:
     """copier's validation message for `value`, or None when the question accepted it."""
     with pytest.raises(ValueError, match=r"^Validation error for question '") as err:
-        render(template, dst, {**(extra or {}), question: value, **STOP})
+        render(template, dst, {question: value, **STOP})
     assert not dst.exists()
     message = str(err.value)
     if message.startswith("Validation error for question 'copyright_year'"):
