@@ -1,0 +1,523 @@
+"""Answers: a bad answer is refused with a clear message and nothing written; odd but valid text
+round-trips exactly into TOML, YAML, Markdown and the built metadata."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import copier
+import jinja2.sandbox
+import pexpect
+import pyte
+import pytest
+import yaml
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from packaging.metadata import Metadata
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+from readme_renderer.markdown import render as render_pypi_markdown
+
+from helpers import (
+    TEMPLATE_ROOT,
+    build_dists,
+    copy_template_tree,
+    load_copier_config,
+    load_answers,
+    read_author,
+    render_project,
+    table,
+    tool,
+)
+
+# A bad copyright_year (asked after every text question) stops copier right after the question
+# under test was validated: fast, writes nothing, and tells accepted from refused.
+STOP = {"copyright_year": "not-a-year"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree without .git: copier reads it in place instead of cloning it per render."""
+    return copy_template_tree(tmp_path_factory.mktemp("tpl") / "template")
+
+
+@pytest.fixture(scope="module")
+def jinja_env() -> jinja2.Environment:
+    """copier's kind of Jinja environment: sandboxed, its default filters, loader at the repo root."""
+    return jinja2.sandbox.SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_ROOT),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(template: Path, dst: Path, data: dict[str, Any]) -> Path:
+    return render_project(dst, data, src=template, vcs_ref=None)
+
+
+def refusal(template: Path, dst: Path, question: str, value: Any) -> str | None:
+    """copier's validation message for `value`, or None when the question accepted it."""
+    with pytest.raises(ValueError, match=r"^Validation error for question '") as err:
+        render(template, dst, {question: value, **STOP})
+    assert not dst.exists()
+    message = str(err.value)
+    if message.startswith("Validation error for question 'copyright_year'"):
+        return None
+    assert message.startswith(f"Validation error for question '{question}'"), message
+    return message
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def keywords_of(answer: str) -> list[str]:
+    return [k.strip() for k in answer.split(",") if k.strip()]
+
+
+class _FirstParagraph(HTMLParser):
+    """Text of the first <p> of rendered HTML, entities decoded: what a reader sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.parts: list[str] = []
+        self.text: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.inside = self.inside or (tag == "p" and self.text is None)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self.inside:
+            self.inside, self.text = False, "".join(self.parts)
+
+    def handle_data(self, data: str) -> None:
+        if self.inside:
+            self.parts.append(data)
+
+
+def first_paragraph(html: str) -> str | None:
+    parser = _FirstParagraph()
+    parser.feed(html)
+    return parser.text
+
+
+def rendered_paragraphs(markdown: str) -> list[str | None]:
+    """The first paragraph as PyPI (readme-renderer, GFM) and as CommonMark (markdown-it-py) show it."""
+    return [first_paragraph(render_pypi_markdown(markdown) or ""), first_paragraph(MarkdownIt("commonmark").render(markdown))]
+
+
+# --- Bad answers -------------------------------------------------------------------------------
+META = {"project_kind": "meta-package", "build_backend": "hatchling"}
+# (id, question, answer, other answers). Each message must quote the answer after the question name.
+BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
+    ("project_name-space", "project_name", "my package", {}),
+    ("project_name-trailing-hyphen", "project_name", "acme-", {}),
+    ("project_name-leading-dot", "project_name", ".acme", {}),
+    ("project_name-non-ascii", "project_name", "pâquet", {}),
+    ("project_name-trailing-newline", "project_name", "acme\n", {}),
+    ("project_name-stdlib-typing", "project_name", "Typing", {}),
+    ("project_name-stdlib-normalised", "project_name", "Py.Compile", {}),
+    ("project_name-stdlib-private", "project_name", "thread", {}),
+    ("import_name-uppercase", "import_name", "Acme", {}),
+    ("import_name-hyphen", "import_name", "acme-tools", {}),
+    ("import_name-leading-digit", "import_name", "1acme", {}),
+    ("import_name-keyword", "import_name", "class", {}),
+    ("import_name-stdlib-json", "import_name", "json", {}),
+    ("import_name-stdlib-test", "import_name", "test", {}),
+    ("import_name-stdlib-typing", "import_name", "typing", {}),
+    ("import_name-removed-in-3.12", "import_name", "distutils", {}),
+    ("extras-reserved-all", "extras", {"all": ["idna"]}, META),
+    ("extras-uppercase-name", "extras", {"Clients": ["idna"]}, META),
+    ("description-empty", "description", "", {}),
+    ("description-blank", "description", "   ", {}),
+    ("description-two-lines", "description", "line one\nline two", {}),
+    ("description-tab", "description", "tab\there", {}),
+    ("description-line-separator", "description", "one\u2028two", {}),
+    ("description-leading-space", "description", " Leading space", {}),
+    ("description-trailing-space", "description", "Trailing space ", {}),
+    ("description-513-characters", "description", "x" * 513, {}),
+    ("version-local", "version", "1.0+local", {}),
+    ("version-v-prefix", "version", "v1.0", {}),
+    ("version-leading-zero", "version", "01.0", {}),
+    ("version-not-pep440", "version", "latest", {}),
+    ("version-empty", "version", "", {}),
+    ("keywords-newline", "keywords", "acme,\ntools", {}),
+    ("user_name-empty", "user_name", "", {}),
+    ("user_name-newline", "user_name", "Ada\nLovelace", {}),
+    ("user_name-trailing-space", "user_name", "Ada Lovelace ", {}),
+    ("user_name-comma", "user_name", "Lovelace, Ada", {}),
+    ("user_name-angle-brackets", "user_name", "Ada <ada@example.org>", {}),
+    ("user_name-double-quotes", "user_name", 'Ada "Countess" Lovelace', {}),
+    ("user_email-no-at", "user_email", "ada.example.org", {}),
+    ("user_email-two-at", "user_email", "ada@@example.org", {}),
+    ("user_email-no-dot-in-domain", "user_email", "ada@localhost", {}),
+    ("user_email-space", "user_email", "ada lovelace@example.org", {}),
+    ("user_email-display-name", "user_email", "Ada <ada@example.org>", {}),
+    ("user_email-trailing-newline", "user_email", "ada@example.org\n", {}),
+    ("user_email-trailing-dot", "user_email", "ada@example.org.", {}),
+    ("github_owner-leading-hyphen", "github_owner", "-acme", {}),
+    ("github_owner-double-hyphen", "github_owner", "acme--corp", {}),
+    ("github_owner-underscore", "github_owner", "acme_corp", {}),
+    ("github_owner-40-characters", "github_owner", "a" * 40, {}),
+    ("repository_name-slash", "repository_name", "acme/tools", {}),
+    ("repository_name-dot-dot", "repository_name", "..", {}),
+    ("repository_name-101-characters", "repository_name", "a" * 101, {}),
+    ("repository_name-space", "repository_name", "acme tools", {}),
+    ("copyright_holder-empty", "copyright_holder", "", {}),
+    ("copyright_holder-newline", "copyright_holder", "Acme\nCorp", {}),
+    ("copyright_year-two-digits", "copyright_year", "26", {}),
+    ("copyright_year-reversed-range", "copyright_year", "2026-2024", {}),
+]
+
+
+@pytest.mark.parametrize(("question", "answer", "extra"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_answer_is_refused_and_nothing_written(template: Path, tmp_path: Path, question: str, answer: Any, extra: dict[str, Any]) -> None:
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError) as err:
+        render(template, dst, {**extra, question: answer})
+    message = str(err.value)
+    assert message.startswith(f"Validation error for question '{question}': {question} ")
+    shown = next(iter(answer)) if isinstance(answer, dict) else answer
+    assert f'"{shown}"' in message
+    assert not dst.exists()
+
+
+def test_refused_answer_leaves_existing_folder_as_it_was(template: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "existing"
+    (dst / "src").mkdir(parents=True)
+    (dst / "pyproject.toml").write_text('[project]\nname = "mine"\n', encoding="utf-8")
+    (dst / "src" / "keep.py").write_text("KEEP = True\n", encoding="utf-8")
+    before = snapshot(dst)
+    with pytest.raises(ValueError, match="question 'user_email'"):
+        render(template, dst, {"user_email": "not an address"})
+    assert snapshot(dst) == before
+    assert sorted(p.name for p in dst.iterdir()) == ["pyproject.toml", "src"]
+
+
+@pytest.mark.parametrize(
+    ("how", "existing"),
+    [("data", False), ("data-file", True), ("defaults", False), ("defaults", True)],
+    ids=["data-new-folder", "data-file-existing-folder", "defaults-new-folder", "defaults-existing-folder"],
+)
+def test_cli_refuses_bad_answer_with_nonzero_exit(template: Path, tmp_path: Path, how: str, existing: bool) -> None:
+    """The copier command itself: exit code, message on stderr, nothing written."""
+    dst = tmp_path / ("Not Valid!" if how == "defaults" else "project")
+    args = ["copy", "--defaults"]
+    if how == "data":
+        args += ["--data", "version=1.0+local"]
+    elif how == "data-file":
+        answers = tmp_path / "answers.yml"
+        answers.write_text('version: "1.0+local"\n', encoding="utf-8")
+        args += ["--data-file", str(answers)]
+    if existing:
+        dst.mkdir()
+        (dst / "README.md").write_text("# mine\n", encoding="utf-8")
+    before = snapshot(dst) if existing else None
+    proc = subprocess.run([tool("copier"), *args, str(template), str(dst)], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0, proc.stderr
+    if how == "defaults":  # the default project_name is the folder's name
+        assert """project_name "Not Valid!" is not a valid distribution name""" in proc.stderr
+    else:
+        assert """version "1.0+local" has a local part""" in proc.stderr
+    assert (snapshot(dst) == before) if existing else not dst.exists()
+
+
+def test_interactive_prompt_shows_validator_message(template: Path, tmp_path: Path) -> None:
+    """Drive copier's real prompt through a pseudo-terminal; pyte rebuilds the screen the user sees."""
+    dst = tmp_path / "project"
+    screen = pyte.Screen(200, 30)
+    stream = pyte.Stream(screen)
+    child = pexpect.spawn(
+        tool("copier"),
+        ["copy", str(template), str(dst)],
+        dimensions=(30, 200),
+        encoding="utf-8",
+        env={**os.environ, "TERM": "xterm"},
+    )
+
+    def wait_for(text: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in "\n".join(screen.display):
+            assert time.monotonic() < deadline, "\n".join(screen.display)
+            try:
+                stream.feed(child.read_nonblocking(65536, timeout=0.2))
+            except pexpect.TIMEOUT:
+                pass
+
+    try:
+        wait_for("Distribution name on PyPI", 60)
+        child.send("\x15bad name\r")  # Ctrl-U clears the default, then an invalid answer and Enter
+        wait_for("""Validation error for question 'project_name': project_name "bad name" is not""", 30)
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus != 0
+    assert not dst.exists()
+
+
+# --- The rules, against the libraries that define them ----------------------------------------
+VERSIONS = [
+    "0.1.0", "1.0.0rc1", "1!2.0", "1.0.post1", "1.0.dev0", "1.0a1.post2.dev3", "2026.11", "0", "1.0b2",
+    "1.0-rc1", "1.0RC1", "1.0c1", "1.0alpha1", "1.0.0-alpha", "1.0.dev", "1.0-1", "1.0_dev1", "0!1.0",
+    "v1.0", "01.0", "1.0+local", " 1.0", "1.0\n", "1..0", "", "latest", "1.0.0.0.0", "1.0.post1.dev2",
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_version_rule_agrees_with_packaging(template: Path, tmp_path: Path, version: str) -> None:
+    """Accepted exactly when packaging reads a public version and writes it back unchanged."""
+    try:
+        parsed = Version(version)
+        expected = parsed.local is None and str(parsed) == version
+    except InvalidVersion:
+        expected = False
+    assert (refusal(template, tmp_path / "p", "version", version) is None) == expected
+
+
+EMAILS = [
+    ("ada@example.org", True), ("ada.lovelace+pypi@example.co.uk", True), ("o'brien@example.org", True),
+    ("a_b-c@sub.example-mail.org", True), ("ada@xn--mnchen-3ya.de", True),
+    ("ada", False), ("ada@", False), ("@example.org", False), ("ada@example", False),
+    ("ada@.example.org", False), ("ada@example..org", False), (".ada@example.org", False),
+    ("ada.@example.org", False), ("ada@-example.org", False), ("ada@exam-.org", False),
+    ("ada@example.123", False), ("ada@exa_mple.org", False), ("ada,b@example.org", False),
+]
+
+
+@pytest.mark.parametrize(("address", "accepted"), EMAILS, ids=[e[0] for e in EMAILS])
+def test_email_rule_never_accepts_what_pypi_refuses(template: Path, tmp_path: Path, address: str, accepted: bool) -> None:
+    """PyPI checks Author-email with email-validator: whatever the question accepts must pass it."""
+    assert (refusal(template, tmp_path / "p", "user_email", address) is None) == accepted
+    if accepted:
+        validate_email(address, check_deliverability=False)
+    else:
+        with pytest.raises(EmailNotValidError):
+            validate_email(address, check_deliverability=False)
+
+
+def test_stdlib_table_covers_the_running_python() -> None:
+    names = json.loads(table("stdlib_module_names"))
+    assert set(sys.stdlib_module_names) <= set(names), set(sys.stdlib_module_names) - set(names)
+    assert "test" in names  # CPython's own test package is left out of sys.stdlib_module_names
+    assert names == sorted(set(names))
+
+
+_VALIDATORS: dict[str, jinja2.Template] = {}
+
+
+def validator_message(env: jinja2.Environment, question: str, answer: str) -> str:
+    """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive."""
+    if question not in _VALIDATORS:
+        _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
+    return _VALIDATORS[question].render(stdlib_module_names=json.loads(table("stdlib_module_names")), **{question: answer}).strip()
+
+
+def test_every_keyword_is_refused_as_import_name(jinja_env: jinja2.Environment) -> None:
+    for word in [w for w in keyword.kwlist if w.islower()]:
+        assert "is a Python keyword" in validator_message(jinja_env, "import_name", word), word
+    for soft in keyword.softkwlist:  # `import match` works: soft keywords are valid module names
+        assert "keyword" not in validator_message(jinja_env, "import_name", soft), soft
+
+
+def test_every_stdlib_module_is_refused_as_import_and_project_name(jinja_env: jinja2.Environment) -> None:
+    for name in [*sys.stdlib_module_names, "test"]:
+        if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and not keyword.iskeyword(name):
+            message = validator_message(jinja_env, "import_name", name)
+            assert "is a standard-library module" in message and "never imported" in message, name
+        project_name = name.strip("_").replace("_", "-").title()  # PyPI compares normalised names
+        if project_name:
+            assert "PyPI refuses" in validator_message(jinja_env, "project_name", project_name), project_name
+    assert validator_message(jinja_env, "import_name", "acme_json") == ""
+    assert validator_message(jinja_env, "project_name", "json-tools") == ""
+
+
+def test_surrounding_spaces_do_not_survive_core_metadata() -> None:
+    """Why description and user_name refuse leading/trailing spaces: backends write them, readers drop them."""
+    raw = b"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nSummary:   spaced  \nAuthor:  Ada \n"
+    meta = Metadata.from_email(raw, validate=True)
+    assert meta.summary != "  spaced  "
+    assert meta.author != " Ada "
+
+
+def test_normalised_name_is_reported_after_copy(template: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A validator can only refuse: the accepted name's PyPI spelling is told after the copy."""
+    for name in ["My.Package", "my-package"]:
+        copier.run_copy(str(template), tmp_path / name, data={"project_name": name}, defaults=True, quiet=False)
+        said = capfd.readouterr().err
+        assert ('PyPI normalises the name "My.Package" to "my-package"' in said) == (name == "My.Package"), said
+
+
+# --- Escaping, macro by macro ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def escape(jinja_env: jinja2.Environment) -> Any:
+    return jinja_env.get_template("includes/escape.jinja").module
+
+
+def test_jinja_tojson_would_break_toml_on_emoji() -> None:
+    """Why the toml macro uses to_json(ensure_ascii=False): the plain JSON escape is no TOML string."""
+    plain = jinja2.Environment().from_string("{{ value | tojson }}").render(value="rocket 🚀")
+    assert "\\ud83d" in plain
+    with pytest.raises(tomllib.TOMLDecodeError):
+        tomllib.loads(f"v = {plain}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_toml_macro_round_trips_any_text(escape: Any, text: str) -> None:
+    assert tomllib.loads(f"v = {escape.toml(text)}")["v"] == text
+
+
+# One line, no surrounding spaces: what the text questions accept.
+LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1).filter(lambda s: s == s.strip())
+MARKUP = [
+    "*emphasis* _underline_ `code` [link](https://x.y) ![img](x.png)", "<b>bold</b> <!-- c --> &amp; &#35; &copy;",
+    "~~strike~~ :rocket: :+1: [^1] [ ] task", "# heading", "> quote", "- item", "+ item", "1. one", "2) two",
+    "---", "***", "___", "```fence", "~~~fence", "__init__ snake_case a__b 😀_x_😀", "back\\slash \\* C:\\Users\\ada \\",
+]
+
+
+@pytest.mark.parametrize("text", MARKUP)
+def test_md_macro_is_read_back_as_the_text(escape: Any, text: str) -> None:
+    escaped = str(escape.md(text))
+    assert rendered_paragraphs(f"# t\n\n{escaped}\n") == [text, text]
+    assert rendered_paragraphs(f"# t\n\n{text}\n") != [text, text]  # each case is markup when unescaped
+
+
+@pytest.mark.parametrize("text", ["PyPI.", "Fast (really) tools, 100% + 1 = 2!", "snake_case and A|B", "x & y"])
+def test_md_macro_leaves_plain_punctuation_alone(escape: Any, text: str) -> None:
+    assert str(escape.md(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINE)
+def test_md_macro_round_trips_any_line(escape: Any, text: str) -> None:
+    assert rendered_paragraphs(f"# t\n\n{escape.md(text)}\n\n## next\n") == [text, text]
+
+
+# --- Odd but valid answers, end to end ---------------------------------------------------------
+ODD: list[tuple[str, dict[str, str]]] = [
+    ("quotes-backslash-hash-colon", {
+        "description": 'Fast "acme" tools: 100% \\ safe # not a comment',
+        "user_name": "Zoë O'Brien-Łukasz \\ Jr.",
+        "keywords": 'say "hi", back\\slash, #hash, key: value',
+        "copyright_holder": 'Acme "Tools" \\ Ltd. # 1',
+    }),
+    ("jinja-syntax", {
+        "description": "Renders {{ name }} and {% if x %} verbatim {# no comment #}",
+        "user_name": "{{ user }} {% raw %}",
+        "keywords": "{{ x }}, {% y %}",
+        "copyright_holder": "{{ holder }} {%- endraw %}",
+    }),
+    ("unicode-and-emoji", {
+        "description": "Ünïcödé 日本語, emoji 😀🚀 and ligature ﬁ",
+        "user_name": "José Ñúñez 山田 😀",
+        "keywords": "😀, ünïcode, 日本語",
+        "copyright_holder": "Zoë 😀 Łukasz",
+    }),
+    ("markdown-and-yaml-syntax", {
+        "description": "- key: value *not emphasis* _nor_ `code` [link](x) <b>tag</b> &amp; :rocket: ~x~",
+        "user_name": "Ada! #1 & Co. *star* ~tilde~ 'single' {curly}",
+        "keywords": "- dash, key: value, !tag, &anchor, *alias",
+        "copyright_holder": "- key: value # comment",
+    }),
+    ("yaml-special-words", {
+        "description": "yes",
+        "user_name": "null",
+        "keywords": "true, 1.0, ~, no",
+        "copyright_holder": "0123",
+    }),
+]
+ODD_IDS = [case_id for case_id, _ in ODD]
+
+
+def check_rendered_files(project: Path, answers: dict[str, str]) -> dict[str, Any]:
+    """Every TOML and YAML file parses, and the answers reach them, README and LICENSE unchanged."""
+    for path in project.rglob("*.toml"):
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    for path in [*project.rglob("*.yml"), *project.rglob("*.yaml")]:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert pyproject["description"] == answers["description"]
+    assert pyproject["authors"] == [{"name": answers["user_name"], "email": answers.get("user_email", "you@example.com")}]
+    recorded = load_answers(project)
+    for question, value in answers.items():
+        assert recorded[question] == value, question
+    if "keywords" in answers:
+        assert pyproject["keywords"] == keywords_of(answers["keywords"])
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert rendered_paragraphs(readme) == [answers["description"]] * 2
+    if "copyright_holder" in answers:
+        license_text = (project / "LICENSE").read_text(encoding="utf-8")
+        assert f"{recorded['copyright_year']} {answers['copyright_holder']}" in license_text
+    return pyproject
+
+
+@pytest.mark.parametrize("answers", [a for _, a in ODD], ids=ODD_IDS)
+def test_odd_answers_render_valid_files(template: Path, tmp_path: Path, answers: dict[str, str]) -> None:
+    check_rendered_files(render(template, tmp_path / "demo", answers), answers)
+
+
+# Hypothesis draws these often, so that valid renders are common rather than rare.
+TRICKY = st.sampled_from(list("\"'\\#:{}%<>&*_`[]~!|-. ") + ["{{", "}}", "{%", "%}", "😀", "é", "日", "\u00a0", "\t", "\n"])
+TEXT = st.lists(st.one_of(TRICKY, st.characters(blacklist_categories=("Cs",))), max_size=24).map("".join)
+
+
+@settings(max_examples=25, deadline=None)
+@given(description=TEXT, user_name=TEXT)
+def test_any_text_is_refused_cleanly_or_round_trips(template: Path, description: str, user_name: str) -> None:
+    """Either a validation error naming the question, or files that declare exactly the input."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = Path(tmp) / "demo"
+        try:
+            project = render(template, dst, {"description": description, "user_name": user_name})
+        except ValueError as err:
+            assert re.match(r"Validation error for question '(description|user_name)': (description|user_name) \"", str(err))
+            assert not dst.exists()
+            return
+        check_rendered_files(project, {"description": description, "user_name": user_name})
+
+
+# One project per backend with the oddest accepted answers: built once, its metadata read back.
+KITCHEN_SINK = {
+    "project_name": "Acme.Odd_Tools",
+    "description": 'Odd "acme" {{ x }} {% y %} \\ # : *md* `code` <b> &amp; :rocket: Ünï 日本 😀',
+    "user_name": "Zoë O'Brien-Łukasz \\ {{ u }} {% raw %} # ! & 😀",
+    "user_email": "zoe.o-brien+pypi@example.org",
+    "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
+    "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
+}
+# Four metadata writers with their own quirks (hatchling sorts keywords, flit-core, uv-build writes
+# Author and Author-email, poetry-core writes Author apart); test_building covers the other two.
+BACKENDS = [pytest.param(b, marks=pytest.mark.xdist_group(f"answers-{b}"), id=b) for b in ["hatchling", "flit-core", "uv-build", "poetry-core"]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template: Path) -> tuple[Path, Metadata]:
+    project = render(template, tmp_path_factory.mktemp(request.param) / "acme", {**KITCHEN_SINK, "build_backend": request.param})
+    dists = build_dists(project)
+    return project, Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
+
+
+@pytest.mark.slow
+def test_odd_answers_reach_built_metadata_exactly(built: tuple[Path, Metadata]) -> None:
+    project, meta = built
+    check_rendered_files(project, {k: v for k, v in KITCHEN_SINK.items() if k != "project_name"})
+    assert meta.summary == KITCHEN_SINK["description"]
+    assert read_author(meta) == (KITCHEN_SINK["user_name"], KITCHEN_SINK["user_email"])
+    assert sorted(meta.keywords or []) == sorted(keywords_of(KITCHEN_SINK["keywords"]))  # hatchling sorts them
+    assert canonicalize_name(meta.name) == "acme-odd-tools"
