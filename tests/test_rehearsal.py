@@ -339,6 +339,26 @@ def test_index_never_falls_back_to_pypi(index: Index) -> None:
     assert missing.value.code == 404
 
 
+def test_index_that_fails_to_start_fails_fast_with_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([PYTHON, "-m", "pypiserver", "run", "--port", "no-port"], stdout=out, stderr=out)
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)pypiserver exited with 2:.*invalid int value: 'no-port'"):
+        wait_until_ready(proc, "http://127.0.0.1:9/health", log)
+
+
+def test_index_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text("still starting\n", encoding="utf-8")
+    proc = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(pytest.fail.Exception, match=r"(?s)did not answer .* within 1 s:\nstill starting"):
+            wait_until_ready(proc, f"http://127.0.0.1:{free_port()}/health", log, budget=1.0)
+    finally:
+        stop(proc)
+    assert proc.returncode is not None
+
+
 # --- 6. The release check fails clearly -------------------------------------------------------
 def break_readme_with_invalid_rst(project: Path) -> None:
     (project / "README.md").unlink()
