@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import email.parser
 import email.utils
+import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import copier
+import pytest
 import yaml
+from filelock import FileLock
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
@@ -197,3 +201,29 @@ def read_author(meta: Any) -> tuple[str, str]:
     (name, address), *rest = email.utils.getaddresses([meta.author_email or ""])
     assert not rest, meta.author_email
     return (name or meta.author or "", address)
+
+
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run shares (pytest's per-run base folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
+    """Render `data` and build it once per test run, whichever worker asks first.
+
+    The others wait on a file lock and reuse the result: xdist may hand a case's tests to any
+    worker, and a build is the suite's main cost. Callers only read the result.
+    """
+    root = shared_tmp(tmp_path_factory) / "builds" / key
+    project = root / "demo-pkg"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{root}.lock"):
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            render_project(project, data)
+            build_dists(project)
+            (root / "done").touch()
+    (sdist,) = (project / "dist").glob("*.tar.gz")
+    (wheel,) = (project / "dist").glob("*.whl")
+    return project, Dists(sdist=sdist, wheel=wheel)

@@ -12,31 +12,29 @@ from packaging.version import Version
 from helpers import (
     PYTHON,
     Dists,
-    build_dists,
+    build_once,
     install_into,
     load_answers,
     make_venv,
     read_author,
     matrix_cases,
-    render_project,
     run,
     tool,
 )
 
 pytestmark = pytest.mark.slow
 
-# One xdist group per case: its tests share one build on one worker (run with --dist loadgroup).
-CASES = [pytest.param(case, id=case[0], marks=pytest.mark.xdist_group(case[0])) for case in matrix_cases()]
+CASES = [pytest.param(case, id=case[0]) for case in matrix_cases()]
 # Odd but valid text in every built case: metadata must carry it exactly.
 ANSWERS = {"description": 'Fast "acme" tools: 100% \\ safe # not a comment', "user_name": "Zoë O'Brien-Łukasz"}
 
 
 @pytest.fixture(scope="module", params=CASES)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Dists]:
-    """Render and build each case once per module; the tests below share the result."""
+    """Render and build each case once per run; the tests below (on any worker) share the result."""
     case_id, data = request.param
-    project = render_project(tmp_path_factory.mktemp(case_id) / "demo-pkg", {**ANSWERS, **data})
-    return project, load_answers(project), build_dists(project)
+    project, dists = build_once(tmp_path_factory, case_id, {**ANSWERS, **data})
+    return project, load_answers(project), dists
 
 
 def test_twine_check_strict(built: tuple[Path, dict[str, Any], Dists]) -> None:

@@ -1,0 +1,1 @@
+"""Benchmark floor package."""

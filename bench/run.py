@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Benchmark pypi-template against a floor, as ratios measured in the same run.
+
+The floor is bench/floor: a 5-file hatchling template (pyproject.toml, README, LICENSE, one
+__init__.py, the answers file). Both templates go through the same steps with the same copier;
+A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
+
+    uv run --group test python bench/run.py                  # everything
+    uv run --group test python bench/run.py --only render    # one benchmark
+    uv run --group test python bench/run.py --rounds 3 --only verified,update
+
+Goals: render <= 1.15, verified (hatchling) <= 1.2, update <= 2.5, full suite <= 120 s.
+Results are printed as a table and saved as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = ROOT / "bench" / "floor"
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
+SUITE_BUDGET_S = 120.0
+BACKENDS = ["setuptools", "hatchling", "flit-core", "pdm-backend", "uv-build", "poetry-core"]
+IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "site", "dist", "results")
+
+
+def exe(name: str) -> str:
+    path = BIN / name
+    return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+def sh(cmd: list[str | Path], cwd: Path | None = None) -> None:
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, env=ENV)
+    if proc.returncode:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout}\n{proc.stderr}")
+
+
+def git(repo: Path, *args: str) -> None:
+    sh(["git", *args], cwd=repo)
+
+
+def make_repo(tree: Path, dst: Path, change: Callable[[Path], None]) -> Path:
+    """A git copy of `tree` tagged v1.0.0, then `change` applied and tagged v1.1.0."""
+    shutil.copytree(tree, dst, ignore=IGNORE)
+    git(dst, "init", "-q")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "v1.0.0")
+    git(dst, "tag", "v1.0.0")
+    change(dst)
+    git(dst, "commit", "-q", "-am", "v1.1.0")
+    git(dst, "tag", "v1.1.0")
+    return dst
+
+
+def touch_template(repo: Path) -> None:
+    """A one-line template change in a file that `copier update` still manages (not README)."""
+    target = repo / "template" / "pyproject.toml.jinja"
+    target.write_text(target.read_text(encoding="utf-8") + "\n# Updated by the template.\n", encoding="utf-8")
+
+
+def timed(fn: Callable[[], None]) -> Callable[[], float]:
+    """`fn` made into a measurement: it returns its own wall time."""
+
+    def measure() -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    return measure
+
+
+def alternate(a: Callable[[], float], b: Callable[[], float], rounds: int) -> tuple[list[float], list[float]]:
+    """ABBA ordering: round i runs A first when i is even, B first when odd."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for i in range(rounds):
+        if i % 2 == 0:
+            times_a.append(a())
+            times_b.append(b())
+        else:
+            times_b.append(b())
+            times_a.append(a())
+    return times_a, times_b
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "n": len(times)}
+
+
+class Workspace:
+    """Fresh, unique destination folders under one temporary root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.count = 0
+
+    def dest(self, name: str = "bench-pkg") -> Path:
+        self.count += 1
+        parent = self.root / f"run{self.count:04d}"
+        parent.mkdir()
+        return parent / name
+
+
+def copy_cmd(repo: Path, dst: Path, *data: str, ref: str | None = None) -> list[str | Path]:
+    cmd: list[str | Path] = [exe("copier"), "copy", "--defaults", "--quiet"]
+    if ref:
+        cmd += ["--vcs-ref", ref]
+    for item in data:
+        cmd += ["--data", item]
+    return [*cmd, repo, dst]
+
+
+def verify_pipeline(repo: Path, ws: Workspace, *data: str) -> Callable[[], None]:
+    """render -> build sdist+wheel -> twine check --strict -> check-wheel-contents -> venv -> install -> import."""
+
+    def run() -> None:
+        project = ws.dest()
+        sh(copy_cmd(repo, project, *data))
+        dist = project / "dist"
+        sh([sys.executable, "-m", "build", "--installer", "uv", "--outdir", dist, project])
+        (wheel,) = dist.glob("*.whl")
+        sh([exe("twine"), "check", "--strict", *sorted(dist.iterdir())])
+        sh([exe("check-wheel-contents"), wheel])
+        venv = project.parent / "venv"
+        sh([exe("uv"), "venv", "--quiet", "--python", sys.executable, venv])
+        sh([exe("uv"), "pip", "install", "--quiet", "--python", venv / "bin" / "python", wheel])
+        sh([venv / "bin" / "python", "-c", "import bench_pkg"])
+
+    return run
+
+
+def bench_render(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
+    a, b = alternate(
+        timed(lambda: sh(copy_cmd(repos["template"], ws.dest()))),
+        timed(lambda: sh(copy_cmd(repos["floor"], ws.dest()))),
+        rounds,
+    )
+    return {"template": summary(a), "floor": summary(b)}
+
+
+def bench_verified(repos: dict[str, Path], ws: Workspace, rounds: int, backends: list[str]) -> dict:
+    floor = timed(verify_pipeline(repos["floor"], ws))
+    out: dict[str, dict] = {}
+    for backend in backends:
+        mine = timed(verify_pipeline(repos["template"], ws, f"build_backend={backend}"))
+        a, b = alternate(mine, floor, rounds)
+        out[backend] = {"template": summary(a), "floor": summary(b)}
+    return out
+
+
+def bench_update(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
+    pristine = ws.dest()
+    sh(copy_cmd(repos["template"], pristine, ref="v1.0.0"))
+    git(pristine, "init", "-q")
+    git(pristine, "add", "-A")
+    git(pristine, "commit", "-q", "-m", "generated")
+
+    def update() -> float:
+        project = ws.dest()
+        shutil.copytree(pristine, project)  # a fresh project each round, outside the timing
+        return timed(lambda: sh([exe("copier"), "update", "--defaults", "--quiet"], cwd=project))()
+
+    updates, copies = alternate(update, timed(lambda: sh(copy_cmd(repos["template"], ws.dest()))), rounds)
+    return {"update": summary(updates), "copy": summary(copies)}
+
+
+def bench_suite() -> dict:
+    out = {}
+    for name, extra in (("full", []), ("quick", ["-m", "not slow"])):
+        out[name] = {"seconds": timed(lambda: sh([sys.executable, "-m", "pytest", "-q", *extra], cwd=ROOT))()}
+    return out
+
+
+def ratio(a: dict, b: dict) -> float:
+    return a["median"] / b["median"]
+
+
+def fmt(s: dict) -> str:
+    return f"{s['median']:.2f}s [{s['min']:.2f}-{s['max']:.2f}]"
+
+
+def report(results: dict) -> list[str]:
+    lines = [f"{'benchmark':<22} {'template (median [min-max])':<30} {'floor / baseline':<30} {'ratio':>6}  goal"]
+    if "render" in results:
+        r = results["render"]
+        lines.append(f"{'render':<22} {fmt(r['template']):<30} {fmt(r['floor']):<30} {ratio(r['template'], r['floor']):>6.2f}  <= {GOALS['render']}")
+    for backend, r in results.get("verified", {}).items():
+        goal = f"<= {GOALS['verified']}" if backend == "hatchling" else "(report)"
+        lines.append(f"{'verified ' + backend:<22} {fmt(r['template']):<30} {fmt(r['floor']):<30} {ratio(r['template'], r['floor']):>6.2f}  {goal}")
+    if "update" in results:
+        r = results["update"]
+        lines.append(f"{'update vs copy':<22} {fmt(r['update']):<30} {fmt(r['copy']):<30} {ratio(r['update'], r['copy']):>6.2f}  <= {GOALS['update']}")
+    for name, r in results.get("suite", {}).items():
+        goal = f"<= {SUITE_BUDGET_S:.0f}s" if name == "full" else ""
+        lines.append(f"{'suite ' + name:<22} {r['seconds']:.1f}s{'':<24} {'':<30} {'':>6}  {goal}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=6, help="A/B rounds for render and update (default 6)")
+    parser.add_argument("--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant")
+    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
+    parser.add_argument("--json", type=Path, help="where to save the JSON (default bench/results/<time>.json)")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+
+    with tempfile.TemporaryDirectory(prefix="pypi-template-bench-") as tmp:
+        root = Path(tmp)
+        settings = root / "copier-settings.yml"
+        settings.write_text("{}\n", encoding="utf-8")
+        gitconfig = root / "gitconfig"
+        gitconfig.write_text("[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+        ENV.update(COPIER_SETTINGS_PATH=str(settings), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM="1")
+        repos = {
+            "template": make_repo(ROOT, root / "repos" / "template", touch_template),
+            "floor": make_repo(FLOOR, root / "repos" / "floor", touch_template),
+        }
+        ws = Workspace(root / "work")
+        ws.root.mkdir()
+        # One unmeasured warm-up of each pipeline: fills uv's cache, imports, page cache.
+        verify_pipeline(repos["template"], ws, "build_backend=hatchling")()
+        verify_pipeline(repos["floor"], ws)()
+
+        results: dict = {}
+        if "render" in only:
+            results["render"] = bench_render(repos, ws, args.rounds)
+        if "verified" in only:
+            results["verified"] = bench_verified(repos, ws, args.verified_rounds, args.backends.split(","))
+        if "update" in only:
+            results["update"] = bench_update(repos, ws, args.rounds)
+    if "suite" in only:
+        results["suite"] = bench_suite()
+
+    lines = report(results)
+    print("\n".join(lines))
+    meta = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "verified_rounds": args.verified_rounds,
+    }
+    path = args.json or RESULTS / f"{meta['when'].replace(':', '')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"meta": meta, "results": results, "table": lines}, indent=2) + "\n", encoding="utf-8")
+    print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+# Subprocess environment: the caller's, plus isolated copier settings and git config set in main().
+ENV = dict(os.environ)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Refuse a release whose tag and project version disagree, before anything is uploaded.
+
+The publish workflow runs this twice: against pyproject.toml before the build, and against the
+built sdist and wheel after it (a backend may normalise or compute the version). A tag may be
+`1.2.3` or `v1.2.3`; the version must be spelled exactly like the tag and carry no `+local` part,
+which PyPI and TestPyPI refuse.
+
+Standard library only (Python 3.11+), so it runs before any dependency is installed:
+
+    python .github/scripts/check_release_version.py --tag v1.2.3
+    python .github/scripts/check_release_version.py --tag v1.2.3 --dist dist
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.parser
+import os
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+
+class ReleaseVersionError(Exception):
+    """The release must not go ahead; the message says why and how to fix it."""
+
+
+def version_from_tag(tag: str) -> str:
+    """`v1.2.3` and `1.2.3` both name version `1.2.3`."""
+    tag = tag.strip()
+    if not tag:
+        raise ReleaseVersionError("the release tag is empty: publish the release from a tag such as v1.2.3")
+    return tag[1:] if tag.startswith("v") else tag
+
+
+def pyproject_version(path: Path) -> str | None:
+    """`[project] version` from pyproject.toml, or None when the version is declared dynamic."""
+    with path.open("rb") as fh:
+        project = tomllib.load(fh).get("project", {})
+    if "version" in project:
+        return str(project["version"])
+    if "version" in project.get("dynamic", []):
+        return None
+    raise ReleaseVersionError(f"{path} has no [project] version and does not declare it dynamic")
+
+
+def dist_versions(dist_dir: Path) -> dict[str, str]:
+    """Version field of every sdist and wheel in `dist_dir`, read from their own metadata."""
+    versions: dict[str, str] = {}
+    for path in sorted(dist_dir.iterdir()):
+        if path.name.endswith(".whl"):
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+                raw = zf.read(names[0]) if len(names) == 1 else None
+        elif path.name.endswith(".tar.gz"):
+            with tarfile.open(path) as tf:
+                members = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+                fh = tf.extractfile(members[0]) if len(members) == 1 else None
+                raw = fh.read() if fh else None
+        else:
+            continue
+        if raw is None:
+            raise ReleaseVersionError(f"{path.name} has no single metadata file: it is not a valid distribution")
+        versions[path.name] = email.parser.BytesParser().parsebytes(raw, headersonly=True)["Version"]
+    if not versions:
+        raise ReleaseVersionError(f"{dist_dir} holds no sdist or wheel: build before checking")
+    return versions
+
+
+def check_version(tag: str, version: str, source: str) -> None:
+    """Raise unless `version` (read from `source`) is exactly what the release tag names."""
+    if "+" in version:
+        raise ReleaseVersionError(
+            f"version {version!r} in {source} has a local part ('+...'): PyPI and TestPyPI refuse local "
+            "versions; release a public version such as 1.2.3"
+        )
+    expected = version_from_tag(tag)
+    if version != expected:
+        raise ReleaseVersionError(
+            f"release tag {tag!r} does not match version {version!r} in {source}: the tag must be "
+            f"{version!r} or 'v{version}'. Bump [project] version, or delete the release and tag again"
+        )
+
+
+def check_release(tag: str, pyproject: Path, dist_dir: Path | None) -> str:
+    """Check every source the run has; return the version that will be released."""
+    checked: dict[str, str] = {}
+    declared = pyproject_version(pyproject)
+    if declared is not None:
+        checked[str(pyproject)] = declared
+    elif dist_dir is None:
+        raise ReleaseVersionError(f"the version in {pyproject} is dynamic: check the built files with --dist")
+    if dist_dir is not None:
+        checked.update(dist_versions(dist_dir))
+    for source, version in checked.items():
+        check_version(tag, version, source)
+    return version_from_tag(tag)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tag", required=True, help="the release tag, e.g. v1.2.3")
+    parser.add_argument("--pyproject", type=Path, default=Path("pyproject.toml"))
+    parser.add_argument("--dist", type=Path, help="also check every sdist and wheel in this folder")
+    args = parser.parse_args(argv)
+    try:
+        version = check_release(args.tag, args.pyproject, args.dist)
+    except ReleaseVersionError as exc:
+        # `::error::` becomes an annotation on the run's summary page in GitHub Actions.
+        prefix = "::error title=Release version::" if os.environ.get("GITHUB_ACTIONS") == "true" else "error: "
+        print(f"{prefix}{exc}", file=sys.stderr)
+        return 1
+    print(f"release tag {args.tag!r} matches version {version!r}")
+    if output := os.environ.get("GITHUB_OUTPUT"):
+        with open(output, "a", encoding="utf-8") as fh:
+            fh.write(f"version={version}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

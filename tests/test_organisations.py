@@ -1,0 +1,60 @@
+"""Organisation defaults: copier settings, an org data file and --data combine in a fixed order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import load_answers, make_template_repo, run, tool
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template_repo(tmp_path_factory.mktemp("org") / "pypi-template", tag="v1.0.0")
+
+
+def test_data_file_beats_settings_and_data_beats_both(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.yml"
+    settings.write_text(
+        "defaults:\n"
+        "  user_name: Ada Lovelace\n"
+        "  user_email: ada@acme.example\n"
+        "  github_owner: ada-personal\n"
+        "  license: Apache-2.0\n",
+        encoding="utf-8",
+    )
+    org = tmp_path / "acme.yml"
+    org.write_text(
+        'github_owner: acme-corp\nlicense: BSD-3-Clause\npython_min: "3.12"\ncopyright_holder: Acme Corp\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    dst = tmp_path / "acme-widgets"
+    run([tool("copier"), "copy", "--defaults", "--data-file", org, "--data", "license=MPL-2.0", template_repo, dst])
+    answers = load_answers(dst)
+    assert answers["user_name"] == "Ada Lovelace"  # settings `defaults:` (well-known name)
+    assert answers["user_email"] == "ada@acme.example"
+    assert answers["github_owner"] == "acme-corp"  # the org data file beats the settings
+    assert answers["python_min"] == "3.12"
+    assert answers["copyright_holder"] == "Acme Corp"
+    assert answers["license"] == "MPL-2.0"  # --data beats both
+    assert answers["_commit"] == "v1.0.0"
+    assert "Copyright (C) " in (dst / "LICENSE").read_text(encoding="utf-8")
+    assert "Acme Corp" in (dst / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_settings_alone_prefill_well_known_names(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.yml"
+    settings.write_text("defaults:\n  user_name: Grace Hopper\n  user_email: grace@navy.example\n", encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    dst = tmp_path / "cobol-tools"
+    run([tool("copier"), "copy", "--defaults", template_repo, dst])
+    answers = load_answers(dst)
+    assert (answers["user_name"], answers["user_email"]) == ("Grace Hopper", "grace@navy.example")
+    assert answers["copyright_holder"] == "Grace Hopper"  # derived from user_name
+    assert answers["license"] == "MIT"

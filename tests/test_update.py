@@ -1,0 +1,562 @@
+"""Updating: `copier update` brings template fixes into generated projects and keeps the users' edits.
+
+Every test builds throwaway template repositories in tmp (tag A, then a template fix at tag B):
+CI clones of this repository may be shallow or tagless. Nothing here needs --trust.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+import jinja2
+import pytest
+import yaml
+from copier.errors import UnsafeTemplateError, UserMessageError
+from packaging.metadata import Metadata
+from packaging.version import Version
+from pathspec import PathSpec
+
+from helpers import (
+    TEMPLATE_ROOT,
+    build_dists,
+    git,
+    load_answers,
+    load_copier_config,
+    make_template_repo,
+    render_project,
+    run,
+    table,
+    tool,
+)
+
+TAG_A = "v1.0.0"
+TAG_B = "v1.1.0"
+WORKFLOW = ".github/workflows/publish.yml"
+WORKFLOW_TEMPLATE = Path("template", ".github", "workflows", "publish.yml.jinja")
+ANSWERS_FILE = ".copier-answers.yml"
+# The template fix released at tag B: a new pin for one action and one added step.
+NEW_SHA = "0123456789abcdef0123456789abcdef01234567"
+NEW_VERSION = "v99.0.0"
+FIX_STEP = "Template fix released in v1.1.0"
+# What a user changes after the first copy.
+USER_README_LINE = "Notes the maintainers wrote after the first copy."
+USER_SOURCE_LINE = "ANSWER = 42  # the user's own code"
+USER_DEPENDENCY = "requests>=2.31"
+# A bot (or the user) bumping the same `uses:` line the template fix changes.
+USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
+CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
+# Paths the template keeps managing (3-way merged on update): never in the user-owned lists.
+MANAGED = ["pyproject.toml", "LICENSE", "RELEASING.md", ".gitignore", WORKFLOW, ".github/dependabot.yml"]
+
+# Stand-in used only while this tree has no publish workflow of its own; pins come from the
+# `actions` table like the real one, and the TestPyPI job follows `use_testpypi`.
+STAND_IN_WORKFLOW = """\
+name: publish
+on:
+  release:
+    types: [published]
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: {{ actions.checkout.repo }}@{{ actions.checkout.sha }} # {{ actions.checkout.version }}
+        with:
+          persist-credentials: false
+      - run: pipx run build
+{%- if use_testpypi %}
+  publish-testpypi:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: testpypi
+    permissions:
+      id-token: write
+    steps:
+      - uses: {{ actions['pypi-publish'].repo }}@{{ actions['pypi-publish'].sha }} # {{ actions['pypi-publish'].version }}
+{%- endif %}
+  publish-pypi:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    steps:
+      - uses: {{ actions['pypi-publish'].repo }}@{{ actions['pypi-publish'].sha }} # {{ actions['pypi-publish'].version }}
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cli_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Let the copier commands share compiled modules: each one otherwise recompiles copier."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        mp.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
+        yield
+
+
+# --- Throwaway template repositories -----------------------------------------------------------
+
+
+def make_template_at(dst: Path, tag: str = TAG_A) -> Path:
+    """This template committed and tagged `tag`, with a publish workflow (the stand-in if none)."""
+    repo = make_template_repo(dst, tag=None)
+    workflow = repo / WORKFLOW_TEMPLATE
+    if not workflow.exists():
+        workflow.parent.mkdir(parents=True, exist_ok=True)
+        workflow.write_text(STAND_IN_WORKFLOW, encoding="utf-8")
+        git(repo, "add", "--all")
+        git(repo, "commit", "--quiet", "--message", "stand-in publish workflow")
+    git(repo, "tag", tag)
+    return repo
+
+
+def pinned_action(repo: Path) -> str:
+    """The first action of the `actions` table that the publish workflow template uses."""
+    text = (repo / WORKFLOW_TEMPLATE).read_text(encoding="utf-8")
+    used = [key for key, pin in table("actions").items() if key in text or pin["sha"] in text]
+    assert used, f"{WORKFLOW_TEMPLATE} uses no action of the `actions` table"
+    return used[0]
+
+
+def add_step(workflow: str, name: str) -> str:
+    """`workflow` with a new first step in its first job, indented like the steps around it."""
+    lines = workflow.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == "steps:")
+    first = next(line for line in lines[start + 1 :] if line.lstrip().startswith("- "))
+    indent = first[: len(first) - len(first.lstrip())]
+    lines.insert(start + 1, f"{indent}- name: {name}\n{indent}  run: python -m pip --version\n")
+    return "".join(lines)
+
+
+def release_template_fix(repo: Path, tag: str, action: str) -> None:
+    """Commit and tag the fix users update for: a new pin for `action` and one added step."""
+    pin = table("actions")[action]
+    for name in git(repo, "grep", "--files-with-matches", pin["sha"]).splitlines():
+        path = repo / name
+        text = path.read_text(encoding="utf-8")
+        # The version next to the SHA: `version:` in the table, a `# vX` comment in a workflow.
+        text = re.sub(rf"{pin['sha']}(\s+(?:#|version:)\s*){re.escape(pin['version'])}", rf"{NEW_SHA}\g<1>{NEW_VERSION}", text)
+        path.write_text(text.replace(pin["sha"], NEW_SHA), encoding="utf-8")
+    workflow = repo / WORKFLOW_TEMPLATE
+    workflow.write_text(add_step(workflow.read_text(encoding="utf-8"), FIX_STEP), encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Fix publish.yml ({tag})")
+    git(repo, "tag", tag)
+
+
+@dataclass(frozen=True)
+class TemplateRepo:
+    path: Path
+    action: str  # the action whose pin the fix at TAG_B changes
+
+    @property
+    def old_sha(self) -> str:
+        return table("actions")[self.action]["sha"]
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """Tag A = this template; tag B = A plus the publish.yml fix."""
+    repo = make_template_at(tmp_path_factory.mktemp("template") / "pypi-template")
+    action = pinned_action(repo)
+    release_template_fix(repo, TAG_B, action)
+    return TemplateRepo(repo, action)
+
+
+# --- Generated projects ------------------------------------------------------------------------
+
+
+def make_project(parent: Path, src: Path, data: dict[str, Any] | None = None, vcs_ref: str = TAG_A) -> Path:
+    """A project generated at `vcs_ref` and committed, as a user has it after the first copy."""
+    project = render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref)
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Generate from pypi-template")
+    return project
+
+
+def render_fresh(parent: Path, project: Path, src: Path) -> Path:
+    """A new project rendered at TAG_B with `project`'s recorded answers, to compare with."""
+    answers = {k: v for k, v in load_answers(project).items() if not k.startswith("_")}
+    return render_project(parent / "demo-pkg", answers, src=src, vcs_ref=TAG_B)
+
+
+def add_dependency(pyproject: str) -> str:
+    assert pyproject.count("dependencies = []") == 1, pyproject
+    return pyproject.replace("dependencies = []", f'dependencies = ["{USER_DEPENDENCY}"]')
+
+
+def edit_as_user(project: Path) -> None:
+    """What maintainers do after the first copy: write docs and code, add a dependency."""
+    with (project / "README.md").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n{USER_README_LINE}\n")
+    with (project / "src" / "demo_pkg" / "__init__.py").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n{USER_SOURCE_LINE}\n")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(add_dependency(pyproject.read_text(encoding="utf-8")), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "Our own work")
+
+
+def assert_user_edits_intact(project: Path) -> None:
+    assert (project / "README.md").read_text(encoding="utf-8").endswith(f"\n{USER_README_LINE}\n")
+    assert USER_SOURCE_LINE in (project / "src" / "demo_pkg" / "__init__.py").read_text(encoding="utf-8")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["dependencies"] == [USER_DEPENDENCY]
+
+
+def project_files(project: Path) -> dict[str, bytes]:
+    """Every file of the project but git's own, with its bytes."""
+    return {
+        p.relative_to(project).as_posix(): p.read_bytes()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+def assert_merged_cleanly(project: Path) -> None:
+    """No `.rej` file, no conflict marker in any file, nothing unmerged in git's index."""
+    files = project_files(project)
+    assert not [name for name in files if name.endswith(".rej")]
+    for name, content in files.items():
+        lines = content.decode("utf-8", errors="replace").splitlines()
+        assert not set(CONFLICT_MARKERS) & set(lines), name
+    assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
+
+
+def changed_paths(project: Path) -> set[str]:
+    """Paths `git status` reports as changed since the last commit."""
+    status = run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=project).stdout
+    return {line[3:] for line in status.splitlines()}
+
+
+def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The copier command users type (never with --trust); the caller checks the exit code."""
+    return subprocess.run([tool("copier"), *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def update_api(project: Path, **kwargs: Any) -> None:
+    """The API form of `copier update --defaults`, as safe as the CLI without --trust."""
+    copier.run_update(project, overwrite=True, unsafe=False, defaults=True, quiet=True, **kwargs)
+
+
+def workflow_steps(project: Path) -> list[dict[str, Any]]:
+    workflow = yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def workflow_environments(project: Path) -> set[str]:
+    """Deployment environments the publish workflow's jobs run in (string or `{name: ...}`)."""
+    workflow = yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))
+    envs = [job.get("environment") for job in workflow["jobs"].values()]
+    return {env["name"] if isinstance(env, dict) else env for env in envs if env}
+
+
+def user_owned(path: str) -> bool:
+    """Whether `_skip_if_exists` names `path`, matched as copier matches it (gitignore patterns)."""
+    spec = PathSpec.from_lines("gitignore", load_copier_config()["_skip_if_exists"])
+    return spec.match_file(path)
+
+
+# --- 1. A template fix reaches the project; the user's edits stay ----------------------------
+
+
+def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """The user's path: `copier update --defaults` on the command line (the API is used below)."""
+    project = make_project(tmp_path, template_repo.path)
+    workflow = project / WORKFLOW
+    assert template_repo.old_sha in workflow.read_text(encoding="utf-8")
+    edit_as_user(project)
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "Updating to template version 1.1.0" in proc.stderr
+    assert "git diff" in proc.stderr, proc.stderr  # _message_after_update
+    text = workflow.read_text(encoding="utf-8")
+    assert NEW_SHA in text and template_repo.old_sha not in text
+    assert f"# {NEW_VERSION}" in text
+    assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
+    assert_user_edits_intact(project)
+    for name in ("README.md", "CHANGELOG.md", "src/demo_pkg/__init__.py"):
+        assert (project / name).read_bytes() == before[name], name
+    answers = load_answers(project)
+    assert answers["_commit"] == TAG_B
+    assert answers["_src_path"] == str(template_repo.path)
+    assert_merged_cleanly(project)
+    changed = changed_paths(project)
+    assert {ANSWERS_FILE, WORKFLOW} <= changed
+    assert not [path for path in changed if user_owned(path)], changed
+
+
+def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """A deleted smoke test (yours) and RELEASING.md (managed) do not come back on update."""
+    project = make_project(tmp_path, template_repo.path)
+    git(project, "rm", "--quiet", "tests/test_demo_pkg.py", "RELEASING.md")
+    git(project, "commit", "--quiet", "--message", "We do not want these")
+    update_api(project)
+    assert not (project / "tests" / "test_demo_pkg.py").exists()
+    assert not (project / "RELEASING.md").exists()
+    assert FIX_STEP in (project / WORKFLOW).read_text(encoding="utf-8")
+    assert load_answers(project)["_commit"] == TAG_B
+    # The new pin lands in every workflow that uses the action (ci.yml too), and nowhere else.
+    pinned = {p.relative_to(project).as_posix() for p in (project / ".github").rglob("*") if p.is_file() and NEW_SHA in p.read_text(encoding="utf-8")}
+    assert WORKFLOW in pinned
+    assert changed_paths(project) == {ANSWERS_FILE, *pinned}
+    assert_merged_cleanly(project)
+
+
+# --- 2. The user edited the same lines: visible inline conflict, both sides kept -------------
+
+
+def test_same_lines_edited_by_user_leave_inline_conflict(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    project = make_project(tmp_path, template_repo.path)
+    edit_as_user(project)
+    workflow = project / WORKFLOW
+    text = workflow.read_text(encoding="utf-8")
+    assert template_repo.old_sha in text
+    workflow.write_text(text.replace(template_repo.old_sha, USER_SHA), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "Bump the action ourselves")
+    proc = copier_cli("update", "--defaults", cwd=project)
+    # Copier reports success even when it leaves conflicts: users must look (docs/updating.md).
+    assert proc.returncode == 0, proc.stderr
+    text = workflow.read_text(encoding="utf-8")
+    for marker in CONFLICT_MARKERS:
+        assert marker in text.splitlines(), text
+    assert USER_SHA in text and NEW_SHA in text and FIX_STEP in text
+    # The command docs/updating.md gives to list what needs resolving.
+    assert git(project, "diff", "--name-only", "--diff-filter=U").splitlines() == [WORKFLOW]
+    assert not list(project.rglob("*.rej"))
+    assert_user_edits_intact(project)
+    assert load_answers(project)["_commit"] == TAG_B
+
+
+# --- 3. Refusals leave everything as it was --------------------------------------------------
+
+DIRTY = "Destination repository is dirty; cannot continue. Please commit or stash your local changes and retry."
+NOT_GIT = "Updating is only supported in git-tracked subprojects."
+
+
+@pytest.mark.parametrize("state", ["modified", "untracked", "not-git"])
+def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: TemplateRepo, state: str) -> None:
+    if state == "not-git":
+        project = render_project(tmp_path / "demo-pkg", src=template_repo.path, vcs_ref=TAG_A)
+    else:
+        project = make_project(tmp_path, template_repo.path)
+        if state == "modified":
+            with (project / "README.md").open("a", encoding="utf-8") as fh:
+                fh.write("Work in progress.\n")
+        else:
+            (project / "notes.txt").write_text("not added yet\n", encoding="utf-8")
+        git_state = (git(project, "rev-parse", "HEAD"), git(project, "status", "--porcelain"))
+    before = project_files(project)
+    message = NOT_GIT if state == "not-git" else DIRTY
+    if state == "untracked":
+        with pytest.raises(UserMessageError, match=re.escape(message)):
+            update_api(project)
+    else:
+        proc = copier_cli("update", "--defaults", cwd=project)
+        assert proc.returncode == 1, proc.stderr
+        assert message in proc.stderr
+    assert project_files(project) == before
+    if state != "not-git":
+        assert (git(project, "rev-parse", "HEAD"), git(project, "status", "--porcelain")) == git_state
+
+
+# --- 4. Answer changes regenerate the managed files, and the project still builds -------------
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [("use_testpypi", False), ("build_backend", "hatchling"), ("license", "Apache-2.0")],
+    ids=["use_testpypi", "build_backend", "license"],
+)
+def test_answer_change_regenerates_managed_files(
+    tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
+) -> None:
+    project = make_project(tmp_path, template_repo.path)
+    edit_as_user(project)
+    before = project_files(project)
+    if question == "use_testpypi":
+        # The command line gives the text "false": copier must turn it into the boolean.
+        proc = copier_cli("update", "--defaults", "--data", "use_testpypi=false", cwd=project)
+        assert proc.returncode == 0, proc.stderr
+    else:
+        update_api(project, data={question: value})
+    answers = load_answers(project)
+    assert (answers[question], answers["_commit"]) == (value, TAG_B)
+    assert_merged_cleanly(project)
+    assert_user_edits_intact(project)
+    after = project_files(project)
+    # Managed files equal a fresh render with the new answers (pyproject.toml plus the user's edit).
+    for name, content in project_files(render_fresh(tmp_path / "fresh", project, template_repo.path)).items():
+        if name == ANSWERS_FILE or user_owned(name):
+            continue
+        expected = add_dependency(content.decode()).encode() if name == "pyproject.toml" else content
+        assert after[name] == expected, name
+    # The user's files are not touched by an answer change either.
+    owned = [name for name in before if user_owned(name)]
+    assert {"README.md", "CHANGELOG.md", "src/demo_pkg/__init__.py"} <= set(owned)
+    for name in owned:
+        assert after[name] == before[name], name
+    if question == "use_testpypi":
+        assert "`testpypi`" in before["RELEASING.md"].decode()
+        assert "`testpypi`" not in after["RELEASING.md"].decode()
+        assert workflow_environments(project) == {"pypi"}
+    elif question == "build_backend":
+        pyproject = tomllib.loads(after["pyproject.toml"].decode())
+        backend = table("backends")["hatchling"]
+        assert pyproject["build-system"] == {"requires": [backend["requires"]], "build-backend": backend["build_backend"]}
+        assert "setuptools" not in pyproject["tool"] and "hatch" in pyproject["tool"]
+    else:
+        assert tomllib.loads(after["pyproject.toml"].decode())["project"]["license"] == "Apache-2.0"
+        assert after["LICENSE"].decode().lstrip().startswith("Apache License\n")
+        assert after["LICENSE"] != before["LICENSE"]
+
+
+def wheel_generator(wheel: Path) -> str:
+    """The `Generator:` field of the wheel's WHEEL file: which backend built it."""
+    with zipfile.ZipFile(wheel) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
+        fields = dict(line.split(": ", 1) for line in zf.read(name).decode().splitlines() if ": " in line)
+    return fields["Generator"]
+
+
+@pytest.mark.slow
+def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """All three answers changed in one update (each alone is checked above): build, twine, metadata."""
+    project = make_project(tmp_path, template_repo.path)
+    edit_as_user(project)
+    update_api(project, data={"use_testpypi": False, "build_backend": "hatchling", "license": "Apache-2.0"})
+    assert_merged_cleanly(project)
+    dists = build_dists(project, tmp_path / "dist")
+    proc = run([tool("twine"), "check", "--strict", dists.sdist, dists.wheel])
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
+    meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
+    assert meta.license_expression == "Apache-2.0"
+    assert [str(r) for r in meta.requires_dist or []] == [USER_DEPENDENCY]
+    assert wheel_generator(dists.wheel).startswith("hatchling")
+
+
+# --- 5. Nothing in the update path needs --trust; a template that did would be refused --------
+
+
+def test_update_needing_trust_is_refused(tmp_path: Path) -> None:
+    """Hosted Renovate and plain `copier update` work only because no release needs --trust."""
+    repo = make_template_at(tmp_path / "template")
+    project = make_project(tmp_path, repo)
+    with (repo / "copier.yml").open("a", encoding="utf-8") as fh:
+        fh.write("\n_tasks:\n  - echo unsafe\n")
+    git(repo, "commit", "--quiet", "--all", "--message", "add a task")
+    git(repo, "tag", TAG_B)
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", cwd=project)
+    assert proc.returncode == 4, proc.stderr
+    assert "Template uses potentially unsafe feature: tasks." in proc.stderr
+    with pytest.raises(UnsafeTemplateError):
+        update_api(project)
+    assert project_files(project) == before
+    assert load_answers(project)["_commit"] == TAG_A
+
+
+# --- Template versions: tags, check-update, latest tag ----------------------------------------
+
+
+def test_check_update_reports_a_new_tag(tmp_path: Path) -> None:
+    repo = make_template_at(tmp_path / "template")
+    project = make_project(tmp_path, repo)
+    assert copier_cli("check-update", "--quiet", cwd=project).returncode == 0
+    release_template_fix(repo, TAG_B, pinned_action(repo))
+    # Prereleases are for trying a template release: nobody is offered them by default.
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", "next release candidate")
+    git(repo, "tag", "v1.2.0rc1")
+    assert copier_cli("check-update", "--quiet", cwd=project).returncode == 2
+    proc = copier_cli("check-update", "--output-format", "json", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0"}
+    # An explicit ref (--vcs-ref) picks any release, a release candidate included.
+    update_api(project, vcs_ref="v1.2.0rc1")
+    assert load_answers(project)["_commit"] == "v1.2.0rc1"
+
+
+def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
+    """Not the working tree and not the last tag in text order: v1.10.0 is newer than v1.9.0."""
+    repo = make_template_at(tmp_path / "template", tag="v1.9.0")
+    release_template_fix(repo, "v1.10.0", pinned_action(repo))
+    with (repo / "template" / "README.md.jinja").open("a", encoding="utf-8") as fh:
+        fh.write("Uncommitted template edit.\n")
+    proc = copier_cli("copy", "--defaults", str(repo), str(tmp_path / "latest"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "RELEASING.md" in proc.stderr  # _message_after_copy
+    assert load_answers(tmp_path / "latest")["_commit"] == "v1.10.0"
+    assert FIX_STEP in (tmp_path / "latest" / WORKFLOW).read_text(encoding="utf-8")
+    assert "Uncommitted template edit." not in (tmp_path / "latest" / "README.md").read_text(encoding="utf-8")
+    render_project(tmp_path / "pinned", src=repo, vcs_ref="v1.9.0")
+    assert load_answers(tmp_path / "pinned")["_commit"] == "v1.9.0"
+    assert FIX_STEP not in (tmp_path / "pinned" / WORKFLOW).read_text(encoding="utf-8")
+
+
+# --- Recopy: the documented way back for a hand-broken workflow -------------------------------
+
+
+def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    project = make_project(tmp_path, template_repo.path)
+    edit_as_user(project)
+    workflow = project / WORKFLOW
+    text = workflow.read_text(encoding="utf-8")
+    assert text.count("\npermissions: {}\n") == 1, text
+    workflow.write_text(text.replace("\npermissions: {}\n", "\n"), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "Hand edit that drops the permissions")
+    update_api(project)
+    # Updates replay template changes only: the fix arrives, the broken line is not healed.
+    assert FIX_STEP in workflow.read_text(encoding="utf-8")
+    assert "permissions" not in yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    git(project, "commit", "--quiet", "--all", "--message", "Update pypi-template")
+    # docs/updating.md, "A workflow you broke by hand":
+    copier.run_recopy(project, defaults=True, overwrite=True, unsafe=False, quiet=True)  # `copier recopy --defaults --overwrite`
+    git(project, "add", WORKFLOW)
+    git(project, "restore", ".")
+    fresh = render_fresh(tmp_path / "fresh", project, template_repo.path)
+    assert workflow.read_bytes() == (fresh / WORKFLOW).read_bytes()
+    assert changed_paths(project) == {WORKFLOW}
+    assert_user_edits_intact(project)
+
+
+# --- Ownership split and template versions are stated once and kept consistent ----------------
+
+
+def test_user_owned_paths_agree_in_config_and_docs() -> None:
+    config = load_copier_config()
+    owned = config["_skip_if_exists"]
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    on = {op: [env.from_string(p).render(_copier_operation=op) for p in config["_exclude"]] for op in ("copy", "update")}
+    # Excluded on update and only then: exactly the user-owned paths.
+    assert [p for p in on["update"] if p not in on["copy"]] == owned
+    # Setting _exclude replaced copier's defaults: they must all still be there.
+    assert {"copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn"} <= set(on["copy"])
+    for path in MANAGED:
+        assert not user_owned(path), path
+    docs = (TEMPLATE_ROOT / "docs" / "updating.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `([^`]+)` \| yours \|", docs, flags=re.MULTILINE)
+    assert sorted(path.strip("/") for path in documented) == sorted(path.strip("/") for path in owned)
+
+
+def test_changelog_has_a_pep440_section_per_release() -> None:
+    text = (TEMPLATE_ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    assert sections, "docs/changelog.md has no release section"
+    versions = [Version(section.split(maxsplit=1)[0]) for section in sections]
+    assert versions == sorted(set(versions), reverse=True), versions
+    for section in sections:
+        assert re.search(r"^Update needs attention: \*\*(yes|no)\*\*", section, flags=re.MULTILINE), section[:200]
+    # Every release tag of this repository has its section (none yet in a tagless clone).
+    for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split():
+        assert Version(tag) in versions, tag

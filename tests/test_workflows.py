@@ -1,0 +1,796 @@
+"""Workflows: the generated publish.yml, ci.yml and dependabot.yml, the scripts they run, and RELEASING.md.
+
+Rendering only (no build) except the two `slow` tests at the end: they run the generated build and
+CI steps on a generated project, and the install script against a package index on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from check_jsonschema.cli.main_command import main as check_jsonschema
+from click.testing import CliRunner, Result
+from packaging.version import Version
+
+from helpers import (
+    META_EXTRAS,
+    PYTHON,
+    TEMPLATE_ROOT,
+    build_dists,
+    load_answers,
+    render_project,
+    run,
+    table,
+    tool,
+)
+
+SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
+CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
+INSTALL_SCRIPT = SCRIPTS / "{% if use_testpypi %}install_from_index.py{% endif %}"
+ACTIONS = table("actions")
+PUBLISH_ACTION = ACTIONS["pypi-publish"]["repo"]
+SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
+PYPI = {"name": "pypi", "url": "https://pypi.org/p/{name}", "upload": None}
+TESTPYPI = {"name": "testpypi", "url": "https://test.pypi.org/p/{name}", "upload": "https://test.pypi.org/legacy/"}
+
+
+# --- Cases: every answer that changes the workflows -------------------------------------------
+
+def workflow_cases() -> list[Any]:
+    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
+    cases = []
+    for use_testpypi in (True, False):
+        for kind in ("library", "meta-package"):
+            for backend in ("setuptools", "hatchling"):
+                case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-{kind}-{backend}"
+                data: dict[str, Any] = {
+                    "project_name": "acme.tools",
+                    "github_owner": "Acme-Corp",
+                    "repository_name": "acme-tools-repo",
+                    "project_kind": kind,
+                    "build_backend": backend,
+                    "use_testpypi": use_testpypi,
+                    "python_min": "3.12" if backend == "hatchling" else "3.11",
+                }
+                if kind == "meta-package":
+                    data["extras"] = META_EXTRAS
+                cases.append(pytest.param((case_id, data), id=case_id, marks=pytest.mark.xdist_group(case_id)))
+    return cases
+
+
+@dataclass(frozen=True)
+class Rendered:
+    project: Path
+    answers: dict[str, Any]
+
+    @property
+    def github(self) -> Path:
+        return self.project / ".github"
+
+    def workflow_files(self) -> list[Path]:
+        return sorted((self.github / "workflows").glob("*.yml"))
+
+    def workflow(self, name: str) -> dict[str, Any]:
+        return load_yaml(self.github / "workflows" / name)
+
+    def text(self, relative: str) -> str:
+        return (self.project / relative).read_text(encoding="utf-8")
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1); give it its GitHub name back.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+# Renders per worker, by case: xdist may hand a worker the same case twice, apart (its loadgroup
+# does not group under pytest 9.2, pytest-xdist#1386), and a case renders identically each time.
+RENDERS: dict[str, Rendered] = {}
+
+
+@pytest.fixture(scope="module", params=workflow_cases())
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    case_id, data = request.param
+    if case_id not in RENDERS:
+        project = render_project(tmp_path_factory.mktemp(case_id) / "acme-tools", data)
+        RENDERS[case_id] = Rendered(project, load_answers(project))
+    return RENDERS[case_id]
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def action_repo(step: dict[str, Any]) -> str | None:
+    return step["uses"].split("@", 1)[0] if "uses" in step else None
+
+
+def publish_jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: job for name, job in workflow["jobs"].items() if any(action_repo(s) == PUBLISH_ACTION for s in steps(job))}
+
+
+def indexes(answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The indexes a project publishes to, in upload order."""
+    chosen = [TESTPYPI, PYPI] if answers["use_testpypi"] else [PYPI]
+    return [{**index, "url": index["url"].format(name=answers["project_name"])} for index in chosen]
+
+
+# --- publish.yml: trigger, job graph, permissions --------------------------------------------
+
+def test_publish_runs_on_published_release_with_no_default_permissions(rendered: Rendered) -> None:
+    publish = rendered.workflow("publish.yml")
+    assert publish["on"] == {"release": {"types": ["published"]}}
+    assert publish["permissions"] == {}
+    assert publish["concurrency"]["cancel-in-progress"] is False
+    assert publish["concurrency"]["group"]
+
+
+def test_publish_job_graph(rendered: Rendered) -> None:
+    jobs = rendered.workflow("publish.yml")["jobs"]
+    if rendered.answers["use_testpypi"]:
+        assert list(jobs) == ["build", "publish-testpypi", "verify-testpypi", "publish-pypi"]
+        assert jobs["publish-testpypi"]["needs"] == ["build"]
+        assert jobs["verify-testpypi"]["needs"] == ["build", "publish-testpypi"]
+        # PyPI is reached only after TestPyPI accepted the files and they installed from there.
+        assert set(jobs["publish-pypi"]["needs"]) == {"build", "publish-testpypi", "verify-testpypi"}
+    else:
+        assert list(jobs) == ["build", "publish-pypi"]
+        assert jobs["publish-pypi"]["needs"] == ["build"]
+    assert "needs" not in jobs["build"]
+    assert not [name for name, job in jobs.items() if "if" in job], "no job may be skipped silently"
+
+
+def test_publish_environments_and_urls(rendered: Rendered) -> None:
+    publishing = publish_jobs(rendered.workflow("publish.yml"))
+    expected = indexes(rendered.answers)
+    assert [job["environment"] for job in publishing.values()] == [{"name": i["name"], "url": i["url"]} for i in expected]
+
+
+def test_id_token_only_on_publishing_jobs(rendered: Rendered) -> None:
+    """Trusted publishing needs `id-token: write`; granting it anywhere else only widens exposure."""
+    for path in rendered.workflow_files():
+        workflow = load_yaml(path)
+        assert workflow["permissions"] == {}, path.name
+        publishing = publish_jobs(workflow)
+        for name, job in workflow["jobs"].items():
+            permissions = job["permissions"]  # every job states its own
+            if name in publishing:
+                assert permissions == {"id-token": "write"}, (path.name, name)
+            else:
+                assert "id-token" not in permissions, (path.name, name)
+                assert set(permissions.values()) <= {"read"}, (path.name, name)
+    assert len(publish_jobs(rendered.workflow("publish.yml"))) == len(indexes(rendered.answers))
+
+
+def test_publish_jobs_only_download_and_upload(rendered: Rendered) -> None:
+    """The same artifact goes everywhere: no checkout, no build, one upload per job (PEP 740)."""
+    for name, job in publish_jobs(rendered.workflow("publish.yml")).items():
+        assert [action_repo(s) for s in steps(job)] == [ACTIONS["download-artifact"]["repo"], PUBLISH_ACTION], name
+        assert not [s for s in steps(job) if "run" in s], name
+        assert steps(job)[0]["with"] == {"name": "dist", "path": "dist/"}
+        assert job["runs-on"] == "ubuntu-latest"  # the action is a container action: Linux only
+        assert "container" not in job
+
+
+def test_upload_inputs_per_index(rendered: Rendered) -> None:
+    publishing = publish_jobs(rendered.workflow("publish.yml"))
+    for job, index in zip(publishing.values(), indexes(rendered.answers), strict=True):
+        upload = steps(job)[-1].get("with", {})
+        if index["upload"]:
+            # A re-run must not fail on files TestPyPI already has.
+            assert upload == {"repository-url": index["upload"], "skip-existing": True}
+        else:
+            # PyPI: default URL, fails loudly on duplicates, attestations on, no password.
+            assert upload == {}
+
+
+def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
+    build = rendered.workflow("publish.yml")["jobs"]["build"]
+    assert build["permissions"] == {"contents": "read"}
+    checkout, *rest = steps(build)
+    assert action_repo(checkout) == ACTIONS["checkout"]["repo"]
+    assert checkout["with"] == {"persist-credentials": False}
+    runs = [s["run"] for s in rest if "run" in s]
+    assert "python -m pip install " + " ".join(f'"{r}"' for r in table("release_tools")) in runs
+    assert any(r.startswith("twine>=7") for r in table("release_tools"))  # reads Metadata 2.5
+    order = ["python -m build", "python -m twine check --strict dist/*", "check-wheel-contents ", "python .github/scripts/check_release_version.py"]
+    positions = [next(i for i, r in enumerate(runs) if r.startswith(needle)) for needle in order]
+    assert positions == sorted(positions)
+    if rendered.answers["project_kind"] == "library":
+        assert f"check-wheel-contents --package src/{rendered.answers['import_name']} dist/*.whl" in runs
+    else:
+        assert "check-wheel-contents --ignore W007,W008 dist/*.whl" in runs
+    (guard,) = [s for s in rest if "check_release_version.py" in s.get("run", "")]
+    assert guard["env"] == {"RELEASE_TAG": "${{ github.event.release.tag_name }}"}
+    assert guard["run"] == 'python .github/scripts/check_release_version.py --tag "${RELEASE_TAG}" --dist dist'
+    assert build["outputs"] == {"version": f"${{{{ steps.{guard['id']}.outputs.version }}}}"}
+    uploads = [s for s in rest if action_repo(s) == ACTIONS["upload-artifact"]["repo"]]
+    assert uploads[0]["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
+    assert rest.index(uploads[0]) > rest.index(guard)
+    for upload in uploads[1:]:
+        assert (rendered.project / upload["with"]["path"]).is_file(), upload
+    for upload in uploads:
+        # upload-artifact (v4.4+) silently drops anything under a dot-folder unless told otherwise.
+        hidden = any(part.startswith(".") for part in Path(upload["with"]["path"]).parts)
+        assert upload["with"].get("include-hidden-files", False) is hidden, upload
+    assert (rendered.project / ".github/scripts/check_release_version.py").read_bytes() == CHECK_SCRIPT.read_bytes()
+
+
+def test_verify_job_installs_from_testpypi_without_trusting_it(rendered: Rendered) -> None:
+    jobs = rendered.workflow("publish.yml")["jobs"]
+    installer = rendered.project / ".github/scripts/install_from_index.py"
+    if not rendered.answers["use_testpypi"]:
+        assert "verify-testpypi" not in jobs
+        assert not installer.exists()
+        return
+    assert installer.read_bytes() == INSTALL_SCRIPT.read_bytes()
+    verify = jobs["verify-testpypi"]
+    assert verify["permissions"] == {}
+    assert ACTIONS["checkout"]["repo"] not in [action_repo(s) for s in steps(verify)]
+    download = steps(verify)[0]
+    (upload,) = [s for s in steps(jobs["build"]) if s.get("with", {}).get("name") == download["with"]["name"]]
+    assert upload["with"]["path"] == ".github/scripts/install_from_index.py"
+    (install,) = [s for s in steps(verify) if "run" in s]
+    assert install["env"] == {"VERSION": "${{ needs.build.outputs.version }}"}
+    args = install["run"].split()
+    assert args[:2] == ["python", f"{download['with']['path']}install_from_index.py"]
+    options = dict(zip(args[2::2], args[3::2], strict=True))
+    expected = {
+        "--index-url": "https://test.pypi.org/simple/",
+        "--deps-index-url": "https://pypi.org/simple/",
+        "--project": rendered.answers["project_name"],
+        "--version": '"${VERSION}"',
+    }
+    if rendered.answers["project_kind"] == "library":
+        expected["--import"] = rendered.answers["import_name"]
+    assert options == expected
+    assert "extra-index-url" not in rendered.text(".github/workflows/publish.yml")
+
+
+# --- Hardening common to every generated workflow ---------------------------------------------
+
+def uses_lines(path: Path) -> list[re.Match[str]]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    matches = [SHA_PIN.match(line) for line in lines]
+    assert all(matches), lines
+    return matches  # type: ignore[return-value]
+
+
+def assert_pins_match_table(path: Path) -> set[str]:
+    """Every `uses:` is `repo@<40-hex commit SHA> # vX.Y.Z` exactly as copier.yml's table says."""
+    by_repo = {a["repo"]: a for a in ACTIONS.values()}
+    seen = set()
+    for match in uses_lines(path):
+        repo, ref, comment = match.groups()
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), match.group(0)
+        assert repo in by_repo, f"{path.name}: {repo} is not in copier.yml's actions table"
+        assert (ref, comment) == (by_repo[repo]["sha"], by_repo[repo]["version"]), match.group(0)
+        seen.add(repo)
+    workflow = load_yaml(path)
+    assert len(uses_lines(path)) == sum(1 for job in workflow["jobs"].values() for s in steps(job) if "uses" in s)
+    return seen
+
+
+# First releases that run on node24 (runners drop node20 in 2026); for the publish action, the first
+# that reads Metadata-Version 2.5. A new action in the table must state its minimum here.
+MINIMUM_ACTION_VERSIONS = {
+    "checkout": "5", "setup-python": "6", "upload-artifact": "6", "download-artifact": "7", "pypi-publish": "1.14.2",
+}
+
+
+def test_action_table_pins_node24_releases() -> None:
+    assert set(ACTIONS) == set(MINIMUM_ACTION_VERSIONS)
+    for name, minimum in MINIMUM_ACTION_VERSIONS.items():
+        action = ACTIONS[name]
+        assert re.fullmatch(r"[0-9a-f]{40}", action["sha"]), name
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", action["version"]), name
+        assert Version(action["version"][1:]) >= Version(minimum), name
+
+
+def test_every_action_is_pinned_from_the_table(rendered: Rendered) -> None:
+    used = set().union(*(assert_pins_match_table(p) for p in rendered.workflow_files()))
+    assert used == {a["repo"] for a in ACTIONS.values()}
+
+
+def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
+    for path in rendered.workflow_files():
+        workflow = load_yaml(path)
+        assert workflow["name"], path.name
+        assert "concurrency" in workflow, path.name
+        for job_id, job in workflow["jobs"].items():
+            assert job["name"] and isinstance(job["timeout-minutes"], int), (path.name, job_id)
+            for step in steps(job):
+                assert step["name"], (path.name, job_id, step)
+                assert "${{" not in step.get("run", ""), (path.name, job_id, step["name"])
+                assert "cache" not in step.get("with", {}), (path.name, job_id, step["name"])
+                assert action_repo(step) != "actions/cache"
+
+
+def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
+    ci = rendered.workflow("ci.yml")
+    assert set(ci["on"]) == {"push", "pull_request"}
+    supported = list(table("python_versions"))[list(table("python_versions")).index(rendered.answers["python_min"]):]
+    assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
+    assert "python -m pytest" in [s.get("run") for s in steps(ci["jobs"]["tests"])]
+    release_build = [s for s in steps(rendered.workflow("publish.yml")["jobs"]["build"]) if "run" in s]
+    ci_build = [s for s in steps(ci["jobs"]["build"]) if "run" in s]
+    # CI runs the release's build and checks, all but the tag guard (a push has no release tag).
+    assert ci_build == [s for s in release_build if "check_release_version" not in s["run"]]
+
+
+def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", rendered.github],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == []
+    audited = {Path(p).name for p in re.findall(r"completed (\S+)", proc.stderr)}
+    assert audited == {"dependabot.yml", *(p.name for p in rendered.workflow_files())}
+
+
+def check_schema(schema: str, *paths: Path) -> Result:
+    """check-jsonschema's own command line, in process (a subprocess per file costs a second)."""
+    return CliRunner().invoke(check_jsonschema, ["--builtin-schema", schema, *map(str, paths)])
+
+
+def test_github_schemas_accept_workflows_and_dependabot(rendered: Rendered) -> None:
+    for schema, paths in [
+        ("vendor.github-workflows", rendered.workflow_files()),
+        ("vendor.dependabot", [rendered.github / "dependabot.yml"]),
+    ]:
+        result = check_schema(schema, *paths)
+        assert result.exit_code == 0 and "ok -- validation done" in result.output, result.output
+
+
+def test_actionlint_where_installed(tmp_path: Path) -> None:
+    """actionlint has no offline wheel: it runs where a binary is on PATH, over every case."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed on this machine")
+    for param in workflow_cases():
+        ((case_id, data),) = param.values
+        project = render_project(tmp_path / case_id, data)
+        run([actionlint, *sorted((project / ".github/workflows").glob("*.yml"))])
+
+
+# --- Dependabot policy -----------------------------------------------------------------------
+
+def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered) -> None:
+    """Bot bumps and `copier update` must not both edit the template's `uses:` lines."""
+    config = load_yaml(rendered.github / "dependabot.yml")
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    for update in updates.values():
+        assert update["cooldown"]["default-days"] >= 7
+        assert update["groups"]
+        assert update["schedule"]["interval"] == "weekly"
+    ignored = [rule["dependency-name"] for rule in updates["github-actions"]["ignore"]]
+    used = {m.group(1) for path in rendered.workflow_files() for m in uses_lines(path)}
+    assert sorted(ignored) == sorted(used)
+    assert "ignore" not in updates["pip"]
+
+
+# --- RELEASING.md against publish.yml --------------------------------------------------------
+
+def publisher_table(releasing: str) -> dict[str, dict[str, str]]:
+    """{index column: {field: value}} from RELEASING.md's trusted-publisher table."""
+    section = releasing.split("### Trusted publishers", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    header, _, *body = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[:7]]
+    columns: dict[str, dict[str, str]] = {index: {} for index in header[1:]}
+    for field, *values in body:
+        for index, value in zip(header[1:], values, strict=True):
+            columns[index][field] = value.strip("`")
+    return columns
+
+
+def test_releasing_names_what_publish_uses(rendered: Rendered) -> None:
+    """The values a user types into PyPI's form are the ones the workflow presents."""
+    columns = publisher_table(rendered.text("RELEASING.md"))
+    publishing = publish_jobs(rendered.workflow("publish.yml"))
+    environments = {job["environment"]["name"]: job["environment"]["url"] for job in publishing.values()}
+    host_of = {"PyPI": "https://pypi.org/", "TestPyPI": "https://test.pypi.org/"}
+    assert set(columns) == {"PyPI", "TestPyPI"} if rendered.answers["use_testpypi"] else {"PyPI"}
+    repository = re.search(r'^Repository = "https://github.com/([^/"]+)/([^/"]+)"$', rendered.text("pyproject.toml"), re.M)
+    assert repository
+    for index, form in columns.items():
+        url = environments[form["Environment name"]]
+        assert url == f"{host_of[index]}p/{form['PyPI Project Name']}"
+        assert form["Workflow name"] == "publish.yml" and (rendered.github / "workflows/publish.yml").is_file()
+        assert (form["Owner"], form["Repository name"]) == repository.groups()
+    assert {form["Environment name"] for form in columns.values()} == set(environments)
+
+
+REQUIRED_TROUBLESHOOTING = [
+    "File already exists", "The description failed to render", "No matching distribution found",
+    "Token request failed", "invalid-publisher", "This package name is not available",
+    "Unexpected files in the wheel", "already has a publish attestation", "Reusable workflows",
+    "'2.5' is not a valid metadata version", "local versions", "manifest unknown",
+]
+
+
+def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) -> None:
+    releasing = rendered.text("RELEASING.md")
+    headings = re.findall(r"^(#{2,3}) (.+)$", releasing, re.M)
+    sections = [title for level, title in headings if level == "##"]
+    assert sections == ["First-time setup", "Cutting a release", "Verifying", "Troubleshooting", "Manual release"]
+    troubleshooting = releasing.split("## Troubleshooting", 1)[1].split("## Manual release", 1)[0]
+    missing = [entry for entry in REQUIRED_TROUBLESHOOTING if entry not in troubleshooting]
+    assert not missing
+    for command in ("gh release create v", "gh run watch", 'version = "X.Y.Z"', "git tag -a v"):
+        assert command in releasing
+    for environment in ({"pypi", "testpypi"} if rendered.answers["use_testpypi"] else {"pypi"}):
+        assert f"/environments/{environment}" in releasing
+    assert "Required reviewers" in releasing and "`v*`" in releasing
+
+
+def test_testpypi_off_drops_it_everywhere(rendered: Rendered) -> None:
+    # Manual release is another path (its own .pypirc sections); this checks the automated one.
+    generated = {
+        "RELEASING.md": rendered.text("RELEASING.md").split("## Manual release", 1)[0],
+        **{p.name: p.read_text(encoding="utf-8") for p in rendered.workflow_files()},
+    }
+    mentions = {name: bool(re.search("testpypi|test.pypi.org", text, re.I)) for name, text in generated.items()}
+    if rendered.answers["use_testpypi"]:
+        assert mentions["RELEASING.md"] and mentions["publish.yml"]
+    else:
+        assert not any(mentions.values()), mentions
+
+
+# --- Template sources and this repository's own workflow -------------------------------------
+
+RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
+
+
+def expressions_outside_raw(source: str) -> list[str]:
+    """GitHub `${{ ... }}` that Jinja would try to render (it must sit in {% raw %} blocks)."""
+    return re.findall(r"\$\{\{[^\n]*", RAW_BLOCK.sub("", source))
+
+
+def test_expression_scanner_is_live() -> None:
+    assert expressions_outside_raw("run: echo ${{ github.ref }}") == ["${{ github.ref }}"]
+    assert expressions_outside_raw("x: {% raw %}${{ github.ref }}{% endraw %}") == []
+
+
+def test_github_expressions_in_templates_are_raw() -> None:
+    sources = [*(TEMPLATE_ROOT / "template").rglob("*.jinja"), *(TEMPLATE_ROOT / "includes").rglob("*.jinja")]
+    with_expressions = [p for p in sources if "${{" in p.read_text(encoding="utf-8")]
+    assert len(with_expressions) >= 2  # publish.yml and ci.yml: the scan reads real files
+    offenders = {str(p.relative_to(TEMPLATE_ROOT)): found for p in sources if (found := expressions_outside_raw(p.read_text(encoding="utf-8")))}
+    assert not offenders
+
+
+def test_template_repository_workflow_is_pinned_and_clean() -> None:
+    root = TEMPLATE_ROOT / ".github"
+    paths = sorted((root / "workflows").glob("*.yml"))
+    assert [p.name for p in paths] == ["tests.yml"]
+    for path in paths:
+        assert assert_pins_match_table(path)
+    run([tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", root])
+    result = check_schema("vendor.github-workflows", *paths)
+    assert result.exit_code == 0, result.output
+
+
+BAD_WORKFLOW = """\
+name: bad
+on:
+  release:
+    types: [published]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    permissions:
+      id-token: write
+    steps:
+      - uses: actions/checkout@v7
+      - run: echo "${{ github.event.release.tag_name }}"
+"""
+
+
+def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
+    """Proof that the clean results above come from live checks, not from checks that never fail."""
+    github = tmp_path / ".github" / "workflows"
+    github.mkdir(parents=True)
+    (github / "bad.yml").write_text(BAD_WORKFLOW, encoding="utf-8")
+    # zizmor skips a file the schema rejects, so the schema check gets its own broken copy.
+    (tmp_path / "invalid.yml").write_text(BAD_WORKFLOW.replace("id-token: write", "id-token: writ"), encoding="utf-8")
+    zizmor = subprocess.run(
+        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", tmp_path / ".github"],
+        capture_output=True, text=True, check=False,
+    )
+    assert zizmor.returncode == 14, zizmor.stderr  # 14: the worst finding is high severity
+    found = {finding["ident"] for finding in json.loads(zizmor.stdout)}
+    assert {"template-injection", "unpinned-uses", "artipacked"} <= found
+    schema = check_schema("vendor.github-workflows", tmp_path / "invalid.yml")
+    assert schema.exit_code == 1 and "$.jobs.publish.permissions['id-token']" in schema.output, schema.output
+
+
+# --- check_release_version.py ----------------------------------------------------------------
+
+def load_script(path: Path, name: str) -> ModuleType:
+    # An explicit loader: the installer's template file name ends in `{% endif %}`, not `.py`.
+    spec = importlib.util.spec_from_loader(name, importlib.machinery.SourceFileLoader(name, str(path)))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def guard() -> ModuleType:
+    return load_script(CHECK_SCRIPT, "check_release_version")
+
+
+@pytest.fixture(scope="module")
+def installer() -> ModuleType:
+    return load_script(INSTALL_SCRIPT, "install_from_index")
+
+
+def write_pyproject(folder: Path, version: str | None) -> Path:
+    project = f'version = "{version}"' if version else 'dynamic = ["version"]'
+    path = folder / "pyproject.toml"
+    path.write_text(f'[project]\nname = "acme"\n{project}\n', encoding="utf-8")
+    return path
+
+
+def write_dists(folder: Path, wheel_version: str, sdist_version: str | None = None) -> Path:
+    """A minimal wheel and sdist carrying only the metadata the guard reads."""
+    import io
+    import tarfile
+    import zipfile
+
+    folder.mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / f"acme-{wheel_version}-py3-none-any.whl", "w") as zf:
+        zf.writestr(f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n")
+    sdist_version = sdist_version or wheel_version
+    data = f"Metadata-Version: 2.4\nName: acme\nVersion: {sdist_version}\n".encode()
+    with tarfile.open(folder / f"acme-{sdist_version}.tar.gz", "w:gz") as tf:
+        info = tarfile.TarInfo(f"acme-{sdist_version}/PKG-INFO")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return folder
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3", "1.2.3"])
+def test_guard_accepts_tag_with_or_without_v(
+    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tag: str
+) -> None:
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    pyproject = write_pyproject(tmp_path, "1.2.3")
+    dist = write_dists(tmp_path / "dist", "1.2.3")
+    assert guard.main(["--tag", tag, "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
+    assert f"release tag '{tag}' matches version '1.2.3'" in capsys.readouterr().out
+    assert output.read_text(encoding="utf-8") == "version=1.2.3\n"
+
+
+@pytest.mark.parametrize(
+    ("tag", "version", "message"),
+    [
+        ("v1.2.4", "1.2.3", "release tag 'v1.2.4' does not match version '1.2.3' in {pyproject}: the tag must be '1.2.3' or 'v1.2.3'"),
+        ("v1.2", "1.2.0", "release tag 'v1.2' does not match version '1.2.0'"),
+        ("V1.2.3", "1.2.3", "release tag 'V1.2.3' does not match version '1.2.3'"),
+        ("v1.2.3+abc", "1.2.3+abc", "version '1.2.3+abc' in {pyproject} has a local part ('+...'): PyPI and TestPyPI refuse"),
+        ("", "1.2.3", "the release tag is empty"),
+    ],
+    ids=["mismatch", "not-normalised", "capital-v", "local-version", "empty-tag"],
+)
+def test_guard_refuses_with_a_clear_message(
+    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tag: str, version: str, message: str,
+) -> None:
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    pyproject = write_pyproject(tmp_path, version)
+    assert guard.main(["--tag", tag, "--pyproject", str(pyproject)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message.format(pyproject=pyproject) in err
+    assert not output.exists()
+
+
+def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A backend that computes or normalises the version is caught after the build."""
+    pyproject = write_pyproject(tmp_path, "1.2.3")
+    dist = write_dists(tmp_path / "dist", "1.2.3", sdist_version="1.2.3.post1")
+    assert guard.main(["--tag", "v1.2.3", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
+    assert "version '1.2.3.post1' in acme-1.2.3.post1.tar.gz" in capsys.readouterr().err
+
+
+def test_guard_needs_built_files_for_a_dynamic_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, None)
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject)]) == 1
+    assert "is dynamic: check the built files with --dist" in capsys.readouterr().err
+    dist = write_dists(tmp_path / "dist", "2.0.0")
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(empty)]) == 1
+    assert "holds no sdist or wheel" in capsys.readouterr().err
+
+
+def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
+    """The workflow runs it as `python <file>` on a runner: exit code and ::error:: annotation."""
+    write_pyproject(tmp_path, "0.1.0")
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"}
+    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.2.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("::error title=Release version::release tag 'v0.2.0' does not match version '0.1.0'")
+    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+# --- install_from_index.py: retry logic ------------------------------------------------------
+
+def test_backoff_doubles_and_is_capped(installer: ModuleType) -> None:
+    assert installer.backoff_delays(6, 10, 60) == [10, 20, 40, 60, 60]
+    assert installer.backoff_delays(1, 10, 60) == []
+    for bad in [(0, 10, 60), (3, 0, 60), (3, 10, 5)]:
+        with pytest.raises(ValueError, match="need attempts >= 1"):
+            installer.backoff_delays(*bad)
+
+
+def test_workflow_retry_budget_is_bounded(installer: ModuleType) -> None:
+    """The defaults the workflow relies on wait minutes, not forever, and fit the job timeout."""
+    args = installer.parse_args(["--index-url", "x", "--project", "p", "--version", "1"])
+    delays = installer.backoff_delays(args.attempts, args.initial_delay, args.max_delay)
+    assert 5 * 60 <= sum(delays) <= 10 * 60
+    assert max(delays) == args.max_delay
+
+
+class Flaky:
+    """An install that fails `failures` times, then succeeds."""
+
+    def __init__(self, installer: ModuleType, failures: int) -> None:
+        self.error, self.failures, self.calls = installer.InstallError, failures, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error(f"No matching distribution found (call {self.calls})")
+
+
+def test_retry_succeeds_after_failures(installer: ModuleType) -> None:
+    slept: list[float] = []
+    log: list[str] = []
+    action = Flaky(installer, failures=3)
+    installer.retry(action, [1, 2, 4, 8, 8], sleep=slept.append, log=log.append)
+    assert action.calls == 4
+    assert slept == [1, 2, 4]
+    assert log[0] == "attempt 1/6 failed, retrying in 1s: No matching distribution found (call 1)"
+
+
+def test_retry_gives_up_with_a_clear_message(installer: ModuleType) -> None:
+    slept: list[float] = []
+    action = Flaky(installer, failures=99)
+    with pytest.raises(installer.InstallError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
+        installer.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
+    assert action.calls == 4
+    assert slept == [1, 2, 4]
+
+
+@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Install from index::"), ("", "error: ")])
+def test_installer_reports_failure_and_exits_1(
+    installer: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
+) -> None:
+    def give_up(args: Any, **_: Any) -> None:
+        raise installer.InstallError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
+
+    monkeypatch.setattr(installer, "install_and_verify", give_up)
+    monkeypatch.setenv("GITHUB_ACTIONS", actions)
+    assert installer.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--attempts", "2"]) == 1
+    assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
+
+
+def test_installer_refuses_a_tag_as_version(installer: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        installer.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0"])
+    assert exc.value.code == 2
+    assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
+
+
+# --- Slow: the generated steps on a generated project, and a real index on 127.0.0.1 ---------
+# Each slow test does its own work: xdist's loadgroup does not group under pytest 9.2
+# (pytest-xdist#1386), so a shared module fixture would be built once per worker anyway.
+
+def render_with_dependency(dst: Path) -> Path:
+    """A generated library at 0.3.0 that needs a distribution only PyPI has (idna)."""
+    project = render_project(dst / "acme-verify", {"version": "0.3.0"})
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")
+    return project
+
+
+def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions: dict[str, str]) -> str:
+    """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
+    outputs = project.parent / "github_output"
+    outputs.write_text("", encoding="utf-8")
+    for step in steps(job):
+        if "run" not in step:
+            continue
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
+        # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
+        env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
+        proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return outputs.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -> None:
+    project = render_with_dependency(tmp_path)
+    venv = tmp_path / "venv"
+    run([tool("uv"), "venv", "--quiet", "--seed", "--python", PYTHON, venv])  # --seed: the steps call pip
+    build = load_yaml(project / ".github/workflows/publish.yml")["jobs"]["build"]
+
+    outputs = run_job_steps(build, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.0"})
+    assert outputs == "version=0.3.0\n"
+    assert sorted(p.name for p in (project / "dist").iterdir()) == ["acme_verify-0.3.0-py3-none-any.whl", "acme_verify-0.3.0.tar.gz"]
+
+    (guard_step,) = [s for s in steps(build) if "check_release_version.py" in s.get("run", "")]
+    with pytest.raises(AssertionError, match="release tag 'v0.3.1' does not match version '0.3.0' in pyproject.toml"):
+        run_job_steps({"steps": [guard_step]}, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.1"})
+
+    tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
+    assert run_job_steps(tests, project, venv / "bin", {}) == ""
+
+
+@pytest.fixture
+def local_index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A PEP 503 index on 127.0.0.1 (directory listings): (simple URL, folder it serves)."""
+    root = tmp_path / "simple"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
+    installer: ModuleType, tmp_path: Path, local_index: tuple[str, Path], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The index lacks the upload at first (as TestPyPI right after it) and never has idna."""
+    wheel = build_dists(render_with_dependency(tmp_path)).wheel
+    url, root = local_index
+    argv = ["--index-url", url, "--project", "acme-verify", "--version", "0.3.0", "--import", "acme_verify",
+            "--attempts", "3", "--initial-delay", "1", "--max-delay", "1"]
+
+    def publish_on_first_wait(seconds: float) -> None:
+        (root / "acme-verify").mkdir(exist_ok=True)
+        shutil.copy(wheel, root / "acme-verify")
+
+    log: list[str] = []
+    assert installer.main(argv, sleep=publish_on_first_wait, log=log.append) == 0, capsys.readouterr().err
+    assert log[1].startswith("attempt 1/3 failed, retrying in 1s:")
+    assert "No matching distribution found for acme-verify==0.3.0" in log[1]
+    installed = next(line for line in log if line.startswith("installed: "))
+    assert "acme-verify==0.3.0" in installed and "idna==" in installed
+    assert log[-2:] == ["import acme_verify: OK", f"acme-verify==0.3.0 installs from {url}: OK"]
