@@ -1,0 +1,562 @@
+"""Rehearsal: the manual release path of a generated project, end to end against a real index.
+
+A real package index (pypiserver, upload authentication, no overwrite, no fallback to PyPI) runs
+on 127.0.0.1. For a library and a meta-package: the project's release check passes, an upload with
+a wrong password is refused and stores nothing, twine uploads with a `.pypirc` written from the
+project's `.pypirc.example`, pip installs the release (and the meta-package's extras) from that
+index only, and a second upload of the same version is refused. The release check also fails
+clearly on a broken README and on a `~/.pypirc` that others can read.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib.metadata
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from helpers import (
+    PYTHON,
+    TEMPLATE_ROOT,
+    build_dists,
+    git,
+    install_into,
+    load_answers,
+    make_venv,
+    read_author,
+    render_project,
+    run,
+    tool,
+)
+
+# Odd but valid text: it must reach the index's metadata exactly.
+ANSWERS = {"description": 'Rehearsed "release" of 100% \\ odd text — ünïcode', "user_name": "Zoë O'Brien"}
+# The meta-package's extras name stand-in distributions that the test builds and uploads.
+STAND_INS = {"rehearsal-client": "0.3.0", "rehearsal-cli": "1.0.0"}
+META_EXTRAS = {"clients": ["rehearsal-client>=0.3"], "cli": ["rehearsal-cli>=1.0"]}
+# The default backend for the library; hatchling (Metadata-Version 2.5) for the meta-package.
+CASES = {
+    "library": {**ANSWERS, "project_name": "rehearsal-lib"},
+    "meta": {
+        **ANSWERS, "project_name": "rehearsal-meta", "project_kind": "meta-package",
+        "extras": META_EXTRAS, "build_backend": "hatchling",
+    },
+}  # fmt: skip
+# Checks that only need a release check to fail use the fastest backend.
+FAST = {"build_backend": "uv-build"}
+STEPS = ["credentials", "clean", "build", "twine check", "wheel contents", "install"]
+STEP_LINE = re.compile(r"^(PASS|FAIL)  (\S+(?: \S+)?)\s", re.MULTILINE)
+# PEP 723's reference regular expression for `# /// script` blocks.
+SCRIPT_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
+USER = "rehearsal"
+
+
+# --- A real index on 127.0.0.1 ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Index:
+    url: str
+    packages: Path
+    password: str
+
+    @property
+    def simple(self) -> str:
+        return f"{self.url}simple/"
+
+    def stored(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(self.packages.iterdir())}
+
+    def page(self, project: str) -> str:
+        with urllib.request.urlopen(f"{self.simple}{project}/", timeout=10) as response:
+            return response.read().decode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], url: str, log: Path, budget: float = 30.0) -> None:
+    """Poll the health endpoint; fail with the server's log if it exits or the budget runs out."""
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"pypiserver exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"pypiserver did not answer {url} within {budget:.0f} s:\n{log.read_text(errors='replace')}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """pypiserver: uploads need the password, files are never overwritten, no redirect to PyPI."""
+    root = tmp_path_factory.mktemp("index")
+    packages = root / "packages"
+    packages.mkdir()
+    password = secrets.token_urlsafe(16)
+    with warnings.catch_warnings():
+        # passlib 1.7.4 imports the stdlib `crypt` module, deprecated since Python 3.11.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from passlib.apache import HtpasswdFile
+    htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
+    htpasswd.set_password(USER, password)
+    htpasswd.save()
+    port = free_port()
+    log = root / "server.log"
+    cmd = [
+        PYTHON, "-m", "pypiserver", "run", "--host", "127.0.0.1", "--port", str(port),
+        "--authenticate", "update", "--passwords", str(root / "htpasswd"), "--disable-fallback",
+        "--verbose", str(packages),
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_until_ready(proc, f"http://127.0.0.1:{port}/health", log)
+        yield Index(url=f"http://127.0.0.1:{port}/", packages=packages, password=password)
+    finally:
+        stop(proc)
+
+
+# --- Running the generated project's tools ----------------------------------------------------
+@cache
+def cache_dirs() -> dict[str, str]:
+    # Tests swap HOME; keep the real caches so builds do not download their backends again.
+    return {
+        "UV_CACHE_DIR": run([tool("uv"), "cache", "dir"]).stdout.strip(),
+        "PIP_CACHE_DIR": run([PYTHON, "-m", "pip", "cache", "dir"]).stdout.strip(),
+    }
+
+
+def tool_env(home: Path) -> dict[str, str]:
+    """A temporary HOME, the test venv's tools first on PATH, no keyring, no colour, wide lines."""
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")]),
+        **cache_dirs(),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "NO_COLOR": "1",
+        "COLUMNS": "300",
+    }
+
+
+def release_check(project: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """`python scripts/release_check.py` as a user runs it; the caller checks the exit code."""
+    return subprocess.run(
+        [PYTHON, "scripts/release_check.py"], cwd=project, env=tool_env(home),
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def step_results(output: str) -> dict[str, str]:
+    return {name: verdict for verdict, name in STEP_LINE.findall(output)}
+
+
+def twine_upload(config: Path, files: list[Path], home: Path) -> subprocess.CompletedProcess[str]:
+    """The documented upload, `--verbose` so the server's refusal message is shown."""
+    return subprocess.run(
+        [tool("twine"), "--no-color", "upload", "--repository", "testpypi", "--config-file", str(config),
+         "--non-interactive", "--disable-progress-bar", "--verbose", *map(str, files)],
+        env=tool_env(home), capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def write_pypirc(project: Path, path: Path, index: Index, password: str) -> Path:
+    """The project's `.pypirc.example`, its testpypi section pointed at the local index."""
+    config = configparser.ConfigParser()
+    config.read(project / ".pypirc.example", encoding="utf-8")
+    config["testpypi"]["repository"] = index.url
+    config["testpypi"]["username"] = USER
+    config["testpypi"]["password"] = password
+    with path.open("w", encoding="utf-8") as out:
+        config.write(out)
+    path.chmod(0o600)
+    return path
+
+
+def load_script(project: Path) -> ModuleType:
+    """The generated release check as a module (its main() is guarded), to call its functions."""
+    path = project / "scripts" / "release_check.py"
+    spec = importlib.util.spec_from_file_location(f"release_check_{project.name.replace('-', '_')}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def installed_metadata(python: Path, name: str) -> Metadata:
+    proc = run([python, "-c", f"import importlib.metadata as m; print(m.distribution({name!r}).read_text('METADATA'))"])
+    return Metadata.from_email(proc.stdout, validate=True)
+
+
+def installed_names(python: Path) -> list[str]:
+    return run([tool("uv"), "pip", "list", "--python", python, "--format", "freeze"]).stdout.split()
+
+
+def build_stand_in(root: Path, name: str, version: str) -> Path:
+    """A tiny importable distribution: a wheel is all the index needs (flit_core builds fast)."""
+    module = name.replace("-", "_")
+    (root / module).mkdir(parents=True)
+    (root / module / "__init__.py").write_text(f'"""Stand-in for {name}."""\n', encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["flit_core>=3.12,<4"]\nbuild-backend = "flit_core.buildapi"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Stand-in for the rehearsal"\n',
+        encoding="utf-8",
+    )
+    run([PYTHON, "-m", "build", "--wheel", "--installer", "uv", "--outdir", root / "dist", root])
+    (wheel,) = (root / "dist").glob("*.whl")
+    return wheel
+
+
+# --- The rehearsal: one test per kind, steps in the order a maintainer follows ----------------
+def assert_release_check_passed(proc: subprocess.CompletedProcess[str], project: Path, answers: dict[str, Any]) -> None:
+    output = proc.stdout
+    assert proc.returncode == 0, output + proc.stderr
+    assert step_results(output) == dict.fromkeys(STEPS, "PASS"), output
+    assert "PASS  credentials     private: ~/.pypirc (mode 600)" in output
+    wheel = f"{answers['project_name'].replace('-', '_')}-{answers['version']}-py3-none-any.whl"
+    assert f"PASS  build           {wheel.replace('-py3-none-any.whl', '.tar.gz')}, {wheel}" in output
+    if answers["project_kind"] == "library":
+        assert f"PASS  install         imported {answers['import_name']} from" in output
+    else:
+        (extras,) = re.findall(r"^      extras: (.*)$", output, re.MULTILINE)
+        assert set(extras.split(", ")) == {*META_EXTRAS, "all"}
+    # It ends with the upload commands, in order, exactly as the script and RELEASING.md give them.
+    commands = load_script(project).upload_commands(local_config=False)
+    assert commands == ["twine upload --repository testpypi dist/*", "twine upload --repository pypi dist/*"]
+    assert output.rstrip().splitlines()[-3:-1] == [f"  {c}" for c in commands]
+
+
+def assert_installed_release_matches(python: Path, answers: dict[str, Any], cwd: Path) -> None:
+    name, version = answers["project_name"], answers["version"]
+    meta = installed_metadata(python, name)
+    assert (meta.name, meta.version, meta.summary) == (name, Version(version), answers["description"])
+    assert read_author(meta) == (answers["user_name"], answers["user_email"])
+    assert str(meta.requires_python) == f">={answers['python_min']}"
+    assert meta.license_expression == "MIT"
+    if answers["project_kind"] == "library":
+        proc = run([python, "-c", f"import {answers['import_name']} as m; print(m.__version__)"], cwd=cwd)
+        assert proc.stdout.strip() == version
+    else:
+        assert set(meta.provides_extra or []) == {*META_EXTRAS, "all"}
+        assert [r for r in meta.requires_dist or [] if not r.marker] == []  # nothing without an extra
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CASES))
+def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> None:
+    project = render_project(tmp_path / CASES[case]["project_name"], CASES[case])
+    answers = load_answers(project)
+    home = tmp_path / "home"
+    home.mkdir()
+    pypirc = write_pypirc(project, home / ".pypirc", index, index.password)
+
+    # 1. The release check passes (with a private ~/.pypirc in place).
+    assert_release_check_passed(release_check(project, home), project, answers)
+    files = sorted((project / "dist").iterdir())
+
+    # 5. A wrong password is refused, and the index stores nothing (it does not hold these yet).
+    before = index.stored()
+    wrong = twine_upload(write_pypirc(project, tmp_path / "wrong.pypirc", index, "not-" + index.password), files, home)
+    assert wrong.returncode != 0 and "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
+    assert index.stored() == before
+
+    # 2. twine uploads with the settings of `.pypirc.example`: the index holds exactly these files.
+    upload = twine_upload(pypirc, files, home)
+    assert upload.returncode == 0, upload.stdout + upload.stderr
+    assert index.stored() == {**before, **{f.name: f.read_bytes() for f in files}}
+    assert all(f.name in index.page(answers["project_name"]) for f in files)
+
+    # 3. A fresh environment installs `NAME==VERSION` from this index only; metadata = answers.
+    python = make_venv(tmp_path / "venv")
+    local_only = ("--index-url", index.simple, "--no-cache")
+    install_into(python, f"{answers['project_name']}=={answers['version']}", extra_args=local_only)
+    assert_installed_release_matches(python, answers, tmp_path)
+    if case == "meta":
+        # An extra resolves to its listed distributions once they are on the index.
+        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
+        stand_ins_upload = twine_upload(pypirc, stand_ins, home)
+        assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
+        pin = f"{answers['project_name']}[clients]=={answers['version']}"
+        install_into(python, pin, extra_args=local_only)
+        assert "rehearsal-client==0.3.0" in installed_names(python)
+        assert not [n for n in installed_names(python) if n.startswith("rehearsal-cli==")]
+        install_into(python, pin.replace("[clients]", "[all]"), extra_args=local_only)
+        assert "rehearsal-cli==1.0.0" in installed_names(python)
+        run([python, "-c", "import rehearsal_client, rehearsal_cli"], cwd=tmp_path)
+
+    # 4. The same version again is refused ("File already exists" on PyPI) and nothing changes.
+    stored = index.stored()
+    again = twine_upload(pypirc, files, home)
+    output = again.stdout + again.stderr
+    assert again.returncode != 0, output
+    assert "400 Bad Request" in output and "already exists" in output, output
+    assert index.stored() == stored
+
+
+@pytest.mark.slow
+def test_index_never_falls_back_to_pypi(index: Index) -> None:
+    """By default pypiserver redirects unknown names to PyPI: "local index only" needs it off."""
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        index.page("requests")
+    missing.value.close()
+    assert missing.value.code == 404
+
+
+def test_index_that_fails_to_start_fails_fast_with_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([PYTHON, "-m", "pypiserver", "run", "--port", "no-port"], stdout=out, stderr=out)
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)pypiserver exited with 2:.*invalid int value: 'no-port'"):
+        wait_until_ready(proc, "http://127.0.0.1:9/health", log)
+
+
+def test_index_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text("still starting\n", encoding="utf-8")
+    proc = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(pytest.fail.Exception, match=r"(?s)did not answer .* within 1 s:\nstill starting"):
+            wait_until_ready(proc, f"http://127.0.0.1:{free_port()}/health", log, budget=1.0)
+    finally:
+        stop(proc)
+    assert proc.returncode is not None
+
+
+# --- 6. The release check fails clearly -------------------------------------------------------
+def break_readme_with_invalid_rst(project: Path) -> None:
+    (project / "README.md").unlink()
+    (project / "README.rst").write_text("Title\n=====\n\nAn `unclosed interpreted text role.\n", encoding="utf-8")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('"README.md"', '"README.rst"'), encoding="utf-8")
+
+
+def drop_readme(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert 'readme = "README.md"\n' in text
+    pyproject.write_text(text.replace('readme = "README.md"\n', ""), encoding="utf-8")
+
+
+BROKEN_READMES = [
+    # Invalid reStructuredText fails twine's renderer even without --strict.
+    pytest.param("library", break_readme_with_invalid_rst, "has syntax errors in markup", id="library-invalid-rst"),
+    # No description and no content type are warnings only: this proves --strict is on.
+    pytest.param("meta", drop_readme, "`long_description_content_type` missing", id="meta-no-readme"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("case", "breaker", "message"), BROKEN_READMES)
+def test_release_check_fails_on_broken_readme(
+    case: str, breaker: Callable[[Path], None], message: str, tmp_path: Path
+) -> None:
+    project = render_project(tmp_path / CASES[case]["project_name"], {**CASES[case], **FAST})
+    (project / "dist").mkdir()
+    (project / "dist" / "stale-0.0.1.tar.gz").write_bytes(b"an old build")
+    breaker(project)
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = release_check(project, home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "twine check": "FAIL"}, proc.stdout
+    assert "PASS  clean           removed dist/" in proc.stdout and "stale-0.0.1" not in proc.stdout
+    assert "FAIL  twine check     twine check --strict failed" in proc.stdout
+    assert message in proc.stdout
+    assert proc.stdout.rstrip().endswith("1 of 6 steps FAILED: fix them and run the check again; upload nothing yet.")
+    assert "twine upload" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_release_check_refuses_pypirc_readable_by_others(tmp_path: Path) -> None:
+    """Once end to end (the step is the same for both kinds); fast tests below cover each mode."""
+    project = render_project(tmp_path / "rehearsal-meta", {**CASES["meta"], **FAST})
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(project / ".pypirc.example", home / ".pypirc")
+    (home / ".pypirc").chmod(0o644)
+    proc = release_check(project, home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "credentials": "FAIL"}, proc.stdout
+    assert "FAIL  credentials     upload credentials are not safe" in proc.stdout
+    assert "~/.pypirc has mode 644: it holds API tokens and must be private;" in proc.stdout
+    assert "fix it with `chmod 600 ~/.pypirc`" in proc.stdout
+    assert "twine upload" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pipx run` or a plain `python` may have no uv: the wheel goes in with the running pip."""
+    project = render_project(tmp_path / "rehearsal-lib", {**CASES["library"], **FAST})
+    build_dists(project)
+    script = load_script(project)
+    monkeypatch.setattr(script, "uv_binary", lambda: None)
+    result = script.install()
+    assert result.ok, result.details
+    assert result.summary.startswith("imported rehearsal_lib from rehearsal-lib 0.1.0 installed in a throwaway")
+    assert result.details[0] == "installed rehearsal-lib 0.1.0"
+    # Imported from the throwaway environment, never from the project's src/.
+    throwaway = r"import rehearsal_lib: .*/release-check-[^/]*/venv/.*/site-packages/rehearsal_lib/__init__\.py"
+    assert re.fullmatch(throwaway, result.details[1])
+
+
+# --- Fast checks of the generated files (no build, no server) ---------------------------------
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("rendered")
+    return {
+        "library": render_project(root / "demo-lib", {}),
+        "meta": render_project(root / "demo-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}),
+        "no-testpypi": render_project(root / "demo-direct", {"use_testpypi": False}),
+    }
+
+
+def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path]) -> None:
+    config = configparser.ConfigParser()
+    config.read(rendered["library"] / ".pypirc.example", encoding="utf-8")
+    assert config["distutils"]["index-servers"].split() == ["pypi", "testpypi"]
+    assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
+    assert "repository" not in config["pypi"]  # twine's default: https://upload.pypi.org/legacy/
+    for section in ("pypi", "testpypi"):
+        assert config[section]["username"] == "__token__"
+        password = config[section]["password"]
+        # A real token is "pypi-" and a base64 macaroon ("AgE…"): never ship one that looks real.
+        assert password.startswith("pypi-REPLACE-WITH-") and not re.match(r"pypi-AgE", password)
+
+
+def test_gitignore_keeps_pypirc_but_not_its_example(rendered: dict[str, Path], tmp_path: Path) -> None:
+    project = shutil.copytree(rendered["library"], tmp_path / "project")
+    git(project, "init", "--quiet")
+    assert git(project, "check-ignore", ".pypirc") == ".pypirc"
+    example = subprocess.run(["git", "check-ignore", ".pypirc.example"], cwd=project, capture_output=True, check=False)
+    assert example.returncode == 1, example  # 1: not ignored, so the example is committed
+
+
+@pytest.mark.parametrize("case", ["library", "meta", "no-testpypi"])
+def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], case: str) -> None:
+    project = rendered[case]
+    script = load_script(project)
+    (command,) = [line.strip() for line in (script.__doc__ or "").splitlines() if line.startswith("    ")]
+    assert command == "uv run scripts/release_check.py"
+    assert f"`{command}`" in (project / "README.md").read_text(encoding="utf-8")
+    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+    manual = releasing[releasing.index("\n## Manual release\n") :]
+    assert "\n## " not in manual[1:], "Manual release must stay the last section"
+    assert f"\n{command}\n" in manual
+    # Every upload the script prints is in RELEASING.md, in the same order.
+    commands = script.upload_commands(local_config=False)
+    positions = [manual.index(f"   {c}\n") for c in commands]
+    assert positions == sorted(positions)
+    uses_testpypi = case != "no-testpypi"
+    assert len(commands) == (2 if uses_testpypi else 1)
+    assert ("--repository testpypi" in manual) is uses_testpypi
+    assert "--config-file .pypirc" in manual
+    local = script.upload_commands(local_config=True)
+    assert local[-1] == "twine upload --config-file .pypirc --repository pypi dist/*"
+
+
+def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
+    manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
+    pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
+    assert f'{pip} --no-deps --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
+    assert f'{pip} "demo-lib==X.Y.Z"\n' in manual  # then the dependencies, from PyPI
+    # --extra-index-url appears only in the warning against it, never in a command.
+    assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []
+    assert "dependency confusion" in manual
+    assert "chmod 600 ~/.pypirc" in manual and "keyring set https://upload.pypi.org/legacy/ __token__" in manual
+
+
+def test_script_tools_are_the_tested_tools(rendered: dict[str, Path]) -> None:
+    """The script's `# /// script` requirements accept exactly the versions these tests run."""
+    text = (rendered["library"] / "scripts" / "release_check.py").read_text(encoding="utf-8")
+    (block,) = [m for m in SCRIPT_BLOCK.finditer(text) if m["type"] == "script"]
+    lines = block["content"].splitlines(keepends=True)
+    metadata = tomllib.loads("".join(line[2:] if line.startswith("# ") else line[1:] for line in lines))
+    requirements = [Requirement(r) for r in metadata["dependencies"]]
+    assert sorted(r.name for r in requirements) == ["build", "check-wheel-contents", "twine"]
+    ours = tomllib.loads((TEMPLATE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test_group = {req.name: req for req in map(Requirement, ours["dependency-groups"]["test"])}
+    for requirement in requirements:
+        assert requirement.specifier == test_group[requirement.name].specifier, requirement
+        assert importlib.metadata.version(requirement.name) in requirement.specifier
+
+
+PYPIRC_MODES = [
+    pytest.param(0o600, True, id="600"),
+    pytest.param(0o400, True, id="400"),
+    pytest.param(0o644, False, id="644"),
+    pytest.param(0o640, False, id="640"),
+    pytest.param(0o604, False, id="604"),
+    pytest.param(0o700, False, id="700"),
+]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize(("mode", "ok"), PYPIRC_MODES)
+def test_credentials_step_wants_mode_600(rendered: dict[str, Path], tmp_path: Path, mode: int, ok: bool) -> None:
+    script = load_script(rendered["library"])
+    (tmp_path / ".pypirc").write_text("[distutils]\nindex-servers =\n", encoding="utf-8")
+    (tmp_path / ".pypirc").chmod(mode)
+    result = script.check_credentials(home=tmp_path, root=rendered["library"])
+    assert result.ok is ok
+    if ok:
+        assert result.summary == f"private: ~/.pypirc (mode {mode:o})"
+    else:
+        assert result.details == [
+            f"~/.pypirc has mode {mode:o}: it holds API tokens and must be private; fix it with `chmod 600 ~/.pypirc`"
+        ]
+
+
+def test_credentials_step_without_any_pypirc_passes(rendered: dict[str, Path], tmp_path: Path) -> None:
+    result = load_script(rendered["library"]).check_credentials(home=tmp_path, root=rendered["library"])
+    assert result.ok and result.summary.startswith("no ~/.pypirc or ./.pypirc")
+
+
+def test_credentials_step_refuses_committed_pypirc(rendered: dict[str, Path], tmp_path: Path) -> None:
+    project = shutil.copytree(rendered["meta"], tmp_path / "project")
+    (project / ".pypirc").write_text("[distutils]\nindex-servers =\n", encoding="utf-8")
+    (project / ".pypirc").chmod(0o600)
+    script = load_script(project)
+    git(project, "init", "--quiet")
+    assert script.check_credentials(home=tmp_path / "empty-home", root=project).ok
+    git(project, "add", "--force", ".pypirc")
+    result = script.check_credentials(home=tmp_path / "empty-home", root=project)
+    assert not result.ok
+    (problem,) = result.details
+    assert problem == ".pypirc is committed to git: run `git rm --cached .pypirc`, commit, and revoke its tokens"
