@@ -266,6 +266,26 @@ def test_backend_table_matches_copier_yml() -> None:
     assert rows == {name: spec["requires"] for name, spec in table("backends").items()}
 
 
+# --- Troubleshooting ------------------------------------------------------------------------------
+# Section 12 of the reference procedure, then the failures the research notes list.
+FAILURES = [
+    "File already exists", "The description failed to render", "No matching distribution found",
+    "Token request failed", "This package name is not available", "Unexpected files in the wheel",
+    "already has a publish attestation", "Reusable workflows are not supported",
+    "'2.5' is not a valid metadata version", "The use of local versions", "manifest unknown",
+    "Container action is only supported on Linux", "Non-user identities cannot create new projects",
+]  # fmt: skip
+
+
+def test_troubleshooting_has_symptom_cause_and_fix_for_each_failure() -> None:
+    text = (TEMPLATE_ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    entries = dict(re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL))
+    for failure in FAILURES:
+        assert any(failure in title for title in entries), failure
+    for title, body in entries.items():
+        assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], title
+
+
 # --- Home: the generated tree ---------------------------------------------------------------------
 def index_tree() -> list[str]:
     """Paths under `my-package/` listed in the tree of docs/index.md (folders end with `/`)."""
