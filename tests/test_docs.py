@@ -201,6 +201,7 @@ def build_site(config_dir: Path, site: Path) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [tool("mkdocs"), "build", "--strict", "--site-dir", str(site)],
         cwd=config_dir, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # Material's end-of-life banner, not a build warning
     )  # fmt: skip
 
 
