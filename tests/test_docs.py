@@ -1,0 +1,481 @@
+"""Documentation: the site builds strictly, and what README.md and docs/ say is what the template does.
+
+Shell blocks that the tests run are marked in the Markdown source by an HTML comment right before
+the fence (comments are invisible on the site and on GitHub):
+
+    <!-- test: run [in=tmp|clone|project|behind|projects] [tty] [each] [slow] [creates=PATH,...]
+    before: SHELL
+    after: SHELL
+    -->
+
+The block runs with `bash -euo pipefail` and must exit 0; `gh:ORG/pypi-template` stands for a
+throwaway template repository with two releases, v1.0.0 and v1.1.0 (a change to .gitignore).
+- `in`: the folder it runs in: `tmp` (empty, the default), `clone` (a git clone of that
+  repository), `project` (a project copied from it at the latest release and committed),
+  `behind` (the same at v1.0.0, so an update has something to bring), `projects` (a folder
+  holding two projects at v1.0.0).
+- `tty`: run in a pseudo-terminal, pressing Enter at every prompt (the interactive copy).
+- `each`: every command line is a separate run, in a fresh folder (alternatives, not a sequence).
+- `slow`: it builds or installs distributions. `creates`: paths that must exist afterwards.
+- `before:` / `after:`: shell run first (a state the block starts from) and last (a check that
+  must pass).
+`<!-- test: file NAME -->` before a fence writes its content to NAME in the folder of every run
+of that page (e.g. the organisation's data file). Every `copier copy|update|recopy|check-update`
+and release-check command line in a fence must be in a run block or in `NOT_RUN`, with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+
+from helpers import (
+    PYTHON,
+    TEMPLATE_ROOT,
+    git,
+    load_copier_config,
+    make_template_repo,
+    question_names,
+    render_project,
+    run,
+    table,
+    tool,
+)
+
+PAGES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
+TEMPLATE_URL = "gh:ORG/pypi-template"
+SHELL_LANGS = {"console", "bash", "sh", "shell"}
+CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
+# Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.
+RUNNABLE_COMMAND = re.compile(r"(^|[\s;&|(])(copier\s+(copy|update|recopy|check-update)\b|\S*release_check\.py)")
+NOT_RUN = {
+    'copier update --defaults --vcs-ref "$release"': (
+        "docs/updating.md: inside the script over every repository of a GitHub organisation "
+        "(gh repo list, gh repo clone, git push, gh pr create): needs GitHub"
+    ),
+}
+# prompt_toolkit turns bracketed paste on as each prompt starts: the moment to press Enter. It
+# also asks the terminal where the cursor is, and waits for the answer.
+PROMPT_START = "\x1b[?2004h"
+CURSOR_QUERY = "\x1b[6n"
+TTY_BUDGET = 240.0
+NEW_RELEASE_LINE = "# Added in v1.1.0 of the throwaway template"
+
+
+# --- Reading the pages ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fence:
+    page: str
+    line: int
+    lang: str
+    body: str
+    marker: str | None
+
+
+@dataclass
+class Run:
+    where: str
+    tty: bool
+    slow: bool
+    body: str
+    before: str
+    after: str
+    files: tuple[tuple[str, str], ...]
+    creates: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def page_name(path: Path) -> str:
+    return path.relative_to(TEMPLATE_ROOT).as_posix()
+
+
+def is_marker(token: Any) -> bool:
+    return token is not None and token.type == "html_block" and token.content.lstrip().startswith("<!-- test:")
+
+
+@cache
+def fences(path: Path) -> list[Fence]:
+    """Every fenced block of a page, with the `<!-- test: ... -->` comment right before it, if any."""
+    tokens = [None, *MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8")), None]
+    found = []
+    for prev, token, nxt in zip(tokens, tokens[1:], tokens[2:]):
+        if is_marker(token) and (nxt is None or nxt.type != "fence"):
+            raise ValueError(f"{page_name(path)}:{token.map[0] + 1}: a test marker must be right before a fence")
+        if token.type == "fence":
+            marker = prev.content.strip() if is_marker(prev) else None
+            found.append(Fence(page_name(path), token.map[0] + 1, token.info.strip(), token.content, marker))
+    return found
+
+
+def parse_marker(marker: str) -> tuple[str, dict[str, str], set[str], dict[str, str]]:
+    """`<!-- test: run in=project tty\\nbefore: ...\\n-->` -> ("run", {"in": "project"}, {"tty"}, {"before": ...})."""
+    inner = marker.removeprefix("<!--").removesuffix("-->").strip()
+    first, *rest = inner.splitlines()
+    kind, *words = shlex.split(first.removeprefix("test:").strip())
+    options = dict(w.split("=", 1) for w in words if "=" in w)
+    flags = {w for w in words if "=" not in w}
+    hooks = {}
+    for line in filter(None, (r.strip() for r in rest)):
+        key, sep, value = line.partition(":")
+        if not sep or key not in ("before", "after"):
+            raise ValueError(f"unknown line in test marker: {line!r}")
+        hooks[key] = value.strip()
+    return kind, options, flags, hooks
+
+
+def collect_runs() -> list[Run]:
+    runs: dict[tuple[Any, ...], Run] = {}
+    for path in PAGES:
+        page_fences = fences(path)
+        files = []
+        for fence in page_fences:
+            if fence.marker and parse_marker(fence.marker)[0] == "file":
+                (name,) = parse_marker(fence.marker)[2]
+                files.append((name, fence.body))
+        for fence in page_fences:
+            if not fence.marker:
+                continue
+            kind, options, flags, hooks = parse_marker(fence.marker)
+            if kind == "file":
+                continue
+            where = options.pop("in", "tmp")
+            creates = [p for p in options.pop("creates", "").split(",") if p]
+            unknown = (set(options), flags - {"tty", "each", "slow"}, {kind} - {"run"}, {where} - CONTEXTS)
+            if any(unknown):
+                raise ValueError(f"{fence.page}:{fence.line}: unknown test marker parts {unknown}")
+            lines = list(enumerate(fence.body.splitlines(), start=fence.line + 1))
+            bodies = [(n, line) for n, line in lines if line.strip()] if "each" in flags else [(fence.line, fence.body)]
+            for line_number, body in bodies:
+                key = (where, "tty" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files))
+                entry = runs.setdefault(
+                    key,
+                    Run(where, "tty" in flags, "slow" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files)),
+                )
+                entry.creates += creates
+                entry.sources.append(f"{fence.page}:{line_number}")
+    return list(runs.values())
+
+
+RUNS = collect_runs()
+
+
+def shell_lines() -> list[tuple[str, str, bool]]:
+    """(where, line, runs) for every line of every shell fence in README.md and docs/."""
+    lines = []
+    for path in PAGES:
+        for fence in fences(path):
+            if fence.lang in SHELL_LANGS:
+                runs = bool(fence.marker) and parse_marker(fence.marker)[0] == "run"
+                lines += [(f"{fence.page}:{fence.line}", line.strip(), runs) for line in fence.body.splitlines()]
+    return lines
+
+
+# --- The site -------------------------------------------------------------------------------------
+class _MkDocsLoader(yaml.SafeLoader):
+    """mkdocs.yml names Python objects (`!!python/name:`); reading the nav only needs their names."""
+
+
+_MkDocsLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda loader, suffix, node: suffix)
+
+
+def nav_pages() -> list[str]:
+    config = yaml.load((TEMPLATE_ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_MkDocsLoader)  # noqa: S506
+    return [page for entry in config["nav"] for page in entry.values()]
+
+
+def build_site(config_dir: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("mkdocs"), "build", "--strict", "--site-dir", str(site)],
+        cwd=config_dir, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # Material's end-of-life banner, not a build warning
+    )  # fmt: skip
+
+
+def test_site_builds_strictly(tmp_path: Path) -> None:
+    proc = build_site(TEMPLATE_ROOT, tmp_path / "site")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(nav_pages()) == sorted(p.name for p in (TEMPLATE_ROOT / "docs").glob("*.md"))
+    for page in nav_pages():
+        html = tmp_path / "site" / ("index.html" if page == "index.md" else f"{page.removesuffix('.md')}/index.html")
+        assert html.is_file(), page
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    # The pipeline is a diagram (superfences' mermaid fence), not highlighted code.
+    assert '<pre class="mermaid"><code>flowchart LR' in index
+    assert "language-mermaid" not in index
+
+
+def test_strict_build_fails_on_a_broken_anchor(tmp_path: Path) -> None:
+    shutil.copy(TEMPLATE_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    shutil.copytree(TEMPLATE_ROOT / "docs", tmp_path / "docs")
+    page = tmp_path / "docs" / "quickstart.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nSee [the rules](questions.md#no-such-question).\n", encoding="utf-8")
+    proc = build_site(tmp_path, tmp_path / "site")
+    assert proc.returncode != 0
+    assert "no-such-question" in proc.stdout + proc.stderr
+
+
+# --- Questions reference --------------------------------------------------------------------------
+@cache
+def question_sections() -> dict[str, str]:
+    text = (TEMPLATE_ROOT / "docs" / "questions.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## `([a-z_]+)`\n", text, flags=re.MULTILINE)
+    return {name: body.split("\n## ", 1)[0] for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def test_questions_page_documents_exactly_the_questions_in_order() -> None:
+    assert list(question_sections()) == question_names()
+
+
+@pytest.mark.parametrize("name", question_names())
+def test_question_has_meaning_default_rule_and_example(name: str) -> None:
+    section = question_sections().get(name)
+    assert section is not None, f"docs/questions.md has no `## \\`{name}\\`` section"
+    spec = load_copier_config()[name]
+    fields = dict(re.findall(r"^- \*\*(Default|Rule|Example):\*\* (.+(?:\n  .+)*)", section, flags=re.MULTILINE))
+    assert set(fields) == {"Default", "Rule", "Example"}, section
+    assert section.split("\n- **", 1)[0].strip(), "no meaning paragraph"
+    default = spec.get("default")
+    if isinstance(default, str) and "{{" not in default and default:
+        assert f"`{default}`" in fields["Default"]
+    elif isinstance(default, bool):
+        assert f"`{str(default).lower()}`" in fields["Default"]
+    choices = spec.get("choices")
+    if isinstance(choices, dict | list):
+        values = choices.values() if isinstance(choices, dict) else choices
+        assert all(f"`{value}`" in section for value in values), section
+    elif choices:  # a templated list: python_min's versions
+        assert all(f"`{value}`" in fields["Rule"] for value in table("python_versions"))
+    assert re.search(rf"--data [\"']?{name}=", fields["Example"]), fields["Example"]
+
+
+def test_backend_table_matches_copier_yml() -> None:
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| `([^`]+)` \|$", question_sections()["build_backend"], flags=re.MULTILINE))
+    assert rows == {name: spec["requires"] for name, spec in table("backends").items()}
+
+
+# --- Troubleshooting ------------------------------------------------------------------------------
+# Section 12 of the reference procedure, then the failures the research notes list.
+FAILURES = [
+    "File already exists", "The description failed to render", "No matching distribution found",
+    "Token request failed", "This package name is not available", "Unexpected files in the wheel",
+    "already has a publish attestation", "Reusable workflows are not supported",
+    "'2.5' is not a valid metadata version", "The use of local versions", "manifest unknown",
+    "Container action is only supported on Linux", "Non-user identities cannot create new projects",
+]  # fmt: skip
+
+
+def test_troubleshooting_has_symptom_cause_and_fix_for_each_failure() -> None:
+    text = (TEMPLATE_ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    entries = dict(re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL))
+    for failure in FAILURES:
+        assert any(failure in title for title in entries), failure
+    for title, body in entries.items():
+        assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], title
+
+
+# --- Home: the generated tree ---------------------------------------------------------------------
+def index_tree() -> list[str]:
+    """Paths under `my-package/` listed in the tree of docs/index.md (folders end with `/`)."""
+    (tree,) = [f.body for f in fences(TEMPLATE_ROOT / "docs" / "index.md") if f.lang == "text"]
+    root, *lines = tree.splitlines()
+    assert root == "my-package/"
+    stack: list[str] = []
+    paths = []
+    for line in lines:
+        match = re.match(r"^((?:│   |    )*)(?:├── |└── )(\S+)", line)
+        assert match, line
+        depth = len(match.group(1)) // 4
+        stack[depth:] = [match.group(2)]
+        paths.append("".join(stack))
+    return paths
+
+
+def rendered_files(project: Path) -> set[str]:
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+def test_index_tree_is_a_default_render(tmp_path: Path) -> None:
+    listed = index_tree()
+    project = render_project(tmp_path / "my-package")
+    for path in listed:
+        assert (project / path).is_dir() if path.endswith("/") else (project / path).is_file(), path
+    # A folder shown without its content stands for all of it; every other file must be listed.
+    collapsed = [p for p in listed if p.endswith("/") and not any(q != p and q.startswith(p) for q in listed)]
+    missing = {f for f in rendered_files(project) if f not in listed and not any(f.startswith(c) for c in collapsed)}
+    assert not missing, f"docs/index.md does not show {sorted(missing)}"
+
+
+def test_index_tree_meta_package_has_no_code(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "my-package", {"project_kind": "meta-package"})
+    for path in index_tree():
+        exists = (project / path).exists()
+        assert exists != path.startswith("src/"), path
+
+
+# --- README -----------------------------------------------------------------------------------------
+def test_readme_test_command_is_the_one_ci_runs() -> None:
+    command = "uv run --group test pytest"
+    readme = [line for where, line, _ in shell_lines() if where.startswith("README.md:")]
+    assert command in readme
+    ci = (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert command in ci
+
+
+# --- Every command that a test can run is run -----------------------------------------------------
+def test_runnable_commands_are_run_or_listed_with_a_reason() -> None:
+    lines = shell_lines()
+    unrun = {(where, line) for where, line, runs in lines if RUNNABLE_COMMAND.search(line) and not runs}
+    assert {line for _, line in unrun} - set(NOT_RUN) == set(), sorted(unrun)
+    # The list holds nothing the pages no longer say, or now run.
+    assert set(NOT_RUN) <= {line for _, line, runs in lines if not runs}
+
+
+def test_command_pattern_is_live() -> None:
+    for line in ["copier copy --defaults . x", "(cd x && copier update --defaults)", "uv run scripts/release_check.py"]:
+        assert RUNNABLE_COMMAND.search(line), line
+    assert not RUNNABLE_COMMAND.search("gh release create v1 --verify-tag")
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This template released as v1.0.0, then v1.1.0 with a change to a managed file."""
+    repo = make_template_repo(tmp_path_factory.mktemp("docs") / "pypi-template", tag="v1.0.0")
+    gitignore = repo / "template" / ".gitignore"
+    gitignore.write_text(gitignore.read_text(encoding="utf-8") + f"\n{NEW_RELEASE_LINE}\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", "v1.1.0 change")
+    git(repo, "tag", "v1.1.0")
+    return repo
+
+
+def make_project(dst: Path, template_repo: Path, release: str) -> Path:
+    render_project(dst, src=template_repo, vcs_ref=release)
+    git(dst, "init", "--quiet")
+    git(dst, "add", "--all")
+    git(dst, "commit", "--quiet", "--message", "New project from pypi-template")
+    return dst
+
+
+class Seeds:
+    """Each context's starting folder, made on first use once per worker, then copied per run."""
+
+    def __init__(self, root: Path, template_repo: Path) -> None:
+        self.root, self.template_repo = root, template_repo
+
+    def get(self, where: str) -> Path:
+        seed = self.root / where
+        if not seed.exists():
+            if where == "project":
+                make_project(seed, self.template_repo, "v1.1.0")
+            elif where == "behind":
+                make_project(seed, self.template_repo, "v1.0.0")
+            else:  # projects
+                for name in ("acme-client", "acme-worker"):
+                    make_project(seed / name, self.template_repo, "v1.0.0")
+        return seed
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory, template_repo: Path) -> Seeds:
+    return Seeds(tmp_path_factory.mktemp("seeds"), template_repo)
+
+
+def context_folder(where: str, tmp_path: Path, template_repo: Path, seeds: Seeds) -> Path:
+    if where == "tmp":
+        cwd = tmp_path / "work"
+        cwd.mkdir()
+    elif where == "clone":
+        cwd = tmp_path / "pypi-template"
+        run(["git", "clone", "--quiet", template_repo, cwd])
+    else:
+        cwd = shutil.copytree(seeds.get(where), tmp_path / ("repos" if where == "projects" else "my-package"), symlinks=True)
+    return cwd
+
+
+@cache
+def tool_dirs() -> dict[str, str]:
+    # HOME is swapped for each run: keep uv's caches and interpreters where they are.
+    return {
+        "UV_CACHE_DIR": run([tool("uv"), "cache", "dir"]).stdout.strip(),
+        "UV_PYTHON_INSTALL_DIR": run([tool("uv"), "python", "dir"]).stdout.strip(),
+    }
+
+
+def shell_env(home: Path) -> dict[str, str]:
+    """The test tools first on PATH, a private HOME (no ~/.pypirc), no pytest or venv variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "VIRTUAL_ENV"}
+    env.update(tool_dirs())
+    env.update(HOME=str(home), PATH=os.pathsep.join([str(Path(PYTHON).parent), env.get("PATH", "")]))
+    # A terminal type for the interactive runs (CI may have none); no colours in captured output.
+    env.update(TERM="xterm", NO_COLOR="1")
+    return env
+
+
+def run_in_terminal(script: str, cwd: Path, env: dict[str, str]) -> None:
+    """Run `script` in a pseudo-terminal, pressing Enter (keep the default) whenever it waits."""
+    log = io.StringIO()
+    child = pexpect.spawn(
+        "bash", ["-euo", "pipefail", "-c", script], cwd=str(cwd), env=env,
+        dimensions=(50, 200), encoding="utf-8", codec_errors="replace",
+    )  # fmt: skip
+    child.logfile_read = log
+    deadline = time.monotonic() + TTY_BUDGET
+    try:
+        while (event := child.expect([pexpect.EOF, re.escape(CURSOR_QUERY), re.escape(PROMPT_START), pexpect.TIMEOUT], timeout=5)) != 0:
+            assert time.monotonic() < deadline, f"still running after {TTY_BUDGET:.0f} s:\n{log.getvalue()}"
+            # Answer the cursor position query as a terminal does (else each prompt waits for it).
+            child.send("\x1b[1;1R" if event == 1 else "\r")
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, f"exited {child.exitstatus} (signal {child.signalstatus}):\n{log.getvalue()}"
+
+
+def bash(script: str, cwd: Path, env: dict[str, str]) -> None:
+    run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [pytest.param(r, marks=[pytest.mark.slow] if r.slow else [], id=r.sources[0]) for r in RUNS],
+)
+def test_documented_command_runs(spec: Run, tmp_path: Path, template_repo: Path, seeds: Seeds) -> None:
+    cwd = context_folder(spec.where, tmp_path, template_repo, seeds)
+    for name, content in spec.files:
+        (cwd / name).write_text(content, encoding="utf-8")
+    env = shell_env(tmp_path / "home")
+    (tmp_path / "home").mkdir()
+
+    def local(script: str) -> str:
+        return script.replace(TEMPLATE_URL, str(template_repo))
+
+    if spec.before:
+        bash(local(spec.before), cwd, env)
+    if spec.tty:
+        run_in_terminal(local(spec.body), cwd, env)
+    else:
+        bash(local(spec.body), cwd, env)
+    for path in spec.creates:
+        assert (cwd / path).exists(), f"{path} missing after:\n{spec.body}"
+    if spec.after:
+        bash(local(spec.after), cwd, env)
+
+
+def test_runners_fail_on_a_failing_command(tmp_path: Path) -> None:
+    env = shell_env(tmp_path)
+    with pytest.raises(AssertionError, match="exited 3"):
+        run_in_terminal(r"printf '\033[?2004h' && read -r answer && exit 3", tmp_path, env)
+    with pytest.raises(AssertionError, match="exited 1"):
+        bash("false; echo unreachable", tmp_path, env)
