@@ -142,6 +142,8 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("import_name-removed-in-3.12", "import_name", "distutils", {}),
     ("extras-reserved-all", "extras", {"all": ["idna"]}, META),
     ("extras-uppercase-name", "extras", {"Clients": ["idna"]}, META),
+    ("extras-trailing-newline", "extras", {"clients\n": ["idna"]}, META),
+    ("extras-empty-list", "extras", {"clients": []}, META),
     ("description-empty", "description", "", {}),
     ("description-blank", "description", "   ", {}),
     ("description-two-lines", "description", "line one\nline two", {}),

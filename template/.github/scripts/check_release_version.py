@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Refuse a release whose tag and project version disagree, before anything is uploaded.
 
-The publish workflow runs this twice: against pyproject.toml before the build, and against the
-built sdist and wheel after it (a backend may normalise or compute the version). A tag may be
+The publish workflow runs it once, after the build, with `--dist`: it checks pyproject.toml and
+the built sdist and wheel (a backend may normalise or compute the version). A tag may be
 `1.2.3` or `v1.2.3`; the version must be spelled exactly like the tag and carry no `+local` part,
 which PyPI and TestPyPI refuse.
 
