@@ -194,17 +194,21 @@ def fmt(s: dict) -> str:
     return f"{s['median']:.2f}s [{s['min']:.2f}-{s['max']:.2f}]"
 
 
+def row(label: str, a: dict, b: dict, goal: str) -> str:
+    return f"{label:<22} {fmt(a):<30} {fmt(b):<30} {ratio(a, b):>6.2f}  {goal}"
+
+
 def report(results: dict) -> list[str]:
     lines = [f"{'benchmark':<22} {'template (median [min-max])':<30} {'floor / baseline':<30} {'ratio':>6}  goal"]
     if "render" in results:
         r = results["render"]
-        lines.append(f"{'render':<22} {fmt(r['template']):<30} {fmt(r['floor']):<30} {ratio(r['template'], r['floor']):>6.2f}  <= {GOALS['render']}")
+        lines.append(row("render", r["template"], r["floor"], f"<= {GOALS['render']}"))
     for backend, r in results.get("verified", {}).items():
         goal = f"<= {GOALS['verified']}" if backend == "hatchling" else "(report)"
-        lines.append(f"{'verified ' + backend:<22} {fmt(r['template']):<30} {fmt(r['floor']):<30} {ratio(r['template'], r['floor']):>6.2f}  {goal}")
+        lines.append(row(f"verified {backend}", r["template"], r["floor"], goal))
     if "update" in results:
         r = results["update"]
-        lines.append(f"{'update vs copy':<22} {fmt(r['update']):<30} {fmt(r['copy']):<30} {ratio(r['update'], r['copy']):>6.2f}  <= {GOALS['update']}")
+        lines.append(row("update vs copy", r["update"], r["copy"], f"<= {GOALS['update']}"))
     for name, r in results.get("suite", {}).items():
         goal = f"<= {SUITE_BUDGET_S:.0f}s" if name == "full" else ""
         lines.append(f"{'suite ' + name:<22} {r['seconds']:.1f}s{'':<24} {'':<30} {'':>6}  {goal}")
