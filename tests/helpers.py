@@ -81,6 +81,11 @@ def render_project(
     return dst
 
 
+def list_files(project: Path) -> set[str]:
+    """Every file below `project`, as POSIX paths relative to it."""
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
 def load_answers(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
 

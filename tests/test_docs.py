@@ -47,6 +47,7 @@ from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
     git,
+    list_files,
     load_copier_config,
     make_template_repo,
     question_names,
@@ -304,10 +305,6 @@ def index_tree() -> list[str]:
     return paths
 
 
-def rendered_files(project: Path) -> set[str]:
-    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
-
-
 def test_index_tree_is_a_default_render(tmp_path: Path) -> None:
     listed = index_tree()
     project = render_project(tmp_path / "my-package")
@@ -315,7 +312,7 @@ def test_index_tree_is_a_default_render(tmp_path: Path) -> None:
         assert (project / path).is_dir() if path.endswith("/") else (project / path).is_file(), path
     # A folder shown without its content stands for all of it; every other file must be listed.
     collapsed = [p for p in listed if p.endswith("/") and not any(q != p and q.startswith(p) for q in listed)]
-    missing = {f for f in rendered_files(project) if f not in listed and not any(f.startswith(c) for c in collapsed)}
+    missing = {f for f in list_files(project) if f not in listed and not any(f.startswith(c) for c in collapsed)}
     assert not missing, f"docs/index.md does not show {sorted(missing)}"
 
 

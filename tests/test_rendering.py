@@ -15,6 +15,7 @@ from validate_pyproject import plugins as vp_plugins
 
 from helpers import (
     TEMPLATE_ROOT,
+    list_files,
     load_answers,
     load_copier_config,
     make_template_repo,
@@ -33,10 +34,6 @@ COMMON_FILES = {".copier-answers.yml", ".gitignore", "CHANGELOG.md", "LICENSE", 
 @pytest.fixture(scope="module")
 def validator() -> vp_api.Validator:
     return vp_api.Validator(plugins=vp_plugins.list_from_entry_points())
-
-
-def project_files(project: Path) -> set[str]:
-    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
 
 
 def test_copier_settings_never_need_trust() -> None:
@@ -89,7 +86,7 @@ def test_defaults_take_destination_folder_name(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("case_id", "data"), CASES, ids=IDS)
 def test_render_matrix(tmp_path: Path, validator: vp_api.Validator, case_id: str, data: dict[str, Any]) -> None:
     project = render_project(tmp_path / "demo-pkg", data)
-    files = project_files(project)
+    files = list_files(project)
     assert COMMON_FILES <= files
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     validator(pyproject)  # raises on any PEP 621 / PEP 639 / tool.setuptools violation
@@ -154,12 +151,13 @@ def test_render_does_not_depend_on_machine(tmp_path: Path) -> None:
     data = {"project_name": "same", "copyright_year": "2026"}
     first = render_project(tmp_path / "a" / "same", data)
     second = render_project(tmp_path / "b" / "same", data)
-    assert project_files(first) == project_files(second)
-    for name in project_files(first) - {".copier-answers.yml"}:
+    files = list_files(first)
+    assert files == list_files(second)
+    for name in files - {".copier-answers.yml"}:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     answers = [{k: v for k, v in load_answers(p).items() if k != "_commit"} for p in (first, second)]
     assert answers[0] == answers[1]
-    assert str(tmp_path) not in "".join((first / n).read_text(encoding="utf-8") for n in project_files(first))
+    assert str(tmp_path) not in "".join((first / n).read_text(encoding="utf-8") for n in files)
 
 
 def test_copy_without_trust_through_api(tmp_path: Path) -> None:
