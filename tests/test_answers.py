@@ -505,7 +505,7 @@ KITCHEN_SINK = {
 }
 # Four metadata writers with their own quirks (hatchling sorts keywords, flit-core, uv-build writes
 # Author and Author-email, poetry-core writes Author apart); test_building covers the other two.
-BACKENDS = [pytest.param(b, marks=pytest.mark.xdist_group(f"answers-{b}"), id=b) for b in ["hatchling", "flit-core", "uv-build", "poetry-core"]]
+BACKENDS = [pytest.param(b, id=b) for b in ["hatchling", "flit-core", "uv-build", "poetry-core"]]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

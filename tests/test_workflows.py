@@ -70,7 +70,7 @@ def workflow_cases() -> list[Any]:
                 }
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
-                cases.append(pytest.param((case_id, data), id=case_id, marks=pytest.mark.xdist_group(case_id)))
+                cases.append(pytest.param((case_id, data), id=case_id))
     return cases
 
 
@@ -101,8 +101,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-# Renders per worker, by case: xdist may hand a worker the same case twice, apart (its loadgroup
-# does not group under pytest 9.2, pytest-xdist#1386), and a case renders identically each time.
+# Renders per worker, by case: xdist's default scheduling may hand a worker the same case twice,
+# apart, and a case renders identically each time.
 RENDERS: dict[str, Rendered] = {}
 
 
@@ -709,8 +709,8 @@ def test_installer_refuses_a_tag_as_version(installer: ModuleType, capsys: pytes
 
 
 # --- Slow: the generated steps on a generated project, and a real index on 127.0.0.1 ---------
-# Each slow test does its own work: xdist's loadgroup does not group under pytest 9.2
-# (pytest-xdist#1386), so a shared module fixture would be built once per worker anyway.
+# Each slow test builds on its own: one runs the workflow's own build steps (the subject under
+# test), the other only needs a wheel; sharing one build would tie them together.
 
 def render_with_dependency(dst: Path) -> Path:
     """A generated library at 0.3.0 that needs a distribution only PyPI has (idna).
