@@ -21,6 +21,8 @@ from helpers import (
     read_author,
     matrix_cases,
     run,
+    shared_folder,
+    shared_once,
     tool,
 )
 
@@ -101,12 +103,28 @@ def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> 
     assert {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO"} <= sdist
 
 
+@pytest.fixture(scope="module")
+def pytest_path() -> Path:
+    """pytest installed once per run and compiled, for the fresh environments below to import.
+
+    Else each would install it again and import it from source (PYTHONDONTWRITEBYTECODE).
+    """
+
+    def make(root: Path) -> None:
+        install_into(Path(PYTHON), "pytest>=8", extra_args=("--target", str(root), "--compile-bytecode"))
+
+    return shared_once(shared_folder() / "pytest-for-projects", make)
+
+
 def test_install_wheel_and_run_project_tests(
-    built: tuple[Path, dict[str, Any], Dists], tmp_path: Path
+    built: tuple[Path, dict[str, Any], Dists], pytest_path: Path, tmp_path: Path
 ) -> None:
     project, answers, dists = built
     python = make_venv(tmp_path / "venv")
-    install_into(python, dists.wheel, "pytest>=8")
+    install_into(python, dists.wheel)
+    # After site-packages on sys.path: the wheel, installed alone, is what the tests import.
+    (site_packages,) = (tmp_path / "venv" / "lib").glob("python3*/site-packages")
+    (site_packages / "shared-pytest.pth").write_text(f"{pytest_path}\n", encoding="utf-8")
     name = answers["project_name"]
     if answers["project_kind"] == "library":
         code = f"import {answers['import_name']} as m; print(m.__version__)"
