@@ -729,10 +729,12 @@ def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions
     """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
     outputs = project.parent / "github_output"
     outputs.write_text("", encoding="utf-8")
+    # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
+    runner = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for step in steps(job):
         if "run" not in step:
             continue
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
+        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
         # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
         env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
         proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False)
