@@ -266,7 +266,7 @@ def shared_folder() -> Path:
     return SHARED_FOLDER
 
 
-def shared_once(root: Path, make: Callable[[Path], None]) -> Path:
+def shared_once(root: Path, make: Callable[[Path], object]) -> Path:
     """`make(root)` once per test run, whichever xdist worker asks first; returns `root`.
 
     The others wait on a file lock and reuse the result, which callers only read. A run that
@@ -295,3 +295,8 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, key: str, data: dict[st
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)
+
+
+def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
+    """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
+    return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data)) / name

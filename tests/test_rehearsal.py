@@ -46,6 +46,7 @@ from helpers import (
     load_answers,
     make_venv,
     read_author,
+    render_once,
     render_project,
     run,
     tool,
@@ -438,12 +439,12 @@ def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.Mo
 
 # --- Fast checks of the generated files (no build, no server) ---------------------------------
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("rendered")
+def rendered() -> dict[str, Path]:
+    """Rendered once per run; tests that change a project copy it first."""
     return {
-        "library": render_project(root / "demo-lib", {}),
-        "meta": render_project(root / "demo-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}),
-        "no-testpypi": render_project(root / "demo-direct", {"use_testpypi": False}),
+        "library": render_once("rehearsal-library", {}, name="demo-lib"),
+        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}, name="demo-meta"),
+        "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
     }
 
 

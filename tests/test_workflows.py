@@ -34,6 +34,7 @@ from helpers import (
     TEMPLATE_ROOT,
     build_dists,
     load_answers,
+    render_once,
     render_project,
     run,
     table,
@@ -101,18 +102,12 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-# Renders per worker, by case: xdist's default scheduling may hand a worker the same case twice,
-# apart, and a case renders identically each time.
-RENDERS: dict[str, Rendered] = {}
-
-
 @pytest.fixture(scope="module", params=workflow_cases())
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    # Once per run: xdist hands a case's tests to either worker, sometimes to one twice, apart.
     case_id, data = request.param
-    if case_id not in RENDERS:
-        project = render_project(tmp_path_factory.mktemp(case_id) / "acme-tools", data)
-        RENDERS[case_id] = Rendered(project, load_answers(project))
-    return RENDERS[case_id]
+    project = render_once(f"workflows-{case_id}", data, name="acme-tools")
+    return Rendered(project, load_answers(project))
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
