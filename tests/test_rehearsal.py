@@ -231,7 +231,7 @@ def installed_names(python: Path) -> list[str]:
 
 
 def build_stand_in(root: Path, name: str, version: str) -> Path:
-    """A tiny importable distribution: a wheel is all the index needs (flit_core builds fast)."""
+    """A tiny importable distribution: a wheel is all the index needs (flit-core's shared build environment)."""
     module = name.replace("-", "_")
     (root / module).mkdir(parents=True)
     (root / module / "__init__.py").write_text(f'"""Stand-in for {name}."""\n', encoding="utf-8")
@@ -240,9 +240,7 @@ def build_stand_in(root: Path, name: str, version: str) -> Path:
         f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Stand-in for the rehearsal"\n',
         encoding="utf-8",
     )
-    run([PYTHON, "-m", "build", "--wheel", "--installer", "uv", "--outdir", root / "dist", root])
-    (wheel,) = (root / "dist").glob("*.whl")
-    return wheel
+    return build_dists(root).wheel
 
 
 # --- The rehearsal: one test per kind, steps in the order a maintainer follows ----------------
