@@ -39,3 +39,13 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(helpers, "SHARED_FOLDER", helpers.shared_tmp(tmp_path_factory))
         yield helpers.SHARED_FOLDER
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow run first (otherwise in collection order).
+
+    xdist hands out tests in this order: with a 25-s test last, one worker would sit idle while
+    the other finishes it; short tests at the end keep both busy.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
