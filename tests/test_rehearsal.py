@@ -448,13 +448,16 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path]) -> None:
+@pytest.mark.parametrize(("case", "indexes"), [("library", ["pypi", "testpypi"]), ("no-testpypi", ["pypi"])])
+def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path], case: str, indexes: list[str]) -> None:
     config = configparser.ConfigParser()
-    config.read(rendered["library"] / ".pypirc.example", encoding="utf-8")
-    assert config["distutils"]["index-servers"].split() == ["pypi", "testpypi"]
-    assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
+    config.read(rendered[case] / ".pypirc.example", encoding="utf-8")
+    assert config["distutils"]["index-servers"].split() == indexes
+    assert config.sections() == ["distutils", *indexes]
+    if "testpypi" in indexes:
+        assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
     assert "repository" not in config["pypi"]  # twine's default: https://upload.pypi.org/legacy/
-    for section in ("pypi", "testpypi"):
+    for section in indexes:
         assert config[section]["username"] == "__token__"
         password = config[section]["password"]
         # A real token is "pypi-" and a base64 macaroon ("AgE…"): never ship one that looks real.
