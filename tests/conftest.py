@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import helpers
+
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
@@ -29,3 +31,21 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
         mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
         yield settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder where helpers keep what the whole run shares (build environments, builds)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(helpers, "SHARED_FOLDER", helpers.shared_tmp(tmp_path_factory))
+        yield helpers.SHARED_FOLDER
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow run first (otherwise in collection order).
+
+    xdist hands out tests in this order: with a 25-s test last, one worker would sit idle while
+    the other finishes it; short tests at the end keep both busy.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

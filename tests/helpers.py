@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import email.parser
 import email.utils
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
+import tomllib
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,21 +60,34 @@ def meta_package_backends() -> list[str]:
     return [name for name, spec in table("backends").items() if spec["meta_package"]]
 
 
+@cache
+def template_source() -> Path:
+    """This process's plain copy of the working tree: what tests render from by default.
+
+    Copier clones a git source on every render (about 0.45 s more each); tests about the git
+    paths (HEAD, tags, updates) pass their repository as `src`.
+    """
+    root = Path(tempfile.mkdtemp(prefix="pypi-template-src-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return copy_template_tree(root / "pypi-template")
+
+
 def render_project(
     dst: Path,
     data: dict[str, Any] | None = None,
     *,
-    src: Path | str = TEMPLATE_ROOT,
-    vcs_ref: str | None = "HEAD",
+    src: Path | str | None = None,
+    vcs_ref: str | None = None,
     **kwargs: Any,
 ) -> Path:
     """Render the template non-interactively and return the project folder.
 
-    Runs with `unsafe=False`, so any feature that would need `--trust` fails here. Copier's
-    exceptions propagate: callers that expect a failure use `pytest.raises`.
+    From `template_source()` unless `src` is given. Runs with `unsafe=False`, so any feature
+    that would need `--trust` fails here. Copier's exceptions propagate: callers that expect a
+    failure use `pytest.raises`.
     """
     copier.run_copy(
-        str(src),
+        str(src or template_source()),
         dst,
         data=data or {},
         defaults=True,
@@ -133,10 +151,35 @@ class Dists:
             return zf.read(name)
 
 
+def build_environment(requires: list[str]) -> Path:
+    """A virtual environment holding `requires` and build, made once per run: its python.
+
+    Compiled on install: with PYTHONDONTWRITEBYTECODE set, a backend imported from source costs
+    every hook subprocess a second or more (setuptools).
+    """
+    key = hashlib.sha256("\n".join(sorted(requires)).encode()).hexdigest()[:16]
+
+    def make(root: Path) -> None:
+        python = make_venv(root)
+        frontend = f"build=={importlib.metadata.version('build')}"  # the frontend the test venv has
+        install_into(python, *requires, frontend, extra_args=("--compile-bytecode",))
+
+    return shared_once(shared_folder() / "build-environments" / key, make) / "bin" / "python"
+
+
 def build_dists(project: Path, outdir: Path | None = None) -> Dists:
-    """`python -m build` (isolated, uv as installer): exactly one sdist and one wheel."""
+    """`python -m build --no-isolation` in the run's environment for the project's build requires.
+
+    The same steps as an isolated build (the sdist, then the wheel from the sdist), and build still
+    refuses when `build-system.requires` misses a package; see docs/decisions.md. Returns exactly
+    one sdist and one wheel.
+    """
     outdir = outdir or project / "dist"
-    run([PYTHON, "-m", "build", "--installer", "uv", "--outdir", outdir, project])
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    python = build_environment(pyproject["build-system"]["requires"])
+    # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
+    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+    run([python, "-m", "build", "--no-isolation", "--outdir", outdir, project], env=env)
     (sdist,) = outdir.glob("*.tar.gz")
     (wheel,) = outdir.glob("*.whl")
     return Dists(sdist=sdist, wheel=wheel)
@@ -214,21 +257,46 @@ def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+# shared_tmp() of this run, set by tests/conftest.py for helpers that get no fixture.
+SHARED_FOLDER: Path | None = None
+
+
+def shared_folder() -> Path:
+    assert SHARED_FOLDER is not None, "tests/conftest.py sets helpers.SHARED_FOLDER for the run"
+    return SHARED_FOLDER
+
+
+def shared_once(root: Path, make: Callable[[Path], object]) -> Path:
+    """`make(root)` once per test run, whichever xdist worker asks first; returns `root`.
+
+    The others wait on a file lock and reuse the result, which callers only read. A run that
+    failed half-way leaves no done marker: the next caller starts again from an empty folder.
+    """
+    root.parent.mkdir(parents=True, exist_ok=True)
+    done = Path(f"{root}.done")
+    with FileLock(f"{root}.lock"):
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            make(root)
+            done.touch()
+    return root
+
+
 def build_once(tmp_path_factory: pytest.TempPathFactory, key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     """Render `data` and build it once per test run, whichever worker asks first.
 
-    The others wait on a file lock and reuse the result: xdist may hand a case's tests to any
-    worker, and a build is the suite's main cost. Callers only read the result.
+    xdist may hand a case's tests to any worker, and a build is the suite's main cost.
     """
-    root = shared_tmp(tmp_path_factory) / "builds" / key
-    project = root / "demo-pkg"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{root}.lock"):
-        if not (root / "done").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            render_project(project, data)
-            build_dists(project)
-            (root / "done").touch()
+
+    def make(root: Path) -> None:
+        build_dists(render_project(root / "demo-pkg", data))
+
+    project = shared_once(shared_tmp(tmp_path_factory) / "builds" / key, make) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)
+
+
+def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
+    """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
+    return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data)) / name

@@ -34,12 +34,12 @@ from readme_renderer.markdown import render as render_pypi_markdown
 from helpers import (
     TEMPLATE_ROOT,
     build_dists,
-    copy_template_tree,
     load_copier_config,
     load_answers,
     read_author,
     render_project,
     table,
+    template_source,
     tool,
 )
 
@@ -49,9 +49,9 @@ STOP = {"copyright_year": "not-a-year"}
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template() -> Path:
     """The working tree without .git: copier reads it in place instead of cloning it per render."""
-    return copy_template_tree(tmp_path_factory.mktemp("tpl") / "template")
+    return template_source()
 
 
 @pytest.fixture(scope="module")

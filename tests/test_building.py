@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from packaging.version import Version
 from helpers import (
     PYTHON,
     Dists,
+    backend_names,
     build_once,
     install_into,
     load_answers,
@@ -19,6 +21,8 @@ from helpers import (
     read_author,
     matrix_cases,
     run,
+    shared_folder,
+    shared_once,
     tool,
 )
 
@@ -30,12 +34,15 @@ CASES = [pytest.param(case, id=case[0]) for case in matrix_cases()]
 ANSWERS = {"description": 'Fast "acme" tools: 100% \\ safe # not a comment', "user_name": "Zoë O'Brien-Łukasz"}
 
 
+def case_answers(case_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return data if case_id == "defaults" else {**ANSWERS, **data}
+
+
 @pytest.fixture(scope="module", params=CASES)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Dists]:
     """Render and build each case once per run; the tests below (on any worker) share the result."""
     case_id, data = request.param
-    answers = data if case_id == "defaults" else {**ANSWERS, **data}
-    project, dists = build_once(tmp_path_factory, case_id, answers)
+    project, dists = build_once(tmp_path_factory, case_id, case_answers(case_id, data))
     return project, load_answers(project), dists
 
 
@@ -96,12 +103,28 @@ def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> 
     assert {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO"} <= sdist
 
 
+@pytest.fixture(scope="module")
+def pytest_path() -> Path:
+    """pytest installed once per run and compiled, for the fresh environments below to import.
+
+    Else each would install it again and import it from source (PYTHONDONTWRITEBYTECODE).
+    """
+
+    def make(root: Path) -> None:
+        install_into(Path(PYTHON), "pytest>=8", extra_args=("--target", str(root), "--compile-bytecode"))
+
+    return shared_once(shared_folder() / "pytest-for-projects", make)
+
+
 def test_install_wheel_and_run_project_tests(
-    built: tuple[Path, dict[str, Any], Dists], tmp_path: Path
+    built: tuple[Path, dict[str, Any], Dists], pytest_path: Path, tmp_path: Path
 ) -> None:
     project, answers, dists = built
     python = make_venv(tmp_path / "venv")
-    install_into(python, dists.wheel, "pytest>=8")
+    install_into(python, dists.wheel)
+    # After site-packages on sys.path: the wheel, installed alone, is what the tests import.
+    (site_packages,) = (tmp_path / "venv" / "lib").glob("python3*/site-packages")
+    (site_packages / "shared-pytest.pth").write_text(f"{pytest_path}\n", encoding="utf-8")
     name = answers["project_name"]
     if answers["project_kind"] == "library":
         code = f"import {answers['import_name']} as m; print(m.__version__)"
@@ -113,3 +136,22 @@ def test_install_wheel_and_run_project_tests(
     proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert " passed" in proc.stdout, proc.stdout
     assert PYTHON != str(python)
+
+
+@pytest.mark.parametrize("backend", backend_names())
+def test_isolated_wheel_equals_shared_environment_wheel(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The matrix builds in shared environments (docs/decisions.md); here each backend builds in
+    build's own isolated environment, from `build-system.requires` alone, the wheel of its sdist."""
+    case_id = f"{backend}-library"
+    _, dists = build_once(tmp_path_factory, case_id, case_answers(case_id, dict(matrix_cases())[case_id]))
+    with tarfile.open(dists.sdist) as sdist:
+        sdist.extractall(tmp_path / "src", filter="data")
+    (srcdir,) = (tmp_path / "src").iterdir()
+    run([PYTHON, "-m", "build", "--wheel", "--installer", "uv", "--outdir", tmp_path / "dist", srcdir])
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    isolated = Dists(sdist=dists.sdist, wheel=wheel)
+    assert wheel.name == dists.wheel.name
+    assert sorted(isolated.wheel_names()) == sorted(dists.wheel_names())
+    assert isolated.wheel_metadata_bytes() == dists.wheel_metadata_bytes()

@@ -53,6 +53,8 @@ from helpers import (
     question_names,
     render_project,
     run,
+    shared_folder,
+    shared_once,
     table,
     tool,
 )
@@ -348,14 +350,20 @@ def test_command_pattern_is_live() -> None:
 
 
 @pytest.fixture(scope="module")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This template released as v1.0.0, then v1.1.0 with a change to a managed file."""
-    repo = make_template_repo(tmp_path_factory.mktemp("docs") / "pypi-template", tag="v1.0.0")
-    gitignore = repo / "template" / ".gitignore"
-    gitignore.write_text(gitignore.read_text(encoding="utf-8") + f"\n{NEW_RELEASE_LINE}\n", encoding="utf-8")
-    git(repo, "commit", "--quiet", "--all", "--message", "v1.1.0 change")
-    git(repo, "tag", "v1.1.0")
-    return repo
+def template_repo() -> Path:
+    """This template released as v1.0.0, then v1.1.0 with a change to a managed file.
+
+    Made once per run; the runs only read it (clone it, copy and update from it).
+    """
+
+    def make(repo: Path) -> None:
+        make_template_repo(repo, tag="v1.0.0")
+        gitignore = repo / "template" / ".gitignore"
+        gitignore.write_text(gitignore.read_text(encoding="utf-8") + f"\n{NEW_RELEASE_LINE}\n", encoding="utf-8")
+        git(repo, "commit", "--quiet", "--all", "--message", "v1.1.0 change")
+        git(repo, "tag", "v1.1.0")
+
+    return shared_once(shared_folder() / "docs" / "pypi-template", make)
 
 
 def make_project(dst: Path, template_repo: Path, release: str) -> Path:
@@ -367,27 +375,27 @@ def make_project(dst: Path, template_repo: Path, release: str) -> Path:
 
 
 class Seeds:
-    """Each context's starting folder, made on first use once per worker, then copied per run."""
+    """Each context's starting folder, made on first use once per run, then copied per run."""
 
     def __init__(self, root: Path, template_repo: Path) -> None:
         self.root, self.template_repo = root, template_repo
 
+    def make(self, seed: Path) -> None:
+        if seed.name == "project":
+            make_project(seed, self.template_repo, "v1.1.0")
+        elif seed.name == "behind":
+            make_project(seed, self.template_repo, "v1.0.0")
+        else:  # projects
+            for name in ("acme-client", "acme-worker"):
+                make_project(seed / name, self.template_repo, "v1.0.0")
+
     def get(self, where: str) -> Path:
-        seed = self.root / where
-        if not seed.exists():
-            if where == "project":
-                make_project(seed, self.template_repo, "v1.1.0")
-            elif where == "behind":
-                make_project(seed, self.template_repo, "v1.0.0")
-            else:  # projects
-                for name in ("acme-client", "acme-worker"):
-                    make_project(seed / name, self.template_repo, "v1.0.0")
-        return seed
+        return shared_once(self.root / where, self.make)
 
 
 @pytest.fixture(scope="module")
-def seeds(tmp_path_factory: pytest.TempPathFactory, template_repo: Path) -> Seeds:
-    return Seeds(tmp_path_factory.mktemp("seeds"), template_repo)
+def seeds(template_repo: Path) -> Seeds:
+    return Seeds(shared_folder() / "docs" / "seeds", template_repo)
 
 
 def context_folder(where: str, tmp_path: Path, template_repo: Path, seeds: Seeds) -> Path:

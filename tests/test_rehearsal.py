@@ -47,6 +47,7 @@ from helpers import (
     load_answers,
     make_venv,
     read_author,
+    render_once,
     render_project,
     run,
     tool,
@@ -231,7 +232,7 @@ def installed_names(python: Path) -> list[str]:
 
 
 def build_stand_in(root: Path, name: str, version: str) -> Path:
-    """A tiny importable distribution: a wheel is all the index needs (flit_core builds fast)."""
+    """A tiny importable distribution: a wheel is all the index needs (flit-core's shared build environment)."""
     module = name.replace("-", "_")
     (root / module).mkdir(parents=True)
     (root / module / "__init__.py").write_text(f'"""Stand-in for {name}."""\n', encoding="utf-8")
@@ -240,9 +241,7 @@ def build_stand_in(root: Path, name: str, version: str) -> Path:
         f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Stand-in for the rehearsal"\n',
         encoding="utf-8",
     )
-    run([PYTHON, "-m", "build", "--wheel", "--installer", "uv", "--outdir", root / "dist", root])
-    (wheel,) = (root / "dist").glob("*.whl")
-    return wheel
+    return build_dists(root).wheel
 
 
 # --- The rehearsal: one test per kind, steps in the order a maintainer follows ----------------
@@ -439,12 +438,12 @@ def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.Mo
 
 # --- Fast checks of the generated files (no build, no server) ---------------------------------
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("rendered")
+def rendered() -> dict[str, Path]:
+    """Rendered once per run; tests that change a project copy it first."""
     return {
-        "library": render_project(root / "demo-lib", {}),
-        "meta": render_project(root / "demo-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}),
-        "no-testpypi": render_project(root / "demo-direct", {"use_testpypi": False}),
+        "library": render_once("rehearsal-library", {}, name="demo-lib"),
+        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}, name="demo-meta"),
+        "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import tomllib
 import zipfile
@@ -34,6 +35,8 @@ from helpers import (
     make_template_repo,
     render_project,
     run,
+    shared_folder,
+    shared_once,
     table,
     tool,
 )
@@ -158,19 +161,32 @@ def release_template_fix(repo: Path, tag: str, action: str) -> None:
 class TemplateRepo:
     path: Path
     action: str  # the action whose pin the fix at TAG_B changes
+    first_copy: Path  # make_project() from it at TAG_A: tests take copies, never this one
 
     @property
     def old_sha(self) -> str:
         return table("actions")[self.action]["sha"]
 
+    def project_in(self, parent: Path) -> Path:
+        """A project as the user has it after the first copy at TAG_A (committed), in `parent`."""
+        return shutil.copytree(self.first_copy, parent / "demo-pkg", symlinks=True)
+
 
 @pytest.fixture(scope="module")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    """Tag A = this template; tag B = A plus the publish.yml fix."""
-    repo = make_template_at(tmp_path_factory.mktemp("template") / "pypi-template")
-    action = pinned_action(repo)
-    release_template_fix(repo, TAG_B, action)
-    return TemplateRepo(repo, action)
+def template_repo() -> TemplateRepo:
+    """Tag A = this template; tag B = A plus the publish.yml fix. Made once per run: tests only
+    clone it and copy its first project, which spares each a render from git."""
+
+    def make(root: Path) -> None:
+        repo = make_template_at(root / "pypi-template")
+        action = pinned_action(repo)
+        release_template_fix(repo, TAG_B, action)
+        (root / "action").write_text(action, encoding="utf-8")
+        make_project(root / "first-copy", repo)
+
+    root = shared_once(shared_folder() / "update-template", make)
+    action = (root / "action").read_text(encoding="utf-8")
+    return TemplateRepo(root / "pypi-template", action, root / "first-copy" / "demo-pkg")
 
 
 # --- Generated projects ------------------------------------------------------------------------
@@ -272,7 +288,7 @@ def user_owned(path: str) -> bool:
 
 def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: TemplateRepo) -> None:
     """The user's path: `copier update --defaults` on the command line (the API is used below)."""
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     workflow = project / WORKFLOW
     assert template_repo.old_sha in workflow.read_text(encoding="utf-8")
     edit_as_user(project)
@@ -299,7 +315,7 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
 
 def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo) -> None:
     """A deleted smoke test (yours) and RELEASING.md (managed) do not come back on update."""
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     git(project, "rm", "--quiet", "tests/test_demo_pkg.py", "RELEASING.md")
     git(project, "commit", "--quiet", "--message", "We do not want these")
     update_api(project)
@@ -318,7 +334,7 @@ def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo)
 
 
 def test_same_lines_edited_by_user_leave_inline_conflict(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     workflow = project / WORKFLOW
     text = workflow.read_text(encoding="utf-8")
@@ -350,7 +366,7 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
     if state == "not-git":
         project = render_project(tmp_path / "demo-pkg", src=template_repo.path, vcs_ref=TAG_A)
     else:
-        project = make_project(tmp_path, template_repo.path)
+        project = template_repo.project_in(tmp_path)
         if state == "modified":
             with (project / "README.md").open("a", encoding="utf-8") as fh:
                 fh.write("Work in progress.\n")
@@ -382,7 +398,7 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
 def test_answer_change_regenerates_managed_files(
     tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
 ) -> None:
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     before = project_files(project)
     if question == "use_testpypi":
@@ -433,7 +449,7 @@ def wheel_generator(wheel: Path) -> str:
 @pytest.mark.slow
 def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo: TemplateRepo) -> None:
     """All three answers changed in one update (each alone is checked above): build, twine, metadata."""
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     update_api(project, data={"use_testpypi": False, "build_backend": "hatchling", "license": "Apache-2.0"})
     assert_merged_cleanly(project)
@@ -508,7 +524,7 @@ def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
 
 
 def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    project = make_project(tmp_path, template_repo.path)
+    project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     workflow = project / WORKFLOW
     text = workflow.read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ from helpers import (
     TEMPLATE_ROOT,
     build_dists,
     load_answers,
+    render_once,
     render_project,
     run,
     table,
@@ -101,18 +102,12 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-# Renders per worker, by case: xdist's default scheduling may hand a worker the same case twice,
-# apart, and a case renders identically each time.
-RENDERS: dict[str, Rendered] = {}
-
-
 @pytest.fixture(scope="module", params=workflow_cases())
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    # Once per run: xdist hands a case's tests to either worker, sometimes to one twice, apart.
     case_id, data = request.param
-    if case_id not in RENDERS:
-        project = render_project(tmp_path_factory.mktemp(case_id) / "acme-tools", data)
-        RENDERS[case_id] = Rendered(project, load_answers(project))
-    return RENDERS[case_id]
+    project = render_once(f"workflows-{case_id}", data, name="acme-tools")
+    return Rendered(project, load_answers(project))
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -729,10 +724,14 @@ def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions
     """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
     outputs = project.parent / "github_output"
     outputs.write_text("", encoding="utf-8")
+    # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
+    runner = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # Speed only: no up-front compile of every file pip installs (5 s); imports compile what they use.
+    runner["PIP_COMPILE"] = "0"
     for step in steps(job):
         if "run" not in step:
             continue
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
+        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
         # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
         env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
         proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False)
