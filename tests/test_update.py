@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import tomllib
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,15 +96,6 @@ jobs:
     steps:
       - uses: {{ actions['pypi-publish'].repo }}@{{ actions['pypi-publish'].sha }} # {{ actions['pypi-publish'].version }}
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cli_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Let the copier commands share compiled modules: each one otherwise recompiles copier."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
-        mp.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
-        yield
 
 
 # --- Throwaway template repositories -----------------------------------------------------------
