@@ -25,6 +25,7 @@ import tomllib
 import urllib.error
 import urllib.request
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -446,13 +447,16 @@ def rendered() -> dict[str, Path]:
     }
 
 
-def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path]) -> None:
+@pytest.mark.parametrize(("case", "indexes"), [("library", ["pypi", "testpypi"]), ("no-testpypi", ["pypi"])])
+def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path], case: str, indexes: list[str]) -> None:
     config = configparser.ConfigParser()
-    config.read(rendered["library"] / ".pypirc.example", encoding="utf-8")
-    assert config["distutils"]["index-servers"].split() == ["pypi", "testpypi"]
-    assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
+    config.read(rendered[case] / ".pypirc.example", encoding="utf-8")
+    assert config["distutils"]["index-servers"].split() == indexes
+    assert config.sections() == ["distutils", *indexes]
+    if "testpypi" in indexes:
+        assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
     assert "repository" not in config["pypi"]  # twine's default: https://upload.pypi.org/legacy/
-    for section in ("pypi", "testpypi"):
+    for section in indexes:
         assert config[section]["username"] == "__token__"
         password = config[section]["password"]
         # A real token is "pypi-" and a base64 macaroon ("AgE…"): never ship one that looks real.
@@ -559,3 +563,21 @@ def test_credentials_step_refuses_committed_pypirc(rendered: dict[str, Path], tm
     assert not result.ok
     (problem,) = result.details
     assert problem == ".pypirc is committed to git: run `git rm --cached .pypirc`, commit, and revoke its tokens"
+
+
+def test_release_check_refuses_a_local_version(rendered: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """twine check accepts `+local`, the indexes do not: the check must say so before any upload."""
+    script = load_script(rendered["library"])
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for version, ok in (("0.1.0", True), ("0.1.0+build.7", False)):
+        for old in dist.iterdir():
+            old.unlink()
+        with zipfile.ZipFile(dist / f"demo_lib-{version}-py3-none-any.whl", "w") as zf:
+            zf.writestr(f"demo_lib-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {version}\n")
+        monkeypatch.setattr(script, "DIST", dist)
+        monkeypatch.setattr(script, "run", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0, "PASSED", ""))
+        result = script.twine_check()
+        assert result.ok is ok, result
+    assert result.summary == "demo-lib 0.1.0+build.7 has a local version label (+build.7): PyPI and TestPyPI refuse it"
+    assert result.details == ["release a public version instead, e.g. 0.1.0: change `version` in pyproject.toml"]
