@@ -282,7 +282,7 @@ def shared_once(root: Path, make: Callable[[Path], object]) -> Path:
     return root
 
 
-def build_once(tmp_path_factory: pytest.TempPathFactory, key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
+def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     """Render `data` and build it once per test run, whichever worker asks first.
 
     xdist may hand a case's tests to any worker, and a build is the suite's main cost.
@@ -291,7 +291,7 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, key: str, data: dict[st
     def make(root: Path) -> None:
         build_dists(render_project(root / "demo-pkg", data))
 
-    project = shared_once(shared_tmp(tmp_path_factory) / "builds" / key, make) / "demo-pkg"
+    project = shared_once(shared_folder() / "builds" / key, make) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)

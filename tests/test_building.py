@@ -39,10 +39,10 @@ def case_answers(case_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", params=CASES)
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Dists]:
+def built(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any], Dists]:
     """Render and build each case once per run; the tests below (on any worker) share the result."""
     case_id, data = request.param
-    project, dists = build_once(tmp_path_factory, case_id, case_answers(case_id, data))
+    project, dists = build_once(case_id, case_answers(case_id, data))
     return project, load_answers(project), dists
 
 
@@ -139,13 +139,11 @@ def test_install_wheel_and_run_project_tests(
 
 
 @pytest.mark.parametrize("backend", backend_names())
-def test_isolated_wheel_equals_shared_environment_wheel(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
+def test_isolated_wheel_equals_shared_environment_wheel(backend: str, tmp_path: Path) -> None:
     """The matrix builds in shared environments (docs/decisions.md); here each backend builds in
     build's own isolated environment, from `build-system.requires` alone, the wheel of its sdist."""
     case_id = f"{backend}-library"
-    _, dists = build_once(tmp_path_factory, case_id, case_answers(case_id, dict(matrix_cases())[case_id]))
+    _, dists = build_once(case_id, case_answers(case_id, dict(matrix_cases())[case_id]))
     with tarfile.open(dists.sdist) as sdist:
         sdist.extractall(tmp_path / "src", filter="data")
     (srcdir,) = (tmp_path / "src").iterdir()

@@ -570,13 +570,13 @@ def test_release_check_refuses_a_local_version(rendered: dict[str, Path], tmp_pa
     script = load_script(rendered["library"])
     dist = tmp_path / "dist"
     dist.mkdir()
+    monkeypatch.setattr(script, "DIST", dist)
+    monkeypatch.setattr(script, "run", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0, "PASSED", ""))
     for version, ok in (("0.1.0", True), ("0.1.0+build.7", False)):
         for old in dist.iterdir():
             old.unlink()
         with zipfile.ZipFile(dist / f"demo_lib-{version}-py3-none-any.whl", "w") as zf:
             zf.writestr(f"demo_lib-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {version}\n")
-        monkeypatch.setattr(script, "DIST", dist)
-        monkeypatch.setattr(script, "run", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0, "PASSED", ""))
         result = script.twine_check()
         assert result.ok is ok, result
     assert result.summary == "demo-lib 0.1.0+build.7 has a local version label (+build.7): PyPI and TestPyPI refuse it"
