@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
 import pytest
 import yaml
 from filelock import FileLock
@@ -30,6 +31,43 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
 # The interpreter running the tests; generated projects are installed with it.
 PYTHON = sys.executable
+
+
+# --- Jinja compile memo (docs/decisions.md, "The test suite ...: memoised Jinja compiles") ------
+# Copier compiles every templated string again on each use (about 270 compiles per render, none
+# cached); compiling is a pure function of the source and the environment's settings, so the test
+# processes keep each result. Command-line runs of copier are never memoised.
+JINJA_COMPILE = jinja2.Environment.compile
+COMPILED: dict[tuple[Any, ...], Any] = {}
+
+
+def environment_settings(env: jinja2.Environment) -> tuple[Any, ...]:
+    """Everything about an environment that can change what compile() returns."""
+    return (
+        type(env), env.code_generator_class, tuple(type(ext) for ext in env.extensions.values()),
+        env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+        env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+        env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+        env.optimized, env.autoescape, env.finalize, env.is_async,
+    )  # fmt: skip
+
+
+def memoised_compile(
+    env: jinja2.Environment, source: Any, name: str | None = None, filename: str | None = None,
+    raw: bool = False, defer_init: bool = False,
+) -> Any:  # fmt: skip
+    if not isinstance(source, str):  # an already parsed template
+        return JINJA_COMPILE(env, source, name, filename, raw, defer_init)
+    # preprocess() runs on every call, hit or miss: copier's yield extension resets its state there.
+    key = (environment_settings(env), env.preprocess(source, name, filename), name, filename, raw, defer_init)
+    if (code := COMPILED.get(key)) is None:
+        code = COMPILED[key] = JINJA_COMPILE(env, source, name, filename, raw, defer_init)
+    return code
+
+
+def memoise_jinja_compiles(enabled: bool = True) -> None:
+    """Install (or remove) the memo for every Jinja environment in this process."""
+    jinja2.Environment.compile = memoised_compile if enabled else JINJA_COMPILE  # type: ignore[method-assign]
 
 
 @cache

@@ -14,12 +14,14 @@ from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
 from helpers import (
+    COMPILED,
     TEMPLATE_ROOT,
     list_files,
     load_answers,
     load_copier_config,
     make_template_repo,
     matrix_cases,
+    memoise_jinja_compiles,
     question_names,
     render_project,
     table,
@@ -156,6 +158,34 @@ def test_render_does_not_depend_on_machine(tmp_path: Path) -> None:
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert str(tmp_path) not in "".join((first / n).read_text(encoding="utf-8") for n in files)
+
+
+MEMO_CASES = {
+    "defaults": {},
+    "meta-no-testpypi": {"project_kind": "meta-package", "build_backend": "hatchling", "use_testpypi": False,
+                         "extras": {"cli": ["click>=8.1"]}},
+    "odd-text": {"description": 'Quotes "x" \'y\', a back\\slash, {{ braces }} and ünïcødé ✓',
+                 "user_name": "Zoë Ø'Brien", "license": "GPL-3.0-or-later", "build_backend": "poetry-core"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("data", MEMO_CASES.values(), ids=MEMO_CASES.keys())
+def test_memoised_compiles_render_what_copier_renders(tmp_path: Path, data: dict[str, Any]) -> None:
+    """The suite's Jinja compile memo (conftest) changes nothing: same files, same bytes as without it."""
+    data = {**data, "copyright_year": "2026"}
+    memoise_jinja_compiles(False)
+    try:
+        plain = render_project(tmp_path / "plain" / "demo-pkg", data)
+    finally:
+        memoise_jinja_compiles()
+    render_project(tmp_path / "warm" / "demo-pkg", data)  # fills the memo with this case's sources
+    compiled = len(COMPILED)
+    memoised = render_project(tmp_path / "memo" / "demo-pkg", data)
+    assert len(COMPILED) == compiled, "a second identical render compiled something again"
+    files = list_files(plain)
+    assert files == list_files(memoised)
+    for name in files:
+        assert (plain / name).read_bytes() == (memoised / name).read_bytes(), name
 
 
 def test_copy_without_trust_through_api(tmp_path: Path) -> None:
