@@ -233,7 +233,6 @@ def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str,
     run([tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)])
 
 
-
 def copy_template_tree(dst: Path) -> Path:
     """The template's working tree (tracked or not, minus build and VCS litter) copied to `dst`."""
     ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "site", "dist")

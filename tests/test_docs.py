@@ -66,6 +66,10 @@ CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
 # Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.
 RUNNABLE_COMMAND = re.compile(r"(^|[\s;&|(])(copier\s+(copy|update|recopy|check-update)\b|\S*release_check\.py)")
 NOT_RUN = {
+    "uv run scripts/release_check.py": (
+        "docs/quickstart.md, docs/manual-publishing.md: run by tests/test_rehearsal.py::"
+        "test_manual_release_rehearsal[library], which also requires every step to PASS"
+    ),
     'copier update --defaults --vcs-ref "$release"': (
         "docs/updating.md: inside the script over every repository of a GitHub organisation "
         "(gh repo list, gh repo clone, git push, gh pr create): needs GitHub"
