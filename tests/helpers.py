@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import email.parser
 import email.utils
 import hashlib
 import importlib.metadata
+import io
+import logging
 import os
 import shutil
 import subprocess
@@ -221,6 +224,36 @@ def build_dists(project: Path, outdir: Path | None = None) -> Dists:
     (sdist,) = outdir.glob("*.tar.gz")
     (wheel,) = outdir.glob("*.whl")
     return Dists(sdist=sdist, wheel=wheel)
+
+
+def twine_check(*dists: Path) -> tuple[bool, str]:
+    """`twine check --strict` run in this process (no interpreter start, twine imported once).
+
+    Returns (passed, what twine printed and logged): twine's own check, as its CLI calls it.
+    """
+    from twine.commands.check import check
+
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    logger = logging.getLogger("twine")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(output):
+            failed = check([str(d) for d in dists], strict=True)
+    finally:
+        logger.removeHandler(handler)
+    return not failed, output.getvalue()
+
+
+def check_wheel_contents(*args: str | Path) -> tuple[int, str]:
+    """The check-wheel-contents command run in this process: (exit code, output)."""
+    from check_wheel_contents.__main__ import main
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exit_code not in (0, 1):
+        raise AssertionError(f"check-wheel-contents exited {result.exit_code}: {result.output}") from result.exception
+    return result.exit_code, result.output
 
 
 def make_venv(path: Path) -> Path:

@@ -15,6 +15,7 @@ from helpers import (
     Dists,
     backend_names,
     build_once,
+    check_wheel_contents,
     install_into,
     load_answers,
     make_venv,
@@ -23,7 +24,7 @@ from helpers import (
     run,
     shared_folder,
     shared_once,
-    tool,
+    twine_check,
 )
 
 pytestmark = pytest.mark.slow
@@ -48,18 +49,18 @@ def built(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any], Dists]:
 
 def test_twine_check_strict(built: tuple[Path, dict[str, Any], Dists]) -> None:
     _, _, dists = built
-    proc = run([tool("twine"), "check", "--strict", dists.sdist, dists.wheel])
-    assert proc.stdout.count("PASSED") == 2, proc.stdout
+    passed, output = twine_check(dists.sdist, dists.wheel)
+    assert passed and output.count("PASSED") == 2, output
 
 
 def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:
     project, answers, dists = built
     if answers["project_kind"] == "meta-package":
         # W007/W008 (empty library / wheel) are the point of a metadata-only wheel.
-        proc = run([tool("check-wheel-contents"), "--ignore", "W007,W008", dists.wheel])
+        code, output = check_wheel_contents("--ignore", "W007,W008", dists.wheel)
     else:
-        proc = run([tool("check-wheel-contents"), "--package", project / "src" / answers["import_name"], dists.wheel])
-    assert ": OK" in proc.stdout, proc.stdout
+        code, output = check_wheel_contents("--package", project / "src" / answers["import_name"], dists.wheel)
+    assert code == 0 and f"{dists.wheel}: OK" in output, output
 
 
 def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> None:

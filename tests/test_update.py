@@ -38,6 +38,7 @@ from helpers import (
     shared_once,
     table,
     tool,
+    twine_check,
 )
 
 TAG_A = "v1.0.0"
@@ -444,8 +445,8 @@ def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo
     update_api(project, data={"use_testpypi": False, "build_backend": "hatchling", "license": "Apache-2.0"})
     assert_merged_cleanly(project)
     dists = build_dists(project, tmp_path / "dist")
-    proc = run([tool("twine"), "check", "--strict", dists.sdist, dists.wheel])
-    assert proc.stdout.count("PASSED") == 2, proc.stdout
+    passed, output = twine_check(dists.sdist, dists.wheel)
+    assert passed and output.count("PASSED") == 2, output
     meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
     assert meta.license_expression == "Apache-2.0"
     assert [str(r) for r in meta.requires_dist or []] == [USER_DEPENDENCY]
