@@ -9,6 +9,7 @@ import email.utils
 import hashlib
 import importlib.metadata
 import io
+import json
 import logging
 import os
 import shutil
@@ -293,6 +294,16 @@ def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
 
 # Extras for meta-package cases: real distributions, never installed by the tests.
 META_EXTRAS = {"clients": ["requests>=2.31"], "cli": ["click>=8.1", "rich>=13"]}
+# The oddest answers the template accepts. Every matrix case but "defaults" carries them, so each
+# backend's built metadata must hold them exactly (test_building, test_answers).
+ODD_ANSWERS = {
+    "project_name": "Acme.Odd_Tools",
+    "description": 'Odd "acme" {{ x }} {% y %} \\ # : *md* `code` <b> &amp; :rocket: Ünï 日本 😀',
+    "user_name": "Zoë O'Brien-Łukasz \\ {{ u }} {% raw %} # ! & 😀",
+    "user_email": "zoe.o-brien+pypi@example.org",
+    "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
+    "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
+}
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
@@ -308,6 +319,12 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
                 )
             )
     return cases
+
+
+def matrix_case_answers(case_id: str) -> dict[str, Any]:
+    """The answers a matrix case renders with: none for "defaults", else its choices and ODD_ANSWERS."""
+    data = dict(matrix_cases())[case_id]
+    return data if case_id == "defaults" else {**ODD_ANSWERS, **data}
 
 
 def read_author(meta: Any) -> tuple[str, str]:
@@ -360,8 +377,12 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
 
     def make(root: Path) -> None:
         build_dists(render_project(root / "demo-pkg", data))
+        (root / "answers.json").write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
 
-    project = shared_once(shared_folder() / "builds" / key, make) / "demo-pkg"
+    root = shared_once(shared_folder() / "builds" / key, make)
+    # Two callers sharing a key must mean the same project.
+    assert json.loads((root / "answers.json").read_text(encoding="utf-8")) == data, f"build key {key!r} reused"
+    project = root / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)

@@ -32,10 +32,13 @@ from packaging.version import InvalidVersion, Version
 from readme_renderer.markdown import render as render_pypi_markdown
 
 from helpers import (
+    ODD_ANSWERS,
     TEMPLATE_ROOT,
-    build_dists,
+    backend_names,
+    build_once,
     load_copier_config,
     load_answers,
+    matrix_case_answers,
     read_author,
     render_project,
     table,
@@ -494,32 +497,21 @@ def test_any_text_is_refused_cleanly_or_round_trips(template: Path, description:
         check_rendered_files(project, {"description": description, "user_name": user_name})
 
 
-# One project per backend with the oddest accepted answers: built once, its metadata read back.
-KITCHEN_SINK = {
-    "project_name": "Acme.Odd_Tools",
-    "description": 'Odd "acme" {{ x }} {% y %} \\ # : *md* `code` <b> &amp; :rocket: Ünï 日本 😀',
-    "user_name": "Zoë O'Brien-Łukasz \\ {{ u }} {% raw %} # ! & 😀",
-    "user_email": "zoe.o-brien+pypi@example.org",
-    "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
-    "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
-}
-# Four metadata writers with their own quirks (hatchling sorts keywords, flit-core, uv-build writes
-# Author and Author-email, poetry-core writes Author apart); test_building covers the other two.
-BACKENDS = [pytest.param(b, id=b) for b in ["hatchling", "flit-core", "uv-build", "poetry-core"]]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template: Path) -> tuple[Path, Metadata]:
-    project = render(template, tmp_path_factory.mktemp(request.param) / "acme", {**KITCHEN_SINK, "build_backend": request.param})
-    dists = build_dists(project)
+# Every backend writes metadata with its own quirks (hatchling sorts keywords, uv-build writes
+# Author and Author-email, poetry-core writes Author apart). test_building's matrix builds each
+# backend's library with ODD_ANSWERS; the metadata is read back from those very builds.
+@pytest.fixture(scope="module", params=backend_names())
+def built(request: pytest.FixtureRequest) -> tuple[Path, Metadata]:
+    case_id = f"{request.param}-library"
+    project, dists = build_once(case_id, matrix_case_answers(case_id))
     return project, Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
 
 
 @pytest.mark.slow
 def test_odd_answers_reach_built_metadata_exactly(built: tuple[Path, Metadata]) -> None:
     project, meta = built
-    check_rendered_files(project, {k: v for k, v in KITCHEN_SINK.items() if k != "project_name"})
-    assert meta.summary == KITCHEN_SINK["description"]
-    assert read_author(meta) == (KITCHEN_SINK["user_name"], KITCHEN_SINK["user_email"])
-    assert sorted(meta.keywords or []) == sorted(keywords_of(KITCHEN_SINK["keywords"]))  # hatchling sorts them
+    check_rendered_files(project, {k: v for k, v in ODD_ANSWERS.items() if k != "project_name"})
+    assert meta.summary == ODD_ANSWERS["description"]
+    assert read_author(meta) == (ODD_ANSWERS["user_name"], ODD_ANSWERS["user_email"])
+    assert sorted(meta.keywords or []) == sorted(keywords_of(ODD_ANSWERS["keywords"]))  # hatchling sorts them
     assert canonicalize_name(meta.name) == "acme-odd-tools"

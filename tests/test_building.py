@@ -20,6 +20,7 @@ from helpers import (
     load_answers,
     make_venv,
     read_author,
+    matrix_case_answers,
     matrix_cases,
     run,
     shared_folder,
@@ -29,21 +30,14 @@ from helpers import (
 
 pytestmark = pytest.mark.slow
 
-CASES = [pytest.param(case, id=case[0]) for case in matrix_cases()]
-# Odd but valid text in every built case but "defaults" (which takes no answer at all):
-# metadata must carry it exactly.
-ANSWERS = {"description": 'Fast "acme" tools: 100% \\ safe # not a comment', "user_name": "Zoë O'Brien-Łukasz"}
-
-
-def case_answers(case_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    return data if case_id == "defaults" else {**ANSWERS, **data}
+CASES = [pytest.param(case_id, id=case_id) for case_id, _ in matrix_cases()]
 
 
 @pytest.fixture(scope="module", params=CASES)
 def built(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any], Dists]:
     """Render and build each case once per run; the tests below (on any worker) share the result."""
-    case_id, data = request.param
-    project, dists = build_once(case_id, case_answers(case_id, data))
+    case_id = request.param
+    project, dists = build_once(case_id, matrix_case_answers(case_id))
     return project, load_answers(project), dists
 
 
@@ -144,7 +138,7 @@ def test_isolated_wheel_equals_shared_environment_wheel(backend: str, tmp_path: 
     """The matrix builds in shared environments (docs/decisions.md); here each backend builds in
     build's own isolated environment, from `build-system.requires` alone, the wheel of its sdist."""
     case_id = f"{backend}-library"
-    _, dists = build_once(case_id, case_answers(case_id, dict(matrix_cases())[case_id]))
+    _, dists = build_once(case_id, matrix_case_answers(case_id))
     with tarfile.open(dists.sdist) as sdist:
         sdist.extractall(tmp_path / "src", filter="data")
     (srcdir,) = (tmp_path / "src").iterdir()
