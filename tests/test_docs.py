@@ -440,6 +440,7 @@ def run_in_terminal(script: str, cwd: Path, env: dict[str, str]) -> None:
         "bash", ["-euo", "pipefail", "-c", script], cwd=str(cwd), env=env,
         dimensions=(50, 200), encoding="utf-8", codec_errors="replace",
     )  # fmt: skip
+    child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default; we send on cue
     child.logfile_read = log
     deadline = time.monotonic() + TTY_BUDGET
     try:
