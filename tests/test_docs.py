@@ -3,7 +3,7 @@
 Shell blocks that the tests run are marked in the Markdown source by an HTML comment right before
 the fence (comments are invisible on the site and on GitHub):
 
-    <!-- test: run [in=tmp|clone|project|behind|projects] [tty] [each] [slow] [creates=PATH,...]
+    <!-- test: run [in=tmp|clone|project|behind|projects] [tty] [slow] [creates=PATH,...]
     before: SHELL
     after: SHELL
     -->
@@ -15,7 +15,6 @@ throwaway template repository with two releases, v1.0.0 and v1.1.0 (a change to 
   `behind` (the same at v1.0.0, so an update has something to bring), `projects` (a folder
   holding two projects at v1.0.0).
 - `tty`: run in a pseudo-terminal, pressing Enter at every prompt (the interactive copy).
-- `each`: every command line is a separate run, in a fresh folder (alternatives, not a sequence).
 - `slow`: it builds or installs distributions. `creates`: paths that must exist afterwards.
 - `before:` / `after:`: shell run first (a state the block starts from) and last (a check that
   must pass).
@@ -66,6 +65,13 @@ CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
 # Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.
 RUNNABLE_COMMAND = re.compile(r"(^|[\s;&|(])(copier\s+(copy|update|recopy|check-update)\b|\S*release_check\.py)")
 NOT_RUN = {
+    **{
+        f"copier update --defaults --data {answer}": (
+            "docs/updating.md: run by tests/test_update.py::test_answer_change_regenerates_managed_files, "
+            "which reads these lines and checks every file they regenerate"
+        )
+        for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0")
+    },
     "uv run scripts/release_check.py": (
         "docs/quickstart.md, docs/manual-publishing.md: run by tests/test_rehearsal.py::"
         "test_manual_release_rehearsal[library], which also requires every step to PASS"
@@ -161,19 +167,17 @@ def collect_runs() -> list[Run]:
                 continue
             where = options.pop("in", "tmp")
             creates = [p for p in options.pop("creates", "").split(",") if p]
-            unknown = (set(options), flags - {"tty", "each", "slow"}, {kind} - {"run"}, {where} - CONTEXTS)
+            unknown = (set(options), flags - {"tty", "slow"}, {kind} - {"run"}, {where} - CONTEXTS)
             if any(unknown):
                 raise ValueError(f"{fence.page}:{fence.line}: unknown test marker parts {unknown}")
-            lines = list(enumerate(fence.body.splitlines(), start=fence.line + 1))
-            bodies = [(n, line) for n, line in lines if line.strip()] if "each" in flags else [(fence.line, fence.body)]
-            for line_number, body in bodies:
-                key = (where, "tty" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files))
-                entry = runs.setdefault(
-                    key,
-                    Run(where, "tty" in flags, "slow" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files)),
-                )
-                entry.creates += creates
-                entry.sources.append(f"{fence.page}:{line_number}")
+            body = fence.body
+            key = (where, "tty" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files))
+            entry = runs.setdefault(
+                key,
+                Run(where, "tty" in flags, "slow" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files)),
+            )
+            entry.creates += creates
+            entry.sources.append(f"{fence.page}:{fence.line}")
     return list(runs.values())
 
 
@@ -187,7 +191,8 @@ def shell_lines() -> list[tuple[str, str, bool]]:
         for fence in fences(path):
             if fence.lang in SHELL_LANGS:
                 runs = bool(fence.marker) and parse_marker(fence.marker)[0] == "run"
-                lines += [(f"{fence.page}:{fence.line}", line.strip(), runs) for line in fence.body.splitlines()]
+                # Without a trailing `# comment`: NOT_RUN names commands, not their explanations.
+                lines += [(f"{fence.page}:{fence.line}", re.sub(r"\s+#\s.*$", "", line.strip()), runs) for line in fence.body.splitlines()]
     return lines
 
 

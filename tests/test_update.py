@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import tomllib
@@ -45,6 +46,7 @@ TAG_A = "v1.0.0"
 TAG_B = "v1.1.0"
 WORKFLOW = ".github/workflows/publish.yml"
 WORKFLOW_TEMPLATE = Path("template", ".github", "workflows", "publish.yml.jinja")
+UPDATING_DOC = TEMPLATE_ROOT / "docs" / "updating.md"
 ANSWERS_FILE = ".copier-answers.yml"
 # The template fix released at tag B: a new pin for one action and one added step.
 NEW_SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -389,15 +391,14 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
 def test_answer_change_regenerates_managed_files(
     tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
 ) -> None:
+    """The command docs/updating.md gives for each answer (test_docs leaves those lines to this test)."""
     project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     before = project_files(project)
-    if question == "use_testpypi":
-        # The command line gives the text "false": copier must turn it into the boolean.
-        proc = copier_cli("update", "--defaults", "--data", "use_testpypi=false", cwd=project)
-        assert proc.returncode == 0, proc.stderr
-    else:
-        update_api(project, data={question: value})
+    (line,) = [line for line in UPDATING_DOC.read_text(encoding="utf-8").splitlines() if line.startswith(f"copier update --defaults --data {question}=")]
+    # The command line gives text ("false"): copier must turn it into the question's type.
+    proc = copier_cli(*shlex.split(line, comments=True)[1:], cwd=project)
+    assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
     assert (answers[question], answers["_commit"]) == (value, TAG_B)
     assert_merged_cleanly(project)
