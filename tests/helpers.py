@@ -210,18 +210,21 @@ def build_environment(requires: list[str]) -> Path:
 
 
 def build_dists(project: Path, outdir: Path | None = None) -> Dists:
-    """`python -m build --no-isolation` in the run's environment for the project's build requires.
+    """`python -m build --no-isolation --skip-dependency-check` in the run's environment for the
+    project's build requires.
 
-    The same steps as an isolated build (the sdist, then the wheel from the sdist), and build still
-    refuses when `build-system.requires` misses a package; see docs/decisions.md. Returns exactly
-    one sdist and one wheel.
+    The same steps as an isolated build (the sdist, then the wheel from the sdist). The environment
+    holds exactly `build-system.requires`, so a missing requirement still fails the build; that the
+    requires are complete for a real frontend is test_building's isolated-build test. Skipping
+    build's check saves two hook processes per build (setuptools: 2.1 s to 1.2 s); see
+    docs/decisions.md. Returns exactly one sdist and one wheel.
     """
     outdir = outdir or project / "dist"
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     python = build_environment(pyproject["build-system"]["requires"])
     # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
     env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
-    run([python, "-m", "build", "--no-isolation", "--outdir", outdir, project], env=env)
+    run([python, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project], env=env)
     (sdist,) = outdir.glob("*.tar.gz")
     (wheel,) = outdir.glob("*.whl")
     return Dists(sdist=sdist, wheel=wheel)
