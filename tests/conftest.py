@@ -9,8 +9,8 @@ import pytest
 
 import helpers
 
-# Every render in this process (the API, pytest-copie) reuses Jinja compiles: about a third faster.
-helpers.memoise_jinja_compiles()
+# Renders in this process (the API, pytest-copie) reuse Jinja compiles and parsed copier.yml files.
+helpers.memoise_copier()
 
 
 @pytest.fixture(scope="session", autouse=True)

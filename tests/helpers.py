@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import email.parser
 import email.utils
 import hashlib
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import copier._template as copier_template
 import jinja2
 import pytest
 import yaml
@@ -37,12 +39,15 @@ COPIER_YML = TEMPLATE_ROOT / "copier.yml"
 PYTHON = sys.executable
 
 
-# --- Jinja compile memo (docs/decisions.md, "The test suite ...: memoised Jinja compiles") ------
-# Copier compiles every templated string again on each use (about 270 compiles per render, none
-# cached); compiling is a pure function of the source and the environment's settings, so the test
-# processes keep each result. Command-line runs of copier are never memoised.
+# --- Memoised pure steps (docs/decisions.md, "Test suite: ... memoised") -------------------
+# Copier compiles every templated string again on each use (about 270 compiles per render) and
+# parses copier.yml with pure-Python YAML on every copy (five times per update). Both are pure
+# functions of their input, so the test processes keep each result. Command-line runs of copier
+# are never memoised.
 JINJA_COMPILE = jinja2.Environment.compile
+LOAD_TEMPLATE_CONFIG = copier_template.load_template_config
 COMPILED: dict[tuple[Any, ...], Any] = {}
+CONFIGS: dict[tuple[bytes, bool], Any] = {}
 
 
 def environment_settings(env: jinja2.Environment) -> tuple[Any, ...]:
@@ -69,9 +74,20 @@ def memoised_compile(
     return code
 
 
-def memoise_jinja_compiles(enabled: bool = True) -> None:
-    """Install (or remove) the memo for every Jinja environment in this process."""
+def memoised_load_template_config(conf_path: Path, quiet: bool = False) -> Any:
+    """copier.yml as copier reads it, keyed by its bytes (each update reads it from new clones)."""
+    content = Path(conf_path).read_bytes()
+    if b"!include" in content:  # the included files would be part of the result
+        return LOAD_TEMPLATE_CONFIG(conf_path, quiet)
+    if (config := CONFIGS.get((content, quiet))) is None:
+        config = CONFIGS[(content, quiet)] = LOAD_TEMPLATE_CONFIG(conf_path, quiet)
+    return copy.deepcopy(config)  # copier may change what it is given
+
+
+def memoise_copier(enabled: bool = True) -> None:
+    """Install (or remove) both memos in this process."""
     jinja2.Environment.compile = memoised_compile if enabled else JINJA_COMPILE  # type: ignore[method-assign]
+    copier_template.load_template_config = memoised_load_template_config if enabled else LOAD_TEMPLATE_CONFIG
 
 
 @cache

@@ -15,13 +15,14 @@ from validate_pyproject import plugins as vp_plugins
 
 from helpers import (
     COMPILED,
+    CONFIGS,
     TEMPLATE_ROOT,
     list_files,
     load_answers,
     load_copier_config,
     make_template_repo,
     matrix_cases,
-    memoise_jinja_compiles,
+    memoise_copier,
     question_names,
     render_project,
     table,
@@ -170,18 +171,19 @@ MEMO_CASES = {
 
 
 @pytest.mark.parametrize("data", MEMO_CASES.values(), ids=MEMO_CASES.keys())
-def test_memoised_compiles_render_what_copier_renders(tmp_path: Path, data: dict[str, Any]) -> None:
-    """The suite's Jinja compile memo (conftest) changes nothing: same files, same bytes as without it."""
+def test_memoised_copier_renders_what_copier_renders(tmp_path: Path, data: dict[str, Any]) -> None:
+    """The suite's memos (conftest) change nothing: same files, same bytes as without them."""
     data = {**data, "copyright_year": "2026"}
-    memoise_jinja_compiles(False)
+    memoise_copier(False)
     try:
         plain = render_project(tmp_path / "plain" / "demo-pkg", data)
     finally:
-        memoise_jinja_compiles()
-    render_project(tmp_path / "warm" / "demo-pkg", data)  # fills the memo with this case's sources
-    compiled = len(COMPILED)
+        memoise_copier()
+    render_project(tmp_path / "warm" / "demo-pkg", data)  # fills the memos with this case's inputs
+    compiled, configs = len(COMPILED), len(CONFIGS)
     memoised = render_project(tmp_path / "memo" / "demo-pkg", data)
-    assert len(COMPILED) == compiled, "a second identical render compiled something again"
+    assert (len(COMPILED), len(CONFIGS)) == (compiled, configs), "a second identical render missed a memo"
+    assert configs >= 1
     files = list_files(plain)
     assert files == list_files(memoised)
     for name in files:
