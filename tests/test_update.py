@@ -253,6 +253,15 @@ def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([tool("copier"), *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
+def documented_commands(prefix: str) -> list[list[str]]:
+    """The command lines docs/updating.md gives that start with `prefix`, as copier's arguments.
+
+    tests/test_docs.py leaves these lines to the tests here, which check what they do.
+    """
+    lines = UPDATING_DOC.read_text(encoding="utf-8").splitlines()
+    return [shlex.split(line, comments=True)[1:] for line in lines if line.startswith(prefix)]
+
+
 def update_api(project: Path, **kwargs: Any) -> None:
     """The API form of `copier update --defaults`, as safe as the CLI without --trust."""
     copier.run_update(project, overwrite=True, unsafe=False, defaults=True, quiet=True, **kwargs)
@@ -395,9 +404,9 @@ def test_answer_change_regenerates_managed_files(
     project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     before = project_files(project)
-    (line,) = [line for line in UPDATING_DOC.read_text(encoding="utf-8").splitlines() if line.startswith(f"copier update --defaults --data {question}=")]
+    (args,) = documented_commands(f"copier update --defaults --data {question}=")
     # The command line gives text ("false"): copier must turn it into the question's type.
-    proc = copier_cli(*shlex.split(line, comments=True)[1:], cwd=project)
+    proc = copier_cli(*args, cwd=project)
     assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
     assert (answers[question], answers["_commit"]) == (value, TAG_B)
@@ -479,15 +488,20 @@ def test_update_needing_trust_is_refused(tmp_path: Path) -> None:
 
 
 def test_check_update_reports_a_new_tag(tmp_path: Path) -> None:
+    """The three check-update lines docs/updating.md gives, before and after a new release."""
+    plain, quiet, as_json = documented_commands("copier check-update")
+    assert (plain, quiet, as_json) == (["check-update"], ["check-update", "--quiet"], ["check-update", "--output-format", "json"])
     repo = make_template_at(tmp_path / "template")
     project = make_project(tmp_path, repo)
-    assert copier_cli("check-update", "--quiet", cwd=project).returncode == 0
+    assert copier_cli(*quiet, cwd=project).returncode == 0
     release_template_fix(repo, TAG_B, pinned_action(repo))
     # Prereleases are for trying a template release: nobody is offered them by default.
     git(repo, "commit", "--quiet", "--allow-empty", "--message", "next release candidate")
     git(repo, "tag", "v1.2.0rc1")
-    assert copier_cli("check-update", "--quiet", cwd=project).returncode == 2
-    proc = copier_cli("check-update", "--output-format", "json", cwd=project)
+    proc = copier_cli(*plain, cwd=project)
+    assert proc.returncode == 0 and "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert copier_cli(*quiet, cwd=project).returncode == 2
+    proc = copier_cli(*as_json, cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0"}
     # An explicit ref (--vcs-ref) picks any release, a release candidate included.
