@@ -73,7 +73,10 @@ NOT_RUN = {
         for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0")
     },
     **{
-        line: "docs/updating.md: run by tests/test_update.py::test_check_update_reports_a_new_tag, which checks their output and exit codes"
+        line: (
+            "docs/updating.md: run by tests/test_update.py::test_check_update_reports_a_new_tag, "
+            "which checks their output and exit codes"
+        )
         for line in ("copier check-update", "copier check-update --quiet", "copier check-update --output-format json")
     },
     "uv run scripts/release_check.py": (
