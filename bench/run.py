@@ -8,6 +8,7 @@ A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
     uv run --group test python bench/run.py                  # everything
     uv run --group test python bench/run.py --only render    # one benchmark
     uv run --group test python bench/run.py --rounds 3 --only verified,update
+    uv run --group test python bench/run.py --only skeletons  # why render cannot reach 1.15
 
 Goals: render <= 1.15, verified (hatchling) <= 1.2, update <= 2.5, full suite <= 120 s.
 Results are printed as a table and saved as JSON under bench/results/.
@@ -29,6 +30,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = ROOT / "bench" / "floor"
@@ -199,6 +202,58 @@ def bench_update(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
     return {"update": summary(updates), "copy": summary(copies)}
 
 
+def make_skeleton(kind: str, dst: Path) -> Path:
+    """This template with its content taken away, to show what copier costs for its shape alone.
+
+    Every kind keeps the same tree (the same files and folders) with every file emptied.
+    "empty": copier.yml unchanged. "no-rules": every question kept, without validators or help,
+    and the computed tables cut to one short value. "asked": only the questions a user answers,
+    without validators or help.
+    """
+    shutil.copytree(ROOT, dst, ignore=IGNORE)
+    for path in (dst / "template").rglob("*"):
+        if path.is_file():  # the answers file stays a real one: copier reads it on update
+            path.write_text("{{ _copier_answers | to_nice_yaml }}\n" if "answers_file" in path.name else "x\n", encoding="utf-8")
+    if kind == "empty":
+        return dst
+    config = yaml.safe_load((dst / "copier.yml").read_text(encoding="utf-8"))
+    config["python_min"]["choices"] = list(config["python_versions"]["default"])
+    for name, spec in list(config.items()):
+        if name.startswith("_") or not isinstance(spec, dict):
+            continue
+        if spec.get("when") is False:
+            if kind == "asked":
+                del config[name]
+            else:
+                config[name] = {"type": "str", "when": False, "default": "x"}
+            continue
+        spec.pop("validator", None)
+        spec.pop("help", None)
+    config.pop("_message_after_copy")  # it names computed values
+    (dst / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return dst
+
+
+SKELETONS = ["asked", "no-rules", "empty"]
+
+
+def bench_skeletons(root: Path, repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
+    """`copier copy --defaults` of the floor, each skeleton and the template, in rotating order."""
+    variants = {
+        "floor": repos["floor"],
+        **{kind: make_repo(make_skeleton(kind, root / "trees" / kind), root / "repos" / kind, touch_template) for kind in SKELETONS},
+        "template": repos["template"],
+    }
+    for repo in variants.values():  # unmeasured: the first copy of each warms the page cache
+        sh(copy_cmd(repo, ws.dest()))
+    samples: dict[str, list[Sample]] = {name: [] for name in variants}
+    names = list(variants)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            samples[name].append(timed(lambda repo=variants[name]: sh(copy_cmd(repo, ws.dest())))())
+    return {name: summary(s) for name, s in samples.items()}
+
+
 def bench_suite() -> dict:
     out = {}
     for name, extra in (("full", []), ("quick", ["-m", "not slow"])):
@@ -232,6 +287,11 @@ def report(results: dict) -> list[str]:
     if "update" in results:
         r = results["update"]
         lines.append(row("update vs copy", r["update"], r["copy"], f"<= {GOALS['update']}"))
+    if "skeletons" in results:
+        r = results["skeletons"]
+        for name in [*SKELETONS, "template"]:
+            label = f"skeleton {name}" if name != "template" else "skeletons' template"
+            lines.append(row(label, r[name], r["floor"], f"(render <= {GOALS['render']})"))
     for name, r in results.get("suite", {}).items():
         goal = f"<= {SUITE_BUDGET_S:.0f}s" if name == "full" else ""
         label = f"{r['seconds']:.1f}s ({r['cpu_seconds']:.0f}s CPU)"
@@ -243,7 +303,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=6, help="A/B rounds for render and update (default 6)")
     parser.add_argument("--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant")
-    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset")
+    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
     parser.add_argument("--json", type=Path, help="where to save the JSON (default bench/results/<time>.json)")
     args = parser.parse_args()
@@ -273,6 +333,8 @@ def main() -> None:
             results["verified"] = bench_verified(repos, ws, args.verified_rounds, args.backends.split(","))
         if "update" in only:
             results["update"] = bench_update(repos, ws, args.rounds)
+        if "skeletons" in only:
+            results["skeletons"] = bench_skeletons(root, repos, ws, args.rounds)
     if "suite" in only:
         results["suite"] = bench_suite()
 

@@ -1,0 +1,45 @@
+"""The benchmark's inputs: the skeletons it measures keep this template's tree and drop its rules."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from helpers import TEMPLATE_ROOT, list_files, load_copier_config, question_names, render_once, render_project
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", TEMPLATE_ROOT / "bench" / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and annotations look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = load_bench()
+
+
+@pytest.mark.parametrize("kind", BENCH.SKELETONS)
+def test_skeleton_renders_the_same_files_emptied(kind: str, tmp_path: Path) -> None:
+    tree = BENCH.make_skeleton(kind, tmp_path / "tree")
+    project = render_project(tmp_path / "out" / "demo-pkg", {"copyright_year": "2026"}, src=tree)
+    full = render_once("bench-reference", {})
+    assert list_files(project) == list_files(full)
+    emptied = {name for name in list_files(project) if (project / name).read_text(encoding="utf-8") == "x\n"}
+    assert emptied == list_files(project) - {".copier-answers.yml"}
+    config = yaml.safe_load((tree / "copier.yml").read_text(encoding="utf-8"))
+    questions = {name: spec for name, spec in config.items() if not name.startswith("_")}
+    if kind == "empty":
+        assert (tree / "copier.yml").read_bytes() == (TEMPLATE_ROOT / "copier.yml").read_bytes()
+        return
+    assert not [name for name, spec in questions.items() if "validator" in spec or "help" in spec]
+    original = [name for name in load_copier_config() if not name.startswith("_")]
+    assert list(questions) == (question_names() if kind == "asked" else original)
+    computed = [name for name, spec in questions.items() if spec.get("when") is False]
+    assert all(questions[name] == {"type": "str", "when": False, "default": "x"} for name in computed)
