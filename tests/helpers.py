@@ -222,7 +222,7 @@ def build_environment(requires: list[str]) -> Path:
         frontend = f"build=={importlib.metadata.version('build')}"  # the frontend the test venv has
         install_into(python, *requires, frontend, extra_args=("--compile-bytecode",))
 
-    return shared_once(shared_folder() / "build-environments" / key, make) / "bin" / "python"
+    return shared_once(shared_folder() / "build-environments" / key, make, inputs=sorted(requires)) / "bin" / "python"
 
 
 def build_dists(project: Path, outdir: Path | None = None) -> Dists:
@@ -372,19 +372,23 @@ def shared_folder() -> Path:
     return SHARED_FOLDER
 
 
-def shared_once(root: Path, make: Callable[[Path], object]) -> Path:
+def shared_once(root: Path, make: Callable[[Path], object], inputs: Any = None) -> Path:
     """`make(root)` once per test run, whichever xdist worker asks first; returns `root`.
 
     The others wait on a file lock and reuse the result, which callers only read. A run that
     failed half-way leaves no done marker: the next caller starts again from an empty folder.
+    `inputs` (JSON data) is what `make` depends on: a caller asking for the same `root` with other
+    inputs fails instead of silently getting the first caller's result.
     """
     root.parent.mkdir(parents=True, exist_ok=True)
     done = Path(f"{root}.done")
+    recorded = json.dumps(inputs, sort_keys=True)
     with FileLock(f"{root}.lock"):
         if not done.exists():
             shutil.rmtree(root, ignore_errors=True)
             make(root)
-            done.touch()
+            done.write_text(recorded, encoding="utf-8")
+    assert done.read_text(encoding="utf-8") == recorded, f"{root.name!r} is already made from other inputs"
     return root
 
 
@@ -396,12 +400,8 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
 
     def make(root: Path) -> None:
         build_dists(render_project(root / "demo-pkg", data))
-        (root / "answers.json").write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
 
-    root = shared_once(shared_folder() / "builds" / key, make)
-    # Two callers sharing a key must mean the same project.
-    assert json.loads((root / "answers.json").read_text(encoding="utf-8")) == data, f"build key {key!r} reused"
-    project = root / "demo-pkg"
+    project = shared_once(shared_folder() / "builds" / key, make, inputs=data) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)
@@ -409,4 +409,4 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
 
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
     """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
-    return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data)) / name
+    return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data), inputs=data) / name
