@@ -9,9 +9,6 @@ import pytest
 
 import helpers
 
-# Renders in this process (the API, pytest-copie) reuse Jinja compiles and parsed copier.yml files.
-helpers.memoise_copier()
-
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
@@ -51,4 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     xdist hands out tests in this order: with a 25-s test last, one worker would sit idle while
     the other finishes it; short tests at the end keep both busy (and worksteal splits them).
     """
+    for item in items:
+        if item.get_closest_marker("client") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)  # a registry download never belongs in the quick run
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import copy
 import email.parser
 import email.utils
 import hashlib
@@ -27,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import copier
-import copier._template as copier_template
-import jinja2
 import pytest
 import yaml
 from filelock import FileLock
@@ -37,57 +34,6 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
 # The interpreter running the tests; generated projects are installed with it.
 PYTHON = sys.executable
-
-
-# --- Memoised pure steps (docs/decisions.md, "Test suite: ... memoised") -------------------
-# Copier compiles every templated string again on each use (about 270 compiles per render) and
-# parses copier.yml with pure-Python YAML on every copy (five times per update). Both are pure
-# functions of their input, so the test processes keep each result. Command-line runs of copier
-# are never memoised.
-JINJA_COMPILE = jinja2.Environment.compile
-LOAD_TEMPLATE_CONFIG = copier_template.load_template_config
-COMPILED: dict[tuple[Any, ...], Any] = {}
-CONFIGS: dict[tuple[bytes, bool], Any] = {}
-
-
-def environment_settings(env: jinja2.Environment) -> tuple[Any, ...]:
-    """Everything about an environment that can change what compile() returns."""
-    return (
-        type(env), env.code_generator_class, tuple(type(ext) for ext in env.extensions.values()),
-        env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
-        env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
-        env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-        env.optimized, env.autoescape, env.finalize, env.is_async,
-    )  # fmt: skip
-
-
-def memoised_compile(
-    env: jinja2.Environment, source: Any, name: str | None = None, filename: str | None = None,
-    raw: bool = False, defer_init: bool = False,
-) -> Any:  # fmt: skip
-    if not isinstance(source, str):  # an already parsed template
-        return JINJA_COMPILE(env, source, name, filename, raw, defer_init)
-    # preprocess() runs on every call, hit or miss: copier's yield extension resets its state there.
-    key = (environment_settings(env), env.preprocess(source, name, filename), name, filename, raw, defer_init)
-    if (code := COMPILED.get(key)) is None:
-        code = COMPILED[key] = JINJA_COMPILE(env, source, name, filename, raw, defer_init)
-    return code
-
-
-def memoised_load_template_config(conf_path: Path, quiet: bool = False) -> Any:
-    """copier.yml as copier reads it, keyed by its bytes (each update reads it from new clones)."""
-    content = Path(conf_path).read_bytes()
-    if b"!include" in content:  # the included files would be part of the result
-        return LOAD_TEMPLATE_CONFIG(conf_path, quiet)
-    if (config := CONFIGS.get((content, quiet))) is None:
-        config = CONFIGS[(content, quiet)] = LOAD_TEMPLATE_CONFIG(conf_path, quiet)
-    return copy.deepcopy(config)  # copier may change what it is given
-
-
-def memoise_copier(enabled: bool = True) -> None:
-    """Install (or remove) both memos in this process."""
-    jinja2.Environment.compile = memoised_compile if enabled else JINJA_COMPILE  # type: ignore[method-assign]
-    copier_template.load_template_config = memoised_load_template_config if enabled else LOAD_TEMPLATE_CONFIG
 
 
 @cache
@@ -405,6 +351,36 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     (sdist,) = (project / "dist").glob("*.tar.gz")
     (wheel,) = (project / "dist").glob("*.whl")
     return project, Dists(sdist=sdist, wheel=wheel)
+
+
+# --- Clients installed from a registry, once per machine -------------------------------------
+# copier at its declared minimum, Renovate and Node from npm, published sdists: downloading them
+# costs seconds to a minute, so they live outside the repository and every later run reuses them.
+# Tests that need one are marked `client` (and `slow`): `-m "not slow"` leaves them out, CI runs them.
+
+
+def client_cache() -> Path:
+    """The per-machine cache of registry clients: $PYPI_TEMPLATE_CLIENTS, else ~/.cache/pypi-template-tests."""
+    configured = os.environ.get("PYPI_TEMPLATE_CLIENTS")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pypi-template-tests"
+
+
+def cached_client(name: str, inputs: Any, make: Callable[[Path], object]) -> Path:
+    """`make(folder)` once per machine for these inputs (JSON data); every later run reuses the folder."""
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+    return shared_once(client_cache() / f"{name}-{key}", make, inputs=inputs)
+
+
+def install_copier(version: str) -> Path:
+    """`copier==version` in an environment of its own, cached per machine; returns its command."""
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), f"copier=={version}", extra_args=("--compile-bytecode",))
+
+    inputs = {"copier": version, "python": sys.version}
+    return cached_client("copier", inputs, make) / "bin" / "copier"
 
 
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:

@@ -14,15 +14,12 @@ from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
 from helpers import (
-    COMPILED,
-    CONFIGS,
     TEMPLATE_ROOT,
     list_files,
     load_answers,
     load_copier_config,
     make_template_repo,
     matrix_cases,
-    memoise_copier,
     question_names,
     render_project,
     table,
@@ -159,35 +156,6 @@ def test_render_does_not_depend_on_machine(tmp_path: Path) -> None:
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert str(tmp_path) not in "".join((first / n).read_text(encoding="utf-8") for n in files)
-
-
-MEMO_CASES = {
-    "defaults": {},
-    "meta-no-testpypi": {"project_kind": "meta-package", "build_backend": "hatchling", "use_testpypi": False,
-                         "extras": {"cli": ["click>=8.1"]}},
-    "odd-text": {"description": 'Quotes "x" \'y\', a back\\slash, {{ braces }} and ünïcødé ✓',
-                 "user_name": "Zoë Ø'Brien", "license": "GPL-3.0-or-later", "build_backend": "poetry-core"},
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("data", MEMO_CASES.values(), ids=MEMO_CASES.keys())
-def test_memoised_copier_renders_what_copier_renders(tmp_path: Path, data: dict[str, Any]) -> None:
-    """The suite's memos (conftest) change nothing: same files, same bytes as without them."""
-    data = {**data, "copyright_year": "2026"}
-    memoise_copier(False)
-    try:
-        plain = render_project(tmp_path / "plain" / "demo-pkg", data)
-    finally:
-        memoise_copier()
-    render_project(tmp_path / "warm" / "demo-pkg", data)  # fills the memos with this case's inputs
-    compiled, configs = len(COMPILED), len(CONFIGS)
-    memoised = render_project(tmp_path / "memo" / "demo-pkg", data)
-    assert (len(COMPILED), len(CONFIGS)) == (compiled, configs), "a second identical render missed a memo"
-    assert configs >= 1
-    files = list_files(plain)
-    assert files == list_files(memoised)
-    for name in files:
-        assert (plain / name).read_bytes() == (memoised / name).read_bytes(), name
 
 
 def test_copy_without_trust_through_api(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from helpers import (
     TEMPLATE_ROOT,
     build_dists,
     git,
+    install_copier,
     load_answers,
     load_copier_config,
     make_template_repo,
@@ -330,6 +331,29 @@ def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo)
     assert WORKFLOW in pinned
     assert changed_paths(project) == {ANSWERS_FILE, *pinned}
     assert_merged_cleanly(project)
+
+
+@pytest.mark.client
+def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """`_min_copier_version` is a promise: exactly that copier renders the same project and updates it."""
+    minimum = load_copier_config()["_min_copier_version"]
+    oldest = install_copier(minimum)
+    assert run([oldest, "--version"]).stdout.split() == ["copier", minimum]
+    project = tmp_path / "demo-pkg"
+    run([oldest, "copy", "--defaults", "--vcs-ref", TAG_A, template_repo.path, project], cwd=tmp_path)
+    assert project_files(project) == project_files(template_repo.first_copy)
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Generate with the oldest copier")
+    edit_as_user(project)
+    answers = load_answers(project)
+    # Renovate's command: every recorded answer kept, the template release given.
+    run([oldest, "update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE, "--vcs-ref", TAG_B], cwd=project)
+    assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
+    assert NEW_SHA in (project / WORKFLOW).read_text(encoding="utf-8")
+    assert_user_edits_intact(project)
+    assert_merged_cleanly(project)
+    assert load_answers(project) == {**answers, "_commit": TAG_B}
 
 
 # --- 2. The user edited the same lines: visible inline conflict, both sides kept -------------
