@@ -19,9 +19,13 @@ import email.parser
 import os
 import sys
 import tarfile
-import tomllib
 import zipfile
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
+    import tomli as tomllib
 
 
 class ReleaseVersionError(Exception):
@@ -32,8 +36,10 @@ def version_from_tag(tag: str) -> str:
     """`v1.2.3` and `1.2.3` both name version `1.2.3`."""
     tag = tag.strip()
     if not tag:
-        raise ReleaseVersionError("the release tag is empty: publish the release from a tag such as v1.2.3")
-    return tag[1:] if tag.startswith("v") else tag
+        raise ReleaseVersionError(
+            "the release tag is empty: publish the release from a tag such as v1.2.3"
+        )
+    return tag.removeprefix("v")
 
 
 def pyproject_version(path: Path) -> str | None:
@@ -53,18 +59,30 @@ def dist_versions(dist_dir: Path) -> dict[str, str]:
     for path in sorted(dist_dir.iterdir()):
         if path.name.endswith(".whl"):
             with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+                names = [
+                    n
+                    for n in zf.namelist()
+                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                ]
                 raw = zf.read(names[0]) if len(names) == 1 else None
         elif path.name.endswith(".tar.gz"):
             with tarfile.open(path) as tf:
-                members = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+                members = [
+                    m
+                    for m in tf.getmembers()
+                    if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+                ]
                 fh = tf.extractfile(members[0]) if len(members) == 1 else None
                 raw = fh.read() if fh else None
         else:
             continue
         if raw is None:
-            raise ReleaseVersionError(f"{path.name} has no single metadata file: it is not a valid distribution")
-        versions[path.name] = email.parser.BytesParser().parsebytes(raw, headersonly=True)["Version"]
+            raise ReleaseVersionError(
+                f"{path.name} has no single metadata file: it is not a valid distribution"
+            )
+        versions[path.name] = email.parser.BytesParser().parsebytes(raw, headersonly=True)[
+            "Version"
+        ]
     if not versions:
         raise ReleaseVersionError(f"{dist_dir} holds no sdist or wheel: build before checking")
     return versions
@@ -92,7 +110,9 @@ def check_release(tag: str, pyproject: Path, dist_dir: Path | None) -> str:
     if declared is not None:
         checked[str(pyproject)] = declared
     elif dist_dir is None:
-        raise ReleaseVersionError(f"the version in {pyproject} is dynamic: check the built files with --dist")
+        raise ReleaseVersionError(
+            f"the version in {pyproject} is dynamic: check the built files with --dist"
+        )
     if dist_dir is not None:
         checked.update(dist_versions(dist_dir))
     for source, version in checked.items():
@@ -110,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         version = check_release(args.tag, args.pyproject, args.dist)
     except ReleaseVersionError as exc:
         # `::error::` becomes an annotation on the run's summary page in GitHub Actions.
-        prefix = "::error title=Release version::" if os.environ.get("GITHUB_ACTIONS") == "true" else "error: "
+        prefix = (
+            "::error title=Release version::"
+            if os.environ.get("GITHUB_ACTIONS") == "true"
+            else "error: "
+        )
         print(f"{prefix}{exc}", file=sys.stderr)
         return 1
     print(f"release tag {args.tag!r} matches version {version!r}")
