@@ -41,7 +41,7 @@ BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
 SUITE_BUDGET_S = {"full": 180.0, "quick": 60.0}
 BACKENDS = ["setuptools", "hatchling", "flit-core", "pdm-backend", "uv-build", "poetry-core"]
-IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "site", "dist", "results")
+IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results")
 
 
 def exe(name: str) -> str:

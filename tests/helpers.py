@@ -222,6 +222,30 @@ def check_wheel_contents(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@cache
+def find_python(version: str) -> Path | None:
+    """An interpreter of CPython `version` ("3.10") on this machine that runs, or None.
+
+    PATH first, then pyenv's versions (its shims fail for versions that are not selected), then
+    the interpreters uv manages; downloads are never attempted.
+    """
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates += sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
+    found = subprocess.run(
+        [tool("uv"), "python", "find", "--no-python-downloads", version], capture_output=True, text=True, check=False
+    )
+    candidates.append(found.stdout.strip() if found.returncode == 0 else None)
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return Path(candidate)
+    return None
+
+
 def make_venv(path: Path) -> Path:
     """A fresh virtual environment (uv: no pip inside, fast); returns its python."""
     run([tool("uv"), "venv", "--quiet", "--python", PYTHON, path])
@@ -234,7 +258,7 @@ def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str,
 
 def copy_template_tree(dst: Path) -> Path:
     """The template's working tree (tracked or not, minus build and VCS litter) copied to `dst`."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "site", "dist")
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist")
     shutil.copytree(TEMPLATE_ROOT, dst, ignore=ignore)
     return dst
 

@@ -1,0 +1,171 @@
+"""Generated code is a product too: every Python file a render writes passes ruff, ruff format and
+mypy --strict, on every variant and every Python the project supports; the release scripts the
+workflows run use nothing newer than the oldest Python the template offers, and run there."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import (
+    ODD_ANSWERS,
+    build_once,
+    find_python,
+    install_into,
+    make_venv,
+    render_once,
+    run,
+    shared_folder,
+    shared_once,
+    table,
+    tool,
+)
+
+PYTHONS = list(table("python_versions"))
+OLDEST, NEWEST = PYTHONS[0], PYTHONS[-1]
+# Every answer that changes a generated Python file: the kind, TestPyPI (the installer script),
+# python_min (3.10 reads TOML through tomli) and names that differ from the defaults.
+CASES = {
+    f"library-{OLDEST}": {"python_min": OLDEST},
+    "library-default": {},
+    f"library-odd-names-{NEWEST}": {**ODD_ANSWERS, "python_min": NEWEST},
+    f"meta-pypi-only-{OLDEST}": {"project_kind": "meta-package", "use_testpypi": False, "python_min": OLDEST,
+                                 "extras": {"cli": ["click>=8.1"]}},
+    f"meta-{NEWEST}": {"project_kind": "meta-package", "python_min": NEWEST},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def project(request: pytest.FixtureRequest) -> Path:
+    return render_once(f"quality-{request.param}", CASES[request.param])
+
+
+def python_files(project: Path) -> list[Path]:
+    return sorted(p for p in project.rglob("*.py") if ".git" not in p.parts)
+
+
+def supported(project: Path) -> list[str]:
+    match = re.search(r'^requires-python = ">=(3\.\d+)"$', (project / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    assert match
+    return PYTHONS[PYTHONS.index(match.group(1)) :]
+
+
+def test_ruff_check_and_format_pass(project: Path) -> None:
+    # The project's own configuration (pyproject.toml), as `ruff check` run in the project reads it.
+    for command in (["check", "--no-cache", "--output-format", "concise"], ["format", "--no-cache", "--check"]):
+        proc = subprocess.run([tool("ruff"), *command, "."], cwd=project, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_passes_on_the_oldest_and_newest_supported_python(project: Path) -> None:
+    """`mypy` as the project runs it (its [tool.mypy] files and strict mode), at both ends of its range."""
+    versions = supported(project)
+    cache = shared_folder() / "mypy-cache"
+    for version in sorted({versions[0], versions[-1]}):
+        proc = subprocess.run(
+            [tool("mypy"), "--python-version", version, "--cache-dir", str(cache / version)],
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"Python {version}:\n{proc.stdout}{proc.stderr}"
+        checked = int(re.search(r"in (\d+) source files?", proc.stdout).group(1))  # type: ignore[union-attr]
+        assert checked == len(python_files(project)), proc.stdout
+
+
+def test_mypy_checks_every_generated_python_file(project: Path) -> None:
+    """[tool.mypy] files names every folder that holds Python, the dot-folder .github/scripts included."""
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (files,) = re.findall(r"^files = \[(.*)\]$", text, re.M)
+    listed = {name.strip().strip('"') for name in files.split(",")}
+    assert {p.relative_to(project).parts[0] if p.parent != project / ".github" / "scripts" else ".github/scripts"
+            for p in python_files(project)} == listed  # fmt: skip
+
+
+def test_shebang_files_are_executable_and_only_they(project: Path) -> None:
+    for path in python_files(project):
+        has_shebang = path.read_bytes().startswith(b"#!")
+        assert bool(path.stat().st_mode & 0o111) is has_shebang, path.relative_to(project)
+
+
+def test_no_generated_file_starts_with_a_blank_line(project: Path) -> None:
+    for path in sorted(p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts):
+        assert not path.read_bytes().startswith((b"\n", b"\r\n")), path.relative_to(project)
+
+
+def test_code_needs_nothing_newer_than_it_may(project: Path) -> None:
+    """vermin reads every generated file for the features it uses (`--violations` lists newer ones).
+
+    .github/scripts are the same in every project and run on every Python the template offers; the
+    rest runs on the project's supported Pythons.
+    """
+    scripts = project / ".github" / "scripts"
+    groups = [(OLDEST, [p for p in python_files(project) if p.parent == scripts]),
+              (supported(project)[0], [p for p in python_files(project) if p.parent != scripts])]  # fmt: skip
+    assert all(files for _, files in groups), groups
+    for version, files in groups:
+        proc = subprocess.run(
+            [tool("vermin"), "--no-tips", "--violations", "--eval-annotations", f"-t={version}-", *files],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
+    """The check above is live: an unconditional `import tomllib` needs 3.11."""
+    script = tmp_path / "new.py"
+    script.write_text("import tomllib\n", encoding="utf-8")
+    proc = subprocess.run([tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "tomllib" in proc.stdout, proc.stdout
+
+
+OLDEST_PYTHON = find_python(OLDEST)
+needs_oldest = pytest.mark.skipif(OLDEST_PYTHON is None, reason=f"no CPython {OLDEST} on this machine")
+
+
+@pytest.fixture(scope="module")
+def oldest_tools() -> Path:
+    """A CPython-OLDEST environment with what the workflows install before running the scripts."""
+    assert OLDEST_PYTHON is not None
+
+    def make(root: Path) -> None:
+        run([tool("uv"), "venv", "--quiet", "--seed", "--python", OLDEST_PYTHON, root])
+        install_into(root / "bin" / "python", *table("release_tools"), extra_args=("--compile-bytecode",))
+
+    return shared_once(shared_folder() / f"python-{OLDEST}-release-tools", make, inputs=table("release_tools")) / "bin" / "python"
+
+
+@pytest.mark.slow
+@needs_oldest
+def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tmp_path: Path) -> None:
+    """The scripts as the workflows run them, on CPython 3.10 with the release tools installed."""
+    project, dists = build_once(f"oldest-python-{OLDEST}", {"python_min": OLDEST, "build_backend": "uv-build"})
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    guard = subprocess.run(
+        [oldest_tools, ".github/scripts/check_release_version.py", "--tag", "v0.1.0", "--dist", dists.wheel.parent],
+        cwd=project, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert guard.returncode == 0 and "release tag 'v0.1.0' matches version '0.1.0'" in guard.stdout, guard.stderr
+    # The installer down to pip's answer: a fresh environment, the running pip, the index queried.
+    empty = tmp_path / "index"
+    empty.mkdir()
+    installer = subprocess.run(
+        [oldest_tools, project / ".github/scripts/install_from_index.py", "--index-url", empty.as_uri(),
+         "--project", "demo-pkg", "--version", "0.1.0", "--attempts", "1"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert installer.returncode == 1, installer.stdout + installer.stderr
+    assert "No matching distribution found for demo-pkg==0.1.0" in installer.stderr, installer.stderr
+    # The release check runs start to end under the oldest Python, with the project's own tools.
+    work = shutil.copytree(project, tmp_path / "project")
+    shutil.rmtree(work / "dist")
+    check = subprocess.run(
+        [oldest_tools, "scripts/release_check.py"], cwd=work, capture_output=True, text=True, check=False,
+        env={**env, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("PASS  ") == 6, check.stdout
