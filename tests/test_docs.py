@@ -8,7 +8,7 @@ the fence (comments are invisible on the site and on GitHub):
     after: SHELL
     -->
 
-The block runs with `bash -euo pipefail` and must exit 0; `gh:ORG/pypi-template` stands for a
+The block runs with `bash -euo pipefail` and must exit 0; `https://github.com/ORG/pypi-template.git` stands for a
 throwaway template repository with two releases, v1.0.0 and v1.1.0 (a change to .gitignore).
 - `in`: the folder it runs in: `tmp` (empty, the default), `clone` (a git clone of that
   repository), `project` (a project copied from it at the latest release and committed),
@@ -59,7 +59,7 @@ from helpers import (
 )
 
 PAGES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
-TEMPLATE_URL = "gh:ORG/pypi-template"
+TEMPLATE_URL = "https://github.com/ORG/pypi-template.git"
 SHELL_LANGS = {"console", "bash", "sh", "shell"}
 CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
 # Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.
@@ -342,12 +342,15 @@ def test_index_tree_meta_package_has_no_code(tmp_path: Path) -> None:
 
 
 # --- README -----------------------------------------------------------------------------------------
-def test_readme_test_command_is_the_one_ci_runs() -> None:
-    command = "uv run --group test pytest"
+def test_readme_commands_are_the_ones_ci_runs() -> None:
+    """CI on a fresh machine with only Python runs README's install line, then its test command."""
     readme = [line for where, line, _ in shell_lines() if where.startswith("README.md:")]
-    assert command in readme
-    ci = (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert command in ci
+    ci = [line for line in (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    commands = [line for line in ci if line.startswith(("python3 -m pip", "uv run"))]
+    assert commands == ['python3 -m pip install "uv>=0.9"', "uv run --group test pytest"]
+    assert set(commands) <= set(readme)
+    # The first render needs no copier installed: uvx runs it.
+    assert any(line.startswith("uvx copier copy https://") for line in readme), readme
 
 
 # --- Every command that a test can run is run -----------------------------------------------------
