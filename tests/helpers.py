@@ -281,6 +281,60 @@ def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
     return dst
 
 
+def dev_environment(project: Path) -> Path:
+    """The project's own `dev` dependency group in a virtual environment, made once per run: its bin folder.
+
+    What `uv run` installs there: the tests and every pre-commit hook's tool at the hook's version
+    (the hook repositories cannot be cloned here). Compiled on install: with PYTHONDONTWRITEBYTECODE,
+    each check-jsonschema call would otherwise spend a second compiling its imports.
+    """
+    pyproject = project / "pyproject.toml"
+    groups = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]
+    key = hashlib.sha256(json.dumps(groups, sort_keys=True).encode()).hexdigest()[:16]
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), extra_args=("--compile-bytecode", "--group", f"{pyproject}:dev"))
+
+    return shared_once(shared_folder() / "dev-environments" / key, make, inputs=groups) / "bin"
+
+
+def pyroma_environment() -> Path:
+    """pyroma (the test group's version) beside every build backend, made once per run: its bin folder.
+
+    pyroma asks the project's backend for its metadata in this environment (no isolated build).
+    """
+    requires = sorted(spec["requires"] for spec in table("backends").values())
+    pyroma = f"pyroma=={importlib.metadata.version('pyroma')}"
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), pyroma, *requires, extra_args=("--compile-bytecode",))
+
+    return shared_once(shared_folder() / "pyroma-environment", make, inputs=[pyroma, *requires]) / "bin"
+
+
+def pyroma_rating(project: Path, workdir: Path) -> tuple[int, list[str]]:
+    """`pyroma --directory` on a copy of `project` (setuptools writes egg-info into the tree): (rating, findings)."""
+    bin_dir = pyroma_environment()
+    copy = shutil.copytree(project, workdir / project.name, ignore=shutil.ignore_patterns("dist"))
+    # The environment's scripts first on PATH, as in a build (uv-build runs its binary).
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")])}
+    proc = run([bin_dir / "pyroma", "--directory", copy], env=env)
+    lines = proc.stdout.splitlines()
+    (final,) = [i for i, line in enumerate(lines) if line.startswith("Final rating: ")]
+    # The findings sit between "Found <name>" and the rating, framed by rulers of dashes.
+    (found,) = [i for i, line in enumerate(lines) if line.startswith("Found ")]
+    findings = [line for line in lines[found + 1 : final] if line and set(line) != {"-"}]
+    return int(lines[final].removeprefix("Final rating: ").split("/")[0]), findings
+
+
+def repo_review(project: Path) -> dict[str, Any]:
+    """sp-repo-review's checks on `project`, through repo-review's processor (what its CLI runs):
+    {check: {"result": True | False | None, "skip_reason": str, ...}}."""
+    from repo_review.processor import as_simple_dict, process
+
+    return dict(as_simple_dict(process(project).results))
+
+
 # Extras for meta-package cases: real distributions, never installed by the tests.
 META_EXTRAS = {"clients": ["requests>=2.31"], "cli": ["click>=8.1", "rich>=13"]}
 # The oddest answers the template accepts. Every matrix case but "defaults" carries them, so each
@@ -293,6 +347,24 @@ ODD_ANSWERS = {
     "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
     "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
 }
+
+
+PYTHON_VERSIONS = list(load_copier_config()["python_versions"]["default"])
+# The variants whose generated code, checkers and hooks tests/test_quality.py and
+# tests/test_precommit.py check: every answer that changes a generated Python file or a checker's
+# input (the kind, TestPyPI and its installer script, python_min at both ends, names that differ
+# from the defaults), each kind with and without TestPyPI. Keywords where pyroma's 10/10 needs them.
+VARIANTS: dict[str, dict[str, Any]] = {
+    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools"},
+    "library-default": {},
+    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1]},
+    f"library-pypi-only-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
+                                                 "keywords": "acme", "development_status": "5 - Production/Stable"},
+    f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
+                                             "python_min": PYTHON_VERSIONS[0], "extras": {"cli": ["click>=8.1"]},
+                                             "keywords": "acme"},
+    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1], "keywords": "acme"},
+}  # fmt: skip
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:

@@ -1,6 +1,8 @@
 """Generated code is a product too: every Python file a render writes passes ruff, ruff format and
 mypy --strict, on every variant and every Python the project supports; the release scripts the
-workflows run use nothing newer than the oldest Python the template offers, and run there."""
+workflows run use nothing newer than the oldest Python the template offers, and run there. Every
+variant meets the Scientific Python development guidelines (sp-repo-review, with only the declared
+ignores) and pyroma's packaging checks."""
 
 from __future__ import annotations
 
@@ -8,18 +10,20 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from helpers import (
-    ODD_ANSWERS,
+    TEMPLATE_ROOT,
+    VARIANTS,
     build_once,
     find_python,
     install_into,
-    make_venv,
+    pyroma_rating,
     render_once,
+    repo_review,
     run,
     shared_folder,
     shared_once,
@@ -29,16 +33,7 @@ from helpers import (
 
 PYTHONS = list(table("python_versions"))
 OLDEST, NEWEST = PYTHONS[0], PYTHONS[-1]
-# Every answer that changes a generated Python file: the kind, TestPyPI (the installer script),
-# python_min (3.10 reads TOML through tomli) and names that differ from the defaults.
-CASES = {
-    f"library-{OLDEST}": {"python_min": OLDEST},
-    "library-default": {},
-    f"library-odd-names-{NEWEST}": {**ODD_ANSWERS, "python_min": NEWEST},
-    f"meta-pypi-only-{OLDEST}": {"project_kind": "meta-package", "use_testpypi": False, "python_min": OLDEST,
-                                 "extras": {"cli": ["click>=8.1"]}},
-    f"meta-{NEWEST}": {"project_kind": "meta-package", "python_min": NEWEST},
-}  # fmt: skip
+CASES = VARIANTS
 
 
 @pytest.fixture(scope="module", params=list(CASES))
@@ -121,6 +116,53 @@ def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
     script.write_text("import tomllib\n", encoding="utf-8")
     proc = subprocess.run([tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "tomllib" in proc.stdout, proc.stdout
+
+
+# sp-repo-review's checks that do not apply to a generated project (docs/decisions.md, "repo-review").
+# Asserted exactly: a new ignore is a visible change here.
+REPO_REVIEW_IGNORES = {"PY004", "PY007", "PC170", "PC180"}
+# Skipped by sp-repo-review itself: pre-commit.ci's settings, since Dependabot updates the hooks,
+# and RF003 (ruff's `src` setting) where there is no src/ folder (a meta-package).
+REPO_REVIEW_SKIPS = {"PC901", "PC902", "PC903"}
+
+
+def test_repo_review_fails_nothing_and_ignores_only_the_declared_checks(project: Path) -> None:
+    results = repo_review(project)
+    failed = {name: r["err_msg"] for name, r in results.items() if r["result"] is False}
+    assert failed == {}
+    ignored = {name: r["skip_reason"] for name, r in results.items() if r["skip_reason"]}
+    assert set(ignored) == REPO_REVIEW_IGNORES and all(ignored.values()), ignored
+    skipped = {name for name, r in results.items() if r["result"] is None and not r["skip_reason"]}
+    assert skipped == REPO_REVIEW_SKIPS | (set() if (project / "src").is_dir() else {"RF003"})
+    declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["repo-review"]["ignore"]
+    assert declared == ignored  # the reason repo-review prints is the one pyproject.toml gives
+    assert len(results) - len(ignored) - len(skipped) >= 50  # the checks ran (53 passed when written)
+
+
+def test_repo_review_ignores_are_recorded_as_decisions() -> None:
+    section = (TEMPLATE_ROOT / "docs" / "decisions.md").read_text(encoding="utf-8").split("## repo-review", 1)[1].split("\n## ", 1)[0]
+    assert {code for code in REPO_REVIEW_IGNORES if f"`{code}`" in section} == REPO_REVIEW_IGNORES
+
+
+def test_repo_review_catches_a_missing_setting(project: Path, tmp_path: Path) -> None:
+    """The check above is live: without the ignores and strict xfail, those checks fail."""
+    copy = shutil.copytree(project, tmp_path / project.name)
+    pyproject = copy / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").replace("strict_xfail = true\n", "")
+    pyproject.write_text(text.split("[tool.repo-review.ignore]")[0], encoding="utf-8")
+    failed = {name for name, r in repo_review(copy).items() if r["result"] is False}
+    assert failed == REPO_REVIEW_IGNORES | {"PP305"}
+
+
+# pyroma's one finding when the project has no keywords: they are optional (docs/decisions.md, "pyroma").
+NO_KEYWORDS = "Your package does not have keywords data."
+
+
+def test_pyroma_rates_ten(project: Path, tmp_path: Path) -> None:
+    """10/10; 9/10 with keywords left empty (the default), and then that is the only finding."""
+    rating, findings = pyroma_rating(project, tmp_path)
+    keywords = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["keywords"]
+    assert (rating, findings) == ((10, []) if keywords else (9, [NO_KEYWORDS]))
 
 
 OLDEST_PYTHON = find_python(OLDEST)

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"release tag {args.tag!r} matches version {version!r}")
     if output := os.environ.get("GITHUB_OUTPUT"):
-        with open(output, "a", encoding="utf-8") as fh:
+        with Path(output).open("a", encoding="utf-8") as fh:
             fh.write(f"version={version}\n")
     return 0
 

@@ -1,0 +1,239 @@
+"""pre-commit: the generated .pre-commit-config.yaml is valid for pre-commit and prek, its hooks pass
+on every variant and catch broken files, its pins come from copier.yml's `hooks` table, and CI's lint
+job runs the same checks.
+
+The hook repositories cannot be cloned here (no network but package registries), so the hooks run as
+local hooks: each with the entry its repository's .pre-commit-hooks.yaml declares (MANIFESTS), the
+ids, args and file filters the generated config gives, and the tool from the project's own dev
+dependency group (helpers.dev_environment), at the version the hook pins.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from helpers import VARIANTS, dev_environment, git, render_once, shared_folder, table, tool
+
+HOOKS = table("hooks")
+# What each hook's repository declares for it (.pre-commit-hooks.yaml at the pinned tag), minus
+# `language: python` (here: the tool from the dev group) and the descriptive fields.
+MANIFESTS: dict[str, dict[str, Any]] = {
+    "check-added-large-files": {"entry": "check-added-large-files"},
+    "check-case-conflict": {"entry": "check-case-conflict"},
+    "check-merge-conflict": {"entry": "check-merge-conflict", "types": ["text"]},
+    "check-toml": {"entry": "check-toml", "types": ["toml"]},
+    "check-yaml": {"entry": "check-yaml", "types": ["yaml"]},
+    "end-of-file-fixer": {"entry": "end-of-file-fixer", "types": ["text"]},
+    "mixed-line-ending": {"entry": "mixed-line-ending", "types": ["text"]},
+    "trailing-whitespace": {"entry": "trailing-whitespace-fixer", "types": ["text"]},
+    "ruff-check": {"entry": "ruff check --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
+    "ruff-format": {"entry": "ruff format --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
+    "codespell": {"entry": "codespell", "types": ["text"]},
+    "mypy": {"entry": "mypy", "types_or": ["python", "pyi"], "args": ["--ignore-missing-imports", "--scripts-are-modules"],
+             "require_serial": True},
+    "validate-pyproject": {"entry": "validate-pyproject", "files": "^pyproject.toml$"},
+    "check-github-workflows": {"entry": "check-jsonschema --builtin-schema vendor.github-workflows",
+                               "files": r"^\.github/workflows/[^/]+$", "types": ["yaml"]},
+    "check-dependabot": {"entry": "check-jsonschema --builtin-schema vendor.dependabot",
+                         "files": r"^\.github/dependabot\.(yml|yaml)$", "types": ["yaml"]},
+    "check-renovate": {"entry": "check-jsonschema --builtin-schema vendor.renovate --regex-variant nonunicode",
+                       "files": r"^(renovate\.(json|json5)|\.(github|gitlab)/renovate\.(json|json5)|\.renovaterc(\.json)?)$"},
+    "zizmor": {"entry": "zizmor", "args": ["--no-progress"], "types": ["yaml"], "require_serial": True,
+               "files": r"(\.github/(workflows/.*|dependabot.ya?ml))|(action\.ya?ml)$"},
+}  # fmt: skip
+# Hooks that only fix whitespace, line endings and the like: CI's lint job leaves them to the hooks.
+FILE_HOOKS_REPO = HOOKS["pre-commit-hooks"]["repo"]
+RESULT = re.compile(r"^(?P<id>[a-z-]+)\.{2,}.*?(?P<status>Passed|Failed|Skipped)$", re.M)
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def project(request: pytest.FixtureRequest) -> Path:
+    # The renders tests/test_quality.py checks (same keys): made once per run.
+    return render_once(f"quality-{request.param}", VARIANTS[request.param])
+
+
+def load_config(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+
+
+def configured_hooks(project: Path) -> list[tuple[str, dict[str, Any]]]:
+    return [(repo["repo"], hook) for repo in load_config(project)["repos"] for hook in repo["hooks"]]
+
+
+def pyproject(project: Path) -> dict[str, Any]:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+# --- The configuration ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("runner", ["pre-commit", "prek"])
+def test_config_is_valid_for_the_runner(project: Path, runner: str) -> None:
+    proc = subprocess.run([tool(runner), "validate-config", ".pre-commit-config.yaml"], cwd=project,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning" not in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("runner", ["pre-commit", "prek"])
+def test_validate_config_refuses_a_broken_config(tmp_path: Path, runner: str) -> None:
+    """The check above is live: a repository without `rev` is refused."""
+    (tmp_path / "bad.yaml").write_text(f"repos:\n  - repo: {HOOKS['ruff']['repo']}\n    hooks:\n      - id: ruff-check\n")
+    proc = subprocess.run([tool(runner), "validate-config", "bad.yaml"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "rev" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_hook_revisions_come_from_the_table(project: Path) -> None:
+    assert [(r["repo"], r["rev"]) for r in load_config(project)["repos"]] == [(h["repo"], h["rev"]) for h in HOOKS.values()]
+
+
+def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
+    groups = pyproject(project)["dependency-groups"]
+    assert groups["dev"][0] == {"include-group": "test"}
+    pins = [Requirement(r) for r in groups["dev"][1:]]
+    expected = [Requirement(f"{h['package']}=={h['rev'].removeprefix('v')}") for h in HOOKS.values()]
+    assert [str(r) for r in pins] == [str(r) for r in expected]
+
+
+def test_mypy_hook_checks_what_ci_checks(project: Path) -> None:
+    """Every [tool.mypy] file, not only the staged ones, with what the tests import installed."""
+    (mypy,) = [hook for _, hook in configured_hooks(project) if hook["id"] == "mypy"]
+    assert mypy["pass_filenames"] is False and mypy["args"] == []
+    assert mypy["additional_dependencies"] == pyproject(project)["dependency-groups"]["test"]
+
+
+def test_every_configured_hook_has_its_manifest(project: Path) -> None:
+    assert {hook["id"] for _, hook in configured_hooks(project)} == set(MANIFESTS)
+
+
+# --- Running the hooks ----------------------------------------------------------------------------
+
+def local_config(project: Path, bin_dir: Path) -> dict[str, Any]:
+    """The generated config as local hooks: manifest entries, the config's own keys, the dev group's tools."""
+    hooks = []
+    for _, hook in configured_hooks(project):
+        manifest = MANIFESTS[hook["id"]]
+        own = {k: v for k, v in hook.items() if k != "additional_dependencies"}  # installed by the dev group
+        entry = shlex.split(manifest["entry"])
+        hooks.append({"name": hook["id"], "language": "system", **manifest, **own,
+                      "entry": shlex.join([str(bin_dir / entry[0]), *entry[1:]])})  # fmt: skip
+    return {"repos": [{"repo": "local", "hooks": hooks}]}
+
+
+def committed_copy(project: Path, work: Path) -> Path:
+    """A copy of `project` in `work`, committed to a new git repository (the runners list files with git)."""
+    copy = shutil.copytree(project, work / project.name)
+    git(copy, "init", "--quiet")
+    git(copy, "add", "--all")
+    git(copy, "commit", "--quiet", "--message", "generated")
+    return copy
+
+
+def mypy_cache(project: Path) -> Path:
+    """mypy's cache of the standard library and pytest, shared by the run per target (as test_quality's)."""
+    return shared_folder() / "mypy-cache-dev" / pyproject(project)["tool"]["mypy"]["python_version"]
+
+
+def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, str], Path]:
+    """`<runner> run --all-files` on a committed copy of `project`: (process, {hook id: status}, copy)."""
+    copy = work / project.name
+    if not copy.exists():
+        committed_copy(project, work)
+    config = work / "local-hooks.yaml"
+    config.write_text(yaml.safe_dump(local_config(project, dev_environment(project))), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_"))}  # zizmor stays offline
+    env |= {"PRE_COMMIT_HOME": str(work / "pre-commit-home"), "PREK_HOME": str(work / "prek-home"),
+            "MYPY_CACHE_DIR": str(mypy_cache(project))}  # fmt: skip
+    proc = subprocess.run([tool(runner), "run", "--all-files", "--config", str(config)], cwd=copy, env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return proc, {m["id"]: m["status"] for m in RESULT.finditer(proc.stdout)}, copy
+
+
+# prek on every variant (it starts in milliseconds); pre-commit on one, whose hooks are the same.
+RUNS = [pytest.param("prek", variant, id=f"prek-{variant}") for variant in VARIANTS]
+RUNS.append(pytest.param("pre-commit", list(VARIANTS)[-1], id=f"pre-commit-{list(VARIANTS)[-1]}"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("runner", "variant"), RUNS)
+def test_hooks_pass_and_change_nothing(runner: str, variant: str, tmp_path: Path) -> None:
+    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    proc, results, copy = run_hooks(runner, project, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    renovate = "Passed" if (project / "renovate.json").is_file() else "Skipped"
+    assert results == {hook["id"]: renovate if hook["id"] == "check-renovate" else "Passed" for _, hook in configured_hooks(project)}
+    assert git(copy, "status", "--porcelain") == ""  # the fixers found nothing to fix
+
+
+BROKEN = {
+    "README.md": "Trailing space \nand no final newline",
+    # A mutable default (ruff's B006, not fixed automatically), a type error, a misspelling.
+    "src/demo_pkg/broken.py": "def half(x: int, seen: list[int] = []) -> int:\n    return x / 2 + len(seen)  # recieve\n",
+    # Valid for the schema, unpinned for zizmor (which skips files the schema rejects: one each).
+    ".github/workflows/unpinned.yml": "name: bad\non: push\njobs:\n  bad:\n    runs-on: ubuntu-latest\n"
+                                      "    steps:\n      - uses: actions/checkout@v7\n",
+    ".github/workflows/invalid.yml": "name: bad\non: push\njobs:\n  bad:\n    runs-on: ubuntu-latest\n"
+                                     "    permissions:\n      id-token: writ\n    steps:\n      - run: 'true'\n",
+}
+
+
+@pytest.mark.slow
+def test_hooks_catch_broken_files(tmp_path: Path) -> None:
+    """The runs above are live: each kind of breakage fails its hook."""
+    variant = next(iter(VARIANTS))
+    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    copy = committed_copy(project, tmp_path)
+    for relative, content in BROKEN.items():
+        (copy / relative).write_text(content, encoding="utf-8")
+    pyproject_toml = copy / "pyproject.toml"  # a misspelt [project] key
+    pyproject_toml.write_text(pyproject_toml.read_text(encoding="utf-8").replace("\nreadme = ", "\nreadmee = "), encoding="utf-8")
+    git(copy, "add", "--all")
+    proc, results, _ = run_hooks("prek", project, tmp_path)
+    assert proc.returncode == 1
+    failed = {hook for hook, status in results.items() if status == "Failed"}
+    assert failed == {"end-of-file-fixer", "trailing-whitespace", "ruff-check", "codespell", "mypy",
+                      "validate-pyproject", "check-github-workflows", "zizmor"}, proc.stdout  # fmt: skip
+
+
+# --- CI's lint job --------------------------------------------------------------------------------
+
+def lint_job(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))["jobs"]["lint"]
+
+
+def test_lint_job_runs_every_checking_hook_tool(project: Path) -> None:
+    """Each hook but the file fixers has a CI step running its tool; the job installs the dev group."""
+    steps = [s for s in lint_job(project)["steps"] if "run" in s]
+    assert steps[0]["run"].splitlines() == ['python -m pip install "pip>=25.1"', "python -m pip install --group dev"]
+    commands = {line.split()[0] for s in steps[1:] for line in s["run"].splitlines()}
+    tools = {shlex.split(MANIFESTS[hook["id"]]["entry"])[0] for repo, hook in configured_hooks(project) if repo != FILE_HOOKS_REPO}
+    assert commands == tools
+    (python,) = [s["with"]["python-version"] for s in lint_job(project)["steps"] if "with" in s and "python-version" in s["with"]]
+    assert python == pyproject(project)["project"]["requires-python"].removeprefix(">=")
+
+
+@pytest.mark.slow
+def test_lint_job_steps_pass_on_a_generated_project(tmp_path: Path) -> None:
+    """The job's checks as a runner runs them (bash -e), with the dev group installed as its first step would.
+
+    One variant, with the oddest names: the hooks run the same tools on every variant above.
+    """
+    variant = next(v for v in VARIANTS if v.startswith("library-odd-names"))
+    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    copy = shutil.copytree(project, tmp_path / project.name)
+    bin_dir = dev_environment(project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "VIRTUAL_ENV"))}
+    env |= {"PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "MYPY_CACHE_DIR": str(mypy_cache(project))}
+    for step in [s for s in lint_job(project)["steps"] if "run" in s][1:]:
+        proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=copy, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
