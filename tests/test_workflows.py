@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import threading
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner, Result
+from packaging.requirements import Requirement
 from packaging.version import Version
 
 from helpers import (
@@ -321,7 +323,7 @@ def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
 
 def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     ci = rendered.workflow("ci.yml")
-    assert set(ci["on"]) == {"push", "pull_request"}
+    assert set(ci["on"]) == {"push", "pull_request", "workflow_dispatch"}  # also run by hand
     supported = list(table("python_versions"))[list(table("python_versions")).index(rendered.answers["python_min"]):]
     assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
     assert "python -m pytest" in [s.get("run") for s in steps(ci["jobs"]["tests"])]
@@ -371,9 +373,8 @@ def test_actionlint_where_installed(tmp_path: Path) -> None:
 
 def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered) -> None:
     """Bot bumps and `copier update` must not both edit the template's `uses:` lines."""
-    config = load_yaml(rendered.github / "dependabot.yml")
-    updates = {u["package-ecosystem"]: u for u in config["updates"]}
-    assert set(updates) == {"github-actions", "pip"}
+    updates = dependabot_updates(rendered)
+    assert set(updates) == {"github-actions", "pip", "pre-commit"}
     for update in updates.values():
         assert update["cooldown"]["default-days"] >= 7
         assert update["groups"]
@@ -381,7 +382,25 @@ def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered)
     ignored = [rule["dependency-name"] for rule in updates["github-actions"]["ignore"]]
     used = {m.group(1) for path in rendered.workflow_files() for m in uses_lines(path)}
     assert sorted(ignored) == sorted(used)
-    assert "ignore" not in updates["pip"]
+
+
+def dependabot_updates(rendered: Rendered) -> dict[str, dict[str, Any]]:
+    return {u["package-ecosystem"]: u for u in load_yaml(rendered.github / "dependabot.yml")["updates"]}
+
+
+def test_dependabot_leaves_template_hooks_to_copier_update(rendered: Rendered) -> None:
+    """Bot bumps and `copier update` must not both edit the template's hook `rev:`s and dev-group pins."""
+    updates = dependabot_updates(rendered)
+    config = load_yaml(rendered.project / ".pre-commit-config.yaml")
+    # Dependabot names a hook by its repository URL, and each additional_dependencies entry by its name.
+    installed = [Requirement(dep).name for repo in config["repos"] for hook in repo["hooks"] for dep in hook.get("additional_dependencies", [])]
+    pinned = [repo["repo"] for repo in config["repos"]] + installed
+    assert [rule["dependency-name"] for rule in updates["pre-commit"]["ignore"]] == pinned
+    # pip: exactly the dev group's `==` pins; the test group's lower bounds stay Dependabot's.
+    groups = tomllib.loads(rendered.text("pyproject.toml"))["dependency-groups"]
+    exact = [Requirement(r).name for r in groups["dev"] if isinstance(r, str) and "==" in r]
+    assert exact and [rule["dependency-name"] for rule in updates["pip"]["ignore"]] == exact
+    assert all(">=" in r and "==" not in r for r in groups["test"]), groups["test"]
 
 
 # --- RELEASING.md against publish.yml --------------------------------------------------------
