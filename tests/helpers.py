@@ -312,6 +312,13 @@ def pyroma_environment() -> Path:
     return shared_once(shared_folder() / "pyroma-environment", make, inputs=[pyroma, *requires]) / "bin"
 
 
+# pyroma's one finding when the project has no keywords: they are optional (docs/decisions.md, "pyroma").
+PYROMA_NO_KEYWORDS = "Your package does not have keywords data."
+# sp-repo-review's checks that do not apply to a generated project (docs/decisions.md, "repo-review").
+# Asserted exactly: a new ignore is a visible change here.
+REPO_REVIEW_IGNORES = {"PY004", "PY007", "PC170", "PC180"}
+
+
 def pyroma_rating(project: Path, workdir: Path) -> tuple[int, list[str]]:
     """`pyroma --directory` on a copy of `project` (setuptools writes egg-info into the tree): (rating, findings)."""
     bin_dir = pyroma_environment()

@@ -11,7 +11,9 @@ from packaging.metadata import Metadata
 from packaging.version import Version
 
 from helpers import (
+    PYROMA_NO_KEYWORDS,
     PYTHON,
+    REPO_REVIEW_IGNORES,
     Dists,
     backend_names,
     build_once,
@@ -22,6 +24,8 @@ from helpers import (
     read_author,
     matrix_case_answers,
     matrix_cases,
+    pyroma_rating,
+    repo_review,
     run,
     shared_folder,
     shared_once,
@@ -77,8 +81,25 @@ def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> N
         "Changelog": f"{url}/blob/main/CHANGELOG.md",
     }
     assert not [c for c in meta.classifiers or [] if c.startswith("License ::")]
+    assert [c for c in meta.classifiers or [] if c.startswith("Development Status ::")] == [
+        f"Development Status :: {answers['development_status']}"
+    ]
     if answers["project_kind"] == "meta-package":
         assert set(meta.provides_extra or []) == {*answers["extras"], "all"}
+
+
+def test_pyroma_rates_ten_with_every_backend(built: tuple[Path, dict[str, Any], Dists], tmp_path: Path) -> None:
+    """pyroma reads the metadata the project's backend prepares: 10/10, or only the keywords missing."""
+    project, answers, _ = built
+    rating, findings = pyroma_rating(project, tmp_path)
+    assert (rating, findings) == ((10, []) if answers["keywords"].strip() else (9, [PYROMA_NO_KEYWORDS]))
+
+
+def test_repo_review_with_every_backend(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    project, _, _ = built
+    results = repo_review(project)
+    assert {name: r["err_msg"] for name, r in results.items() if r["result"] is False} == {}
+    assert {name for name, r in results.items() if r["skip_reason"]} == REPO_REVIEW_IGNORES
 
 
 def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:

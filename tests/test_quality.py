@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from helpers import (
+    PYROMA_NO_KEYWORDS,
+    REPO_REVIEW_IGNORES,
     TEMPLATE_ROOT,
     VARIANTS,
     build_once,
@@ -118,9 +120,6 @@ def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "tomllib" in proc.stdout, proc.stdout
 
 
-# sp-repo-review's checks that do not apply to a generated project (docs/decisions.md, "repo-review").
-# Asserted exactly: a new ignore is a visible change here.
-REPO_REVIEW_IGNORES = {"PY004", "PY007", "PC170", "PC180"}
 # Skipped by sp-repo-review itself: pre-commit.ci's settings, since Dependabot updates the hooks,
 # and RF003 (ruff's `src` setting) where there is no src/ folder (a meta-package).
 REPO_REVIEW_SKIPS = {"PC901", "PC902", "PC903"}
@@ -154,15 +153,11 @@ def test_repo_review_catches_a_missing_setting(project: Path, tmp_path: Path) ->
     assert failed == REPO_REVIEW_IGNORES | {"PP305"}
 
 
-# pyroma's one finding when the project has no keywords: they are optional (docs/decisions.md, "pyroma").
-NO_KEYWORDS = "Your package does not have keywords data."
-
-
 def test_pyroma_rates_ten(project: Path, tmp_path: Path) -> None:
     """10/10; 9/10 with keywords left empty (the default), and then that is the only finding."""
     rating, findings = pyroma_rating(project, tmp_path)
     keywords = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["keywords"]
-    assert (rating, findings) == ((10, []) if keywords else (9, [NO_KEYWORDS]))
+    assert (rating, findings) == ((10, []) if keywords else (9, [PYROMA_NO_KEYWORDS]))
 
 
 OLDEST_PYTHON = find_python(OLDEST)
