@@ -23,9 +23,10 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import VARIANTS, dev_environment, git, render_once, shared_folder, table, tool
+from helpers import VARIANTS, dev_environment, git, render_once, run, shared_folder, table, tool
 
 HOOKS = table("hooks")
+PYTHONS = list(table("python_versions"))
 # What each hook's repository declares for it (.pre-commit-hooks.yaml at the pinned tag), minus
 # `language: python` (here: the tool from the dev group) and the descriptive fields.
 MANIFESTS: dict[str, dict[str, Any]] = {
@@ -78,9 +79,10 @@ def pyproject(project: Path) -> dict[str, Any]:
 # --- The configuration ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("runner", ["pre-commit", "prek"])
-def test_config_is_valid_for_the_runner(project: Path, runner: str) -> None:
-    proc = subprocess.run([tool(runner), "validate-config", ".pre-commit-config.yaml"], cwd=project,
-                          capture_output=True, text=True, check=False)  # fmt: skip
+def test_configs_are_valid_for_the_runner(runner: str) -> None:
+    """Every variant's config in one call (the runner validates each file it is given)."""
+    configs = [render_once(f"quality-{v}", data) / ".pre-commit-config.yaml" for v, data in VARIANTS.items()]
+    proc = subprocess.run([tool(runner), "validate-config", *map(str, configs)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warning" not in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
 
@@ -97,12 +99,27 @@ def test_hook_revisions_come_from_the_table(project: Path) -> None:
     assert [(r["repo"], r["rev"]) for r in load_config(project)["repos"]] == [(h["repo"], h["rev"]) for h in HOOKS.values()]
 
 
+def python_min(project: Path) -> str:
+    return pyproject(project)["project"]["requires-python"].removeprefix(">=")
+
+
+def checkers_python(project: Path) -> str:
+    """The oldest Python every pinned checker installs on, and python_min."""
+    return max([python_min(project), *(h["python"] for h in HOOKS.values() if "python" in h)], key=PYTHONS.index)
+
+
 def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
+    """`==` the hook's tag; a checker that needs a newer Python than python_min is marked so, since
+    uv resolves the group for every Python the project supports."""
     groups = pyproject(project)["dependency-groups"]
     assert groups["dev"][0] == {"include-group": "test"}
     pins = [Requirement(r) for r in groups["dev"][1:]]
-    expected = [Requirement(f"{h['package']}=={h['rev'].removeprefix('v')}") for h in HOOKS.values()]
-    assert [str(r) for r in pins] == [str(r) for r in expected]
+    expected = []
+    for hook in HOOKS.values():
+        newer = "python" in hook and PYTHONS.index(hook["python"]) > PYTHONS.index(python_min(project))
+        marker = f"; python_version >= '{hook['python']}'" if newer else ""
+        expected.append(Requirement(f"{hook['package']}=={hook['rev'].removeprefix('v')}{marker}"))
+    assert pins == expected
 
 
 def test_mypy_hook_checks_what_ci_checks(project: Path) -> None:
@@ -219,7 +236,25 @@ def test_lint_job_runs_every_checking_hook_tool(project: Path) -> None:
     tools = {shlex.split(MANIFESTS[hook["id"]]["entry"])[0] for repo, hook in configured_hooks(project) if repo != FILE_HOOKS_REPO}
     assert commands == tools
     (python,) = [s["with"]["python-version"] for s in lint_job(project)["steps"] if "with" in s and "python-version" in s["with"]]
-    assert python == pyproject(project)["project"]["requires-python"].removeprefix(">=")
+    assert python == checkers_python(project)
+
+
+@pytest.mark.slow
+def test_dev_group_resolves_for_python_min_and_installs_every_checker_on_the_lint_python(tmp_path: Path) -> None:
+    """The versions PyPI has: uv (as `uv run` does) resolves the group on the oldest supported Python,
+    and on the lint job's Python it holds every checker. Each release's Requires-Python comes from PyPI."""
+    for variant, data in VARIANTS.items():
+        if not variant.endswith(f"-{PYTHONS[0]}"):
+            continue
+        project = render_once(f"quality-{variant}", data)
+        resolved = {}
+        for python in (python_min(project), checkers_python(project)):
+            proc = run([tool("uv"), "pip", "compile", "--quiet", "--no-header", "--group", f"{project / 'pyproject.toml'}:dev",
+                        "--python-version", python], cwd=tmp_path)  # fmt: skip
+            resolved[python] = {Requirement(line.split(" ")[0]).name for line in proc.stdout.splitlines() if "==" in line}
+        checkers = {Requirement(h["package"]).name for h in HOOKS.values()}
+        assert checkers <= resolved[checkers_python(project)], resolved
+        assert checkers - resolved[python_min(project)] == {Requirement(h["package"]).name for h in HOOKS.values() if "python" in h}
 
 
 @pytest.mark.slow

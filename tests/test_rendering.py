@@ -208,3 +208,15 @@ def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> N
         render_project(dst, {"project_kind": "meta-package", "build_backend": backend})
     assert "hatchling" in str(err.value)
     assert not dst.exists()
+
+
+def test_development_status_choices_are_pypi_classifiers(tmp_path: Path) -> None:
+    """Every choice is a trove classifier PyPI accepts, and the answer is the one classifier written."""
+    from trove_classifiers import classifiers
+
+    choices = load_copier_config()["development_status"]["choices"]
+    assert {f"Development Status :: {c}" for c in choices} == {c for c in classifiers if c.startswith("Development Status ::")}
+    project = render_project(tmp_path / "demo", {"development_status": choices[-1]})
+    declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["classifiers"]
+    assert [c for c in declared if c.startswith("Development Status ::")] == [f"Development Status :: {choices[-1]}"]
+
