@@ -153,6 +153,7 @@ def test_repo_review_catches_a_missing_setting(project: Path, tmp_path: Path) ->
     assert failed == REPO_REVIEW_IGNORES | {"PP305"}
 
 
+@pytest.mark.slow  # installs pyroma beside the build backends, once per run
 def test_pyroma_rates_ten(project: Path, tmp_path: Path) -> None:
     """10/10; 9/10 with keywords left empty (the default), and then that is the only finding."""
     rating, findings = pyroma_rating(project, tmp_path)
