@@ -143,8 +143,9 @@ def test_repo_review_ignores_are_recorded_as_decisions() -> None:
     assert {code for code in REPO_REVIEW_IGNORES if f"`{code}`" in section} == REPO_REVIEW_IGNORES
 
 
-def test_repo_review_catches_a_missing_setting(project: Path, tmp_path: Path) -> None:
+def test_repo_review_catches_a_missing_setting(tmp_path: Path) -> None:
     """The check above is live: without the ignores and strict xfail, those checks fail."""
+    project = render_once("quality-library-default", CASES["library-default"])
     copy = shutil.copytree(project, tmp_path / project.name)
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").replace("strict_xfail = true\n", "")
