@@ -483,7 +483,9 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
     script = load_script(project)
     (command,) = [line.strip() for line in (script.__doc__ or "").splitlines() if line.startswith("    ")]
     assert command == "uv run scripts/release_check.py"
-    assert f"`{command}`" in (project / "README.md").read_text(encoding="utf-8")
+    # README.md is the PyPI page, for users: release steps are for maintainers, in RELEASING.md.
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "release_check" not in readme and "RELEASING" not in readme
     releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
     manual = releasing[releasing.index("\n## Manual release\n") :]
     assert "\n## " not in manual[1:], "Manual release must stay the last section"

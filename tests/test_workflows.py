@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import threading
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner, Result
+from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
 from helpers import (
@@ -387,7 +389,11 @@ def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered)
     ignored = [rule["dependency-name"] for rule in updates["github-actions"]["ignore"]]
     used = {m.group(1) for path in rendered.workflow_files() for m in uses_lines(path)}
     assert sorted(ignored) == sorted(used)
-    assert "ignore" not in updates["pip"]
+    # The same for the one pip line the template owns: the build backend in [build-system].
+    pyproject = tomllib.loads(rendered.text("pyproject.toml"))
+    backend = [Requirement(r).name for r in pyproject["build-system"]["requires"]]
+    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]] == backend
+    assert backend == [Requirement(table("backends")[rendered.answers["build_backend"]]["requires"]).name]
 
 
 # --- RELEASING.md against publish.yml --------------------------------------------------------
