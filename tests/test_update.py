@@ -31,9 +31,11 @@ from helpers import (
     build_dists,
     git,
     install_copier,
+    install_into,
     load_answers,
     load_copier_config,
     make_template_repo,
+    make_venv,
     render_project,
     run,
     shared_folder,
@@ -603,6 +605,31 @@ def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo
     assert meta.license_expression == "Apache-2.0"
     assert [str(r) for r in meta.requires_dist or []] == [USER_DEPENDENCY]
     assert wheel_generator(dists.wheel).startswith("hatchling")
+
+
+@pytest.mark.slow
+def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """RELEASING.md's "name is taken" advice, followed to the letter: nothing still names the old project."""
+    # The repository keeps its own name: only the distribution is renamed.
+    project = make_project(tmp_path, template_repo.path, {"build_backend": "uv-build", "repository_name": "acme-repo"})
+    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+    section = releasing.split("### `This package name is not available`", 1)[1].split("\n### ", 1)[0]
+    (command,) = [line for line in section.splitlines() if line.startswith("copier update")]
+    proc = copier_cli(*shlex.split(command.replace("NEW-NAME", "acme-renamed"))[1:], cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    # The part the advice leaves to the user: the one line of code that names the distribution.
+    init = project / "src" / "demo_pkg" / "__init__.py"
+    assert 'version("demo-pkg")' in section and 'version("demo-pkg")' in init.read_text(encoding="utf-8")
+    init.write_text(init.read_text(encoding="utf-8").replace('version("demo-pkg")', 'version("acme-renamed")'), encoding="utf-8")
+    managed = [name for name in project_files(project) if not user_owned(name)]
+    assert [name for name in managed if "demo-pkg" in (project / name).read_text(encoding="utf-8")] == []
+    verify = [step["run"] for step in workflow_steps(project) if "--project" in step.get("run", "")]
+    assert verify and all("--project acme-renamed" in run_line for run_line in verify), verify
+    dists = build_dists(project, tmp_path / "dist")
+    assert dists.wheel.name.startswith("acme_renamed-0.1.0-")
+    python = make_venv(tmp_path / "venv")
+    install_into(python, dists.wheel, "pytest>=8")
+    run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)  # the project's own smoke test
 
 
 # --- 5. Nothing in the update path needs --trust; a template that did would be refused --------
