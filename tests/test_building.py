@@ -53,7 +53,8 @@ def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None
         # W007/W008 (empty library / wheel) are the point of a metadata-only wheel.
         code, output = check_wheel_contents("--ignore", "W007,W008", dists.wheel)
     else:
-        code, output = check_wheel_contents("--package", project / "src" / answers["import_name"], dists.wheel)
+        name = answers["import_name"]
+        code, output = check_wheel_contents("--package", project / "src" / name, "--toplevel", name, dists.wheel)
     assert code == 0 and f"{dists.wheel}: OK" in output, output
 
 

@@ -213,7 +213,8 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     positions = [next(i for i, r in enumerate(runs) if r.startswith(needle)) for needle in order]
     assert positions == sorted(positions)
     if rendered.answers["project_kind"] == "library":
-        assert f"check-wheel-contents --package src/{rendered.answers['import_name']} dist/*.whl" in runs
+        name = rendered.answers["import_name"]
+        assert f"check-wheel-contents --package src/{name} --toplevel {name} dist/*.whl" in runs
     else:
         assert "check-wheel-contents --ignore W007,W008 dist/*.whl" in runs
     (guard,) = [s for s in rest if "check_release_version.py" in s.get("run", "")]
@@ -766,7 +767,8 @@ def render_with_dependency(dst: Path) -> Path:
     uv-build: the steps under test are the same for every backend, and its isolated build
     environment installs in a fraction of setuptools' time (test_building covers setuptools).
     """
-    project = render_project(dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build"})
+    # import_name `cli`: a common top-level name, which check-wheel-contents accepts once declared.
+    project = render_project(dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build", "import_name": "cli"})
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")
@@ -836,7 +838,7 @@ def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
     """The index lacks the upload at first (as TestPyPI right after it) and never has idna."""
     wheel = build_dists(render_with_dependency(tmp_path)).wheel
     url, root = local_index
-    argv = ["--index-url", url, "--project", "acme-verify", "--version", "0.3.0", "--import", "acme_verify",
+    argv = ["--index-url", url, "--project", "acme-verify", "--version", "0.3.0", "--import", "cli",
             "--attempts", "3", "--initial-delay", "1", "--max-delay", "1"]
 
     def publish_on_first_wait(seconds: float) -> None:
@@ -849,4 +851,4 @@ def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
     assert "No matching distribution found for acme-verify==0.3.0" in log[1]
     installed = next(line for line in log if line.startswith("installed: "))
     assert "acme-verify==0.3.0" in installed and "idna==" in installed
-    assert log[-2:] == ["import acme_verify: OK", f"acme-verify==0.3.0 installs from {url}: OK"]
+    assert log[-2:] == ["import cli: OK", f"acme-verify==0.3.0 installs from {url}: OK"]
