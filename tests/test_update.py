@@ -494,6 +494,10 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
     assert f'build_backend "flit-core" in {ANSWERS_FILE} is no longer accepted: a meta-package builds with {offered}.' in proc.stderr
     assert_nothing_changed(project, before)
+    # docs/updating.md shows this very message.
+    documented = UPDATING_DOC.read_text(encoding="utf-8").split("ValueError: Validation error for question 'build_backend'", 1)[1]
+    shown = ("ValueError: Validation error for question 'build_backend'" + documented.split("```", 1)[0]).strip()
+    assert shown in proc.stderr, shown
     proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", "--data", "build_backend=hatchling", cwd=project)
     assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
