@@ -29,6 +29,7 @@ import copier
 import pytest
 import yaml
 from filelock import FileLock
+from plumbum import local
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
@@ -265,6 +266,28 @@ def copy_template_tree(dst: Path) -> Path:
 
 def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout.strip()
+
+
+def setenv(mp: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """Set `name` for subprocesses, and for the git commands copier runs in process.
+
+    plumbum (copier runs git through it) copies os.environ once, when it is imported.
+    """
+    mp.setenv(name, value)
+    mp.setitem(local.env, name, value)
+
+
+def git_config_with_urls(path: Path, mapping: dict[str, Path], base: Path) -> Path:
+    """A git config file at `path`: `base` (the run's own, tests/conftest.py) plus
+    `url.<local>.insteadOf <url>` for each entry, so git fetches those URLs from local repositories.
+
+    Projects then record the real URL (`https://github.com/ORG/pypi-template.git`) and every
+    clone, `git ls-remote` and update through it stays offline.
+    """
+    text = f"[include]\n\tpath = {base}\n"
+    text += "".join(f'[url "{local}"]\n\tinsteadOf = {url}\n' for url, local in mapping.items())
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
