@@ -1,0 +1,229 @@
+"""A fleet: ten projects generated at v1.0.0, edited by their maintainers, updated to v1.1.0 with
+the exact command Renovate's copier manager runs.
+
+The template is a throwaway tagged copy of this one (helpers.fleet_template), reached through a
+`git+file://` URL as Renovate reaches it offline; v1.1.0 adds a step to publish.yml and moves an
+action pin. For every project: the fix arrived or the conflict is visible, no user edit is lost,
+no answer changed, and check_template_sync.py fails exactly on the conflicted ones.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import (
+    FLEET_FIX_STEP,
+    FLEET_NEW_PIN,
+    FLEET_PIN,
+    FLEET_RELEASES,
+    META_EXTRAS,
+    PYTHON,
+    fleet_first_copy,
+    fleet_template,
+    git,
+    load_answers,
+    render_project,
+    run,
+    table,
+    tool,
+)
+
+OLD, NEW = FLEET_RELEASES
+# What Renovate runs in the answers file's folder (lib/modules/manager/copier/artifacts.ts).
+RENOVATE_COMMAND = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml", "--vcs-ref", NEW]
+PUBLISH, CI = ".github/workflows/publish.yml", ".github/workflows/ci.yml"
+MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
+README_LINE = "Maintainers' notes, written after the first copy."
+DEPENDENCY = "requests>=2.31"
+USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+# --- What maintainers do after the first copy --------------------------------------------------
+
+def edit_text(project: Path, name: str, old: str, new: str) -> None:
+    path = project / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def readme(project: Path) -> None:
+    with (project / "README.md").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n{README_LINE}\n")
+
+
+def dependency(project: Path) -> None:
+    edit_text(project, "pyproject.toml", "dependencies = []", f'dependencies = ["{DEPENDENCY}"]')
+
+
+def tools(project: Path) -> None:
+    edit_text(project, "pyproject.toml", "line-length = 100", "line-length = 120")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[tool.coverage.run]\nbranch = true\n")
+
+
+def publish_line(project: Path) -> None:
+    """A line of publish.yml the release does not touch: the build job's timeout."""
+    edit_text(project, PUBLISH, "    timeout-minutes: 15\n", "    timeout-minutes: 25\n")
+
+
+def pin_bump(project: Path) -> None:
+    """The line the release moves, bumped by hand (or by a bot told to leave it alone)."""
+    edit_text(project, PUBLISH, table("actions")[FLEET_PIN]["sha"], USER_SHA)
+
+
+def no_ci(project: Path) -> None:
+    git(project, "rm", "--quiet", CI)
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "readme": readme, "dependency": dependency, "tools": tools,
+    "publish-line": publish_line, "pin-bump": pin_bump, "no-ci": no_ci,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    answers: dict[str, Any]
+    edits: tuple[str, ...]
+
+    @property
+    def conflicts(self) -> bool:
+        return "pin-bump" in self.edits
+
+
+def meta(backend: str, **answers: Any) -> dict[str, Any]:
+    return {"project_kind": "meta-package", "build_backend": backend, "extras": META_EXTRAS, **answers}
+
+
+FLEET = [
+    Member("lib-setuptools", {}, ()),
+    Member("lib-hatchling", {"build_backend": "hatchling"}, ("readme",)),
+    Member("lib-flit-core", {"build_backend": "flit-core"}, ("dependency", "readme")),
+    Member("lib-pdm-pypi-only", {"build_backend": "pdm-backend", "use_testpypi": False}, ("tools",)),
+    Member("lib-uv-build", {"build_backend": "uv-build"}, ("publish-line", "dependency")),
+    Member("lib-poetry-core", {"build_backend": "poetry-core", "python_min": "3.12"}, ("pin-bump", "readme")),
+    Member("meta-setuptools", meta("setuptools"), ("no-ci",)),
+    Member("meta-hatchling-pypi-only", meta("hatchling", use_testpypi=False), ("readme", "dependency", "tools")),
+    Member("meta-pdm-backend", meta("pdm-backend"), ("pin-bump", "tools")),
+    Member("meta-uv-pypi-only", meta("uv-build", use_testpypi=False), ("no-ci", "publish-line", "readme")),
+]
+
+
+def test_the_fleet_covers_what_projects_do() -> None:
+    assert len(FLEET) >= 10
+    assert {m.answers.get("project_kind", "library") for m in FLEET} == {"library", "meta-package"}
+    assert len({m.answers.get("build_backend", "setuptools") for m in FLEET}) >= 4
+    assert {m.answers.get("use_testpypi", True) for m in FLEET} == {True, False}
+    assert {edit for m in FLEET for edit in m.edits} == set(EDITS)
+    assert any(m.conflicts for m in FLEET) and not all(m.conflicts for m in FLEET)
+
+
+# --- The update, project by project ------------------------------------------------------------
+
+def answers_without_commit(project: Path) -> dict[str, Any]:
+    return {key: value for key, value in load_answers(project).items() if key != "_commit"}
+
+
+def files(project: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(project).as_posix(): p.read_bytes()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
+    """The project's own check, as its ci.yml runs it."""
+    env = {"PATH": "/usr/bin:/bin"}  # no GITHUB_ACTIONS: plain `error:` lines
+    return subprocess.run(
+        [PYTHON, ".github/scripts/check_template_sync.py"], cwd=project, capture_output=True, text=True, check=False, env=env
+    )
+
+
+@pytest.mark.slow  # ten copier copies and updates: about 25 s of CPU
+@pytest.mark.parametrize("member", FLEET, ids=[m.name for m in FLEET])
+def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -> None:
+    project = shutil.copytree(fleet_first_copy(member.name, member.answers), tmp_path / member.name, symlinks=True)
+    assert load_answers(project)["_src_path"] == f"git+file://{fleet_template()}"
+    for edit in member.edits:
+        EDITS[edit](project)
+    git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
+    before = files(project)
+    answers = answers_without_commit(project)
+    assert sync_check(project).returncode == 0  # a clean project at v1.0.0 passes
+
+    proc = subprocess.run([tool("copier"), *RENOVATE_COMMAND], cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr  # copier exits 0 with conflicts too
+    after = files(project)
+
+    # No answer changed; the project records the new release.
+    assert answers_without_commit(project) == answers
+    assert load_answers(project)["_commit"] == NEW
+    # The fix arrived: the new step, and the new pin in every workflow the project still has.
+    publish = after[PUBLISH].decode()
+    assert FLEET_FIX_STEP in publish
+    for name in (PUBLISH, CI):
+        if name in after:
+            assert FLEET_NEW_PIN["sha"] in after[name].decode(), name
+    conflicted = git(project, "diff", "--name-only", "--diff-filter=U").splitlines()
+    if member.conflicts:
+        # The conflict is visible: inline markers around both pins, and git's unmerged state.
+        assert conflicted == [PUBLISH]
+        assert set(MARKERS) <= set(publish.splitlines())
+        assert USER_SHA in publish
+    else:
+        assert conflicted == []
+        assert not [name for name, data in after.items() if set(MARKERS) & set(data.decode(errors="replace").splitlines())]
+        for name in (PUBLISH, CI):
+            if name in after:
+                assert table("actions")[FLEET_PIN]["sha"] not in after[name].decode(), name
+    assert not [name for name in after if name.endswith(".rej")]
+
+    # No user edit is lost.
+    assert_edits_kept(member, project, before, after)
+
+    # The check in ci.yml fails exactly on the conflicted projects, naming the file and line.
+    check = sync_check(project)
+    assert check.returncode == (1 if member.conflicts else 0), check.stdout + check.stderr
+    if member.conflicts:
+        lines = re.findall(rf"^error: {re.escape(PUBLISH)}:(\d+): conflict marker", check.stderr, re.M)
+        numbers = [i for i, line in enumerate(publish.splitlines(), start=1) if line in MARKERS]
+        assert [int(n) for n in lines] == numbers, check.stderr
+
+    if not member.edits:
+        # An untouched project is exactly a new copy of the new release.
+        fresh = render_project(tmp_path / "fresh" / member.name, member.answers, src=f"git+file://{fleet_template()}", vcs_ref=NEW)
+        assert after == files(fresh)
+
+
+def assert_edits_kept(member: Member, project: Path, before: dict[str, bytes], after: dict[str, bytes]) -> None:
+    for name in ("README.md", "CHANGELOG.md"):
+        assert after[name] == before[name], name  # the user's own files: never touched
+    pyproject = tomllib.loads(after["pyproject.toml"].decode())
+    if "dependency" in member.edits:
+        assert pyproject["project"]["dependencies"] == [DEPENDENCY]
+    if "tools" in member.edits:
+        assert pyproject["tool"]["ruff"]["line-length"] == 120
+        assert pyproject["tool"]["coverage"]["run"] == {"branch": True}
+    if "readme" in member.edits:
+        assert after["README.md"].decode().endswith(f"\n{README_LINE}\n")
+    if "publish-line" in member.edits:
+        assert "    timeout-minutes: 25\n" in after[PUBLISH].decode()
+    if "no-ci" in member.edits:
+        assert CI not in after
+    else:
+        assert CI in after
+    # Nothing else the user had is gone.
+    assert set(before) <= set(after)
+    run(["git", "status", "--porcelain"], cwd=project)
