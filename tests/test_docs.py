@@ -89,8 +89,8 @@ NOT_RUN = {
         "test_manual_release_rehearsal[library], which also requires every step to PASS"
     ),
     'copier update --defaults --vcs-ref "$release"': (
-        "docs/updating.md: inside the script over every repository of a GitHub organisation "
-        "(gh repo list, gh repo clone, git push, gh pr create): needs GitHub"
+        "docs/updating.md: inside the rollout loop over a GitHub organisation; run twice by "
+        "tests/test_fleet.py::test_rollout_loop_is_safe_to_rerun against local repositories and a stand-in gh"
     ),
 }
 # `copier copy` lines that do not copy from TEMPLATE_URL, with the reason: they record another source.

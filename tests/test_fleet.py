@@ -9,6 +9,8 @@ no answer changed, and check_template_sync.py fails exactly on the conflicted on
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from check_jsonschema.cli.main_command import main as check_jsonschema
+from click.testing import CliRunner
 
 from helpers import (
     FLEET_FIX_STEP,
@@ -27,6 +32,8 @@ from helpers import (
     FLEET_RELEASES,
     META_EXTRAS,
     PYTHON,
+    RENOVATE_VERSION,
+    TEMPLATE_ROOT,
     fleet_first_copy,
     fleet_template,
     git,
@@ -227,3 +234,142 @@ def assert_edits_kept(member: Member, project: Path, before: dict[str, bytes], a
     # Nothing else the user had is gone.
     assert set(before) <= set(after)
     run(["git", "status", "--porcelain"], cwd=project)
+
+
+# --- The organisation-wide Renovate workflow (fleet/renovate.yml) -----------------------------
+
+FLEET_WORKFLOW = TEMPLATE_ROOT / "fleet" / "renovate.yml"
+
+
+def test_fleet_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", FLEET_WORKFLOW],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stdout + proc.stderr
+    # The one silenced finding, on its line with the reason (docs/automatic-updates.md says why).
+    text = FLEET_WORKFLOW.read_text(encoding="utf-8")
+    assert re.findall(r"# zizmor: ignore\[([\w-]+)\] (.+)", text) == [("github-app", "Renovate finds them by topic")]
+    result = CliRunner().invoke(check_jsonschema, ["--builtin-schema", "vendor.github-workflows", str(FLEET_WORKFLOW)])
+    assert result.exit_code == 0, result.output
+
+
+def test_fleet_workflow_is_pinned_scoped_and_runs_the_tested_renovate() -> None:
+    workflow = yaml.safe_load(FLEET_WORKFLOW.read_text(encoding="utf-8"))
+    assert workflow[True] == {"schedule": [{"cron": "17 5 * * 1-5"}], "workflow_dispatch": None}  # `on`
+    assert workflow["permissions"] == {} and workflow["concurrency"]["cancel-in-progress"] is False
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {} and job["environment"] == "renovate"  # the App's token does the work
+    assert job["name"] and isinstance(job["timeout-minutes"], int)
+    token, renovate = job["steps"]
+    for step in (token, renovate):
+        assert step["name"] and re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step
+    text = FLEET_WORKFLOW.read_text(encoding="utf-8")
+    assert len(re.findall(r"uses: \S+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", text, re.M)) == 2
+    assert token["uses"].startswith("actions/create-github-app-token@")
+    assert token["with"]["private-key"] == "${{ secrets.RENOVATE_APP_PRIVATE_KEY }}"
+    assert {k for k in token["with"] if k.startswith("permission-")} >= {"permission-workflows", "permission-pull-requests"}
+    assert renovate["with"]["token"] == "${{ steps.app-token.outputs.token }}"
+    # The Renovate the tests run (tests/test_renovate.py): a new one is tested before it is rolled out.
+    assert renovate["with"]["renovate-version"] == RENOVATE_VERSION
+    assert renovate["env"]["RENOVATE_ALLOW_SCRIPTS"] == "false"
+    assert renovate["env"]["RENOVATE_AUTODISCOVER_TOPICS"] == "pypi-template"
+
+
+# --- No Renovate: the rollout loop of docs/updating.md -----------------------------------------
+
+UPDATING = TEMPLATE_ROOT / "docs" / "updating.md"
+ORG = "acme-corp"
+# A stand-in for the GitHub CLI: `repo list` and `repo clone` from local bare repositories,
+# `pr create` recorded as a JSON line.
+FAKE_GH = r'''#!/usr/bin/env python3
+import json, os, subprocess, sys
+args = sys.argv[1:]
+remotes = os.environ["FAKE_GH_REMOTES"]
+if args[:2] == ["repo", "list"]:
+    for org in sorted(os.listdir(remotes)):
+        for name in sorted(os.listdir(os.path.join(remotes, org))):
+            print(f"{org}/{name.removesuffix('.git')}")
+elif args[:2] == ["repo", "clone"]:
+    repo, folder, *rest = args[2:]
+    extra = rest[1:] if rest[:1] == ["--"] else rest
+    sys.exit(subprocess.call(["git", "clone", *extra, os.path.join(remotes, repo + ".git"), folder]))
+elif args[:2] == ["pr", "create"]:
+    origin = subprocess.check_output(["git", "remote", "get-url", "origin"], text=True).strip()
+    with open(os.environ["FAKE_GH_LOG"], "a") as log:
+        log.write(json.dumps({"remote": origin, "args": args[2:]}) + "\n")
+    print("https://github.invalid/pull/1")
+else:
+    sys.exit(f"fake gh: unsupported: {args}")
+'''
+
+
+def rollout_script(release: str) -> str:
+    """The loop docs/updating.md gives, for the fleet's organisation and release."""
+    (script,) = [body for body in re.findall(r"```bash\n(.*?)```", UPDATING.read_text(encoding="utf-8"), re.S)
+                 if "gh pr create" in body]  # fmt: skip
+    assert "org=acme-corp release=v1.2.0\n" in script
+    return script.replace("release=v1.2.0\n", f"release={release}\n")
+
+
+def bare_remote(remotes: Path, name: str, project: Path) -> Path:
+    remote = remotes / ORG / f"{name}.git"
+    run(["git", "clone", "--quiet", "--bare", project, remote])
+    return remote
+
+
+@pytest.mark.slow  # two copier updates and two runs of the loop
+def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
+    remotes = tmp_path / "remotes"
+    behind = FLEET[0]  # updates cleanly
+    conflicted = next(m for m in FLEET if m.conflicts)
+    for member in (behind, conflicted):
+        project = shutil.copytree(fleet_first_copy(member.name, member.answers), tmp_path / "work" / member.name, symlinks=True)
+        for edit in member.edits:
+            EDITS[edit](project)
+        git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
+        bare_remote(remotes, member.name, project)
+    current = render_project(tmp_path / "work" / "current", src=f"git+file://{fleet_template()}", vcs_ref=NEW)
+    git(current, "init", "--quiet")
+    git(current, "add", "--all")
+    git(current, "commit", "--quiet", "--message", "already on the release")
+    bare_remote(remotes, "current", current)
+    other = tmp_path / "work" / "other"
+    other.mkdir()
+    (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")
+    git(other, "init", "--quiet")
+    git(other, "add", "--all")
+    git(other, "commit", "--quiet", "--message", "something else")
+    bare_remote(remotes, "other", other)
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
+    (bin_dir / "gh").chmod(0o755)
+    log = tmp_path / "prs.jsonl"
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), str(Path(PYTHON).parent), os.environ["PATH"]]),
+           "FAKE_GH_REMOTES": str(remotes), "FAKE_GH_LOG": str(log)}  # fmt: skip
+    run_dir = tmp_path / "laptop"
+    run_dir.mkdir()
+    script = rollout_script(NEW)
+    branch = f"pypi-template-{NEW}"
+
+    first = run(["bash", "-c", script], cwd=run_dir, env=env)
+    prs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    # One pull request each; a conflict gets a draft, which cannot be merged by accident.
+    drafts = {Path(pr["remote"]).name: "--draft" in pr["args"] for pr in prs}
+    assert (len(prs), drafts) == (2, {f"{behind.name}.git": False, f"{conflicted.name}.git": True}), first.stdout + first.stderr
+    assert f"{ORG}/current: already on {NEW}" in first.stdout
+    for name, pushed in [(behind.name, True), (conflicted.name, True), ("current", False), ("other", False)]:
+        branches = git(remotes / ORG / f"{name}.git", "branch", "--list", branch)
+        assert bool(branches) is pushed, name
+    # What was pushed is the update: the new release, with the conflict left for a person.
+    pushed = remotes / ORG / f"{conflicted.name}.git"
+    assert "_commit: v1.1.0" in git(pushed, "show", f"{branch}:.copier-answers.yml").splitlines()
+    assert "<<<<<<< before updating" in git(pushed, "show", f"{branch}:{PUBLISH}")
+
+    # Again, with the clones and branches of the first run still there: nothing new, no failure.
+    second = run(["bash", "-c", script], cwd=run_dir, env=env)
+    assert len(log.read_text(encoding="utf-8").splitlines()) == len(prs)
+    for member in (behind, conflicted):
+        assert f"{ORG}/{member.name}: {branch} already pushed" in second.stdout
