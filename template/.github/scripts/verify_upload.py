@@ -119,10 +119,9 @@ def retry(
                 raise VerifyError(
                     f"gave up after {attempts} attempts over {sum(delays):.0f}s: {exc}"
                 ) from exc
-            log(
-                f"attempt {attempt}/{attempts} failed, retrying in {delays[attempt - 1]:.0f}s: {exc}"
-            )
-            sleep(delays[attempt - 1])
+            wait = delays[attempt - 1]
+            log(f"attempt {attempt}/{attempts} failed, retrying in {wait:.0f}s: {exc}")
+            sleep(wait)
 
 
 # --- The built files --------------------------------------------------------------------------
@@ -250,16 +249,17 @@ def compare(built: Sequence[Built], served: Mapping[str, Served], index_url: str
         if entry is None:
             raise NotServedYet(
                 f"{index_url} does not serve {file.path.name} (for this version it serves: "
-                f"{', '.join(listed) or 'nothing'}). The index may still be catching up; if it never serves it, "
-                f"an earlier upload of this version holds other files: {BUMP}"
+                f"{', '.join(listed) or 'nothing'}). The index may still be catching up; if it "
+                f"never serves it, an earlier upload of this version holds other files: {BUMP}"
             )
         if entry.sha256 is None:
             raise VerifyError(f"{index_url} states no sha256 for {file.path.name}")
         if entry.sha256.lower() != file.sha256:
             raise VerifyError(
-                f"{index_url} serves {file.path.name} with sha256 {entry.sha256}, but this run built "
-                f"sha256 {file.sha256}: the index holds an earlier upload of this version (TestPyPI "
-                f"skips files it already has), not these bytes. Upload nothing more: {BUMP}"
+                f"{index_url} serves {file.path.name} with sha256 {entry.sha256}, but this run "
+                f"built sha256 {file.sha256}: the index holds an earlier upload of this version "
+                f"(TestPyPI skips files it already has), not these bytes. Upload nothing more: "
+                f"{BUMP}"
             )
         entries.append(entry)
     return entries
@@ -289,7 +289,8 @@ def check_provenance(
     if not entry.provenance:
         raise VerifyError(
             f"the index lists no provenance for {name}: it was not uploaded by trusted publishing "
-            f"from {identity.repository}. Find out who uploaded it, yank this release, then {BUMP}"
+            f"from {identity.repository}. Find out who uploaded it, yank this release, then "
+            f"{BUMP}"
         )
     body, _, _ = fetch(entry.provenance, INTEGRITY_JSON)
     try:
