@@ -292,25 +292,46 @@ def test_pip_variables_never_reach_a_build_subprocess(
 
 
 # --- Meta-packages: every extra resolves --------------------------------------------------------
+# `acme-meta` needs `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
+META = {"project_name": "acme-meta", "version": VERSION, "build_backend": "uv-build", "project_kind": "meta-package",
+        "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def extra_wheel() -> Path:
+    return build_once("integrity-extra", {**LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})[1].wheel
+
 
 @pytest.mark.slow
-def test_meta_package_installs_all_its_extras(
-    verifier: ModuleType, index: LocalIndex, deps: LocalIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_verify_job_installs_all_extras_of_a_meta_package(
+    verifier: ModuleType, index: LocalIndex, deps: LocalIndex, extra_wheel: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    meta = build_once("integrity-meta", {"project_name": "acme-meta", "version": VERSION, "build_backend": "uv-build",
-                                         "project_kind": "meta-package", "extras": {"cli": ["acme-extra>=1.0"]}})[1]  # fmt: skip
+    meta = build_once("integrity-meta", META)[1]
     index.publish(meta.sdist, meta.wheel)
     args = [*argv(index, deps, meta.wheel.parent, "--extra", "all", project="acme-meta"), "--attempts", "1"]
-    # An extra that cannot resolve fails the gate (on PyPI: before the upload, in verify-testpypi).
+    # An extra that cannot resolve fails the gate (in verify-testpypi: before the PyPI upload).
     assert verifier.main(args, sleep=Sleeps(), log=lambda _: None) == 1
     assert "No matching distribution found for acme-extra>=1.0" in capsys.readouterr().err
-    extra = render_project(tmp_path / "acme-extra", {**LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})
-    deps.publish(build_dists(extra).wheel)
+    deps.publish(extra_wheel)
     log: list[str] = []
     assert verifier.main(args, sleep=Sleeps(), log=log.append) == 0, capsys.readouterr().err
     installed = next(line for line in log if line.startswith("installed: "))
     assert {"acme-meta==0.3.0", "acme-extra==1.0.0"} <= set(installed.split()[1:])
     assert log[-1] == f"acme-meta[all]=={VERSION} verified on {index.simple}: OK"
+
+
+@pytest.mark.slow
+def test_release_check_fails_when_an_extra_cannot_resolve(deps: LocalIndex, extra_wheel: Path, tmp_path: Path) -> None:
+    """The local gate before a manual upload: `[all]` from the wheel, resolved like any install."""
+    project = render_project(tmp_path / "acme-meta", {**META, "extras": {"cli": ["acme-extra>=2.0"]}})
+    deps.publish(extra_wheel)  # only 1.0.0: uv takes a name from the first index that has it
+    env = {**os.environ, "HOME": str(tmp_path), "UV_INDEX": deps.simple,
+           "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ["PATH"]])}  # fmt: skip
+    proc = subprocess.run([PYTHON, "scripts/release_check.py"], cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAIL  install         the wheel does not install and load cleanly" in proc.stdout
+    assert "acme-extra>=2.0" in proc.stdout and "1 of 6 steps FAILED" in proc.stdout
+    assert "/simple/acme-extra/" in deps.log
 
 
 # --- Provenance (PEP 740): real attestations, verified offline ----------------------------------
