@@ -515,7 +515,8 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
 def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
     manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
     pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
-    assert f'{pip} --no-deps --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
+    # Only the wheel from TestPyPI: building its sdist would fetch build dependencies from there.
+    assert f'{pip} --no-deps --only-binary :all: --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
     assert f'{pip} "demo-lib==X.Y.Z"\n' in manual  # then the dependencies, from PyPI
     # --extra-index-url appears only in the warning against it, never in a command.
     assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []

@@ -460,6 +460,9 @@ REQUIRED_TROUBLESHOOTING = [
     "Token request failed", "invalid-publisher", "This package name is not available",
     "Unexpected files in the wheel", "already has a publish attestation", "Reusable workflows",
     "'2.5' is not a valid metadata version", "local versions", "manifest unknown",
+    # What verify_upload.py reports: a lagging index, other bytes, a missing or foreign provenance.
+    "does not serve", "but this run built sha256", "which this run did not build", "lists no provenance",
+    "names the publisher", "does not verify",
 ]
 
 
