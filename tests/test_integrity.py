@@ -113,12 +113,14 @@ def test_waits_for_the_index_then_verifies_and_installs_the_built_wheel(
 ) -> None:
     """The index lacks the upload at first, as TestPyPI right after it; then serves both files."""
     with serve_index() as index:
+        # An earlier release's files are on the page too: only this version's are compared.
+        index.files["acme_verify-0.2.0-py3-none-any.whl"] = b"an earlier release"
         sleeps = Sleeps(lambda: index.publish(library.sdist, library.wheel))
         log: list[str] = []
         code = verifier.main(argv(index, deps, library.wheel.parent, "--import", "acme_verify"), sleep=sleeps, log=log.append)
         assert code == 0, capsys.readouterr().err
         assert sleeps == [1]
-        assert log[1].startswith("attempt 1/3 failed, retrying in 1s:") and f"{PROJECT}/ answered HTTP 404" in log[1]
+        assert log[1].startswith("attempt 1/3 failed, retrying in 1s:") and f"does not serve {WHEEL} (for this version it serves: nothing)" in log[1]
         assert f"{index.simple} serves exactly the 2 built files (sha256)" in log
         assert log[-2:] == ["import acme_verify: OK", f"{PROJECT}=={VERSION} verified on {index.simple}: OK"]
         # pip took the wheel, by its hash, and never the sdist.
@@ -368,6 +370,16 @@ def attestation_assets() -> Path:
 # The one GitHub trusted-publishing provenance in the assets, and who published it.
 SIGNED = "pypi_attestations-0.0.19.tar.gz"
 TRUE = ("trailofbits/pypi-attestations", "release.yml", None)
+
+
+def test_provenance_is_tested_with_the_pinned_verifier() -> None:
+    """The verify jobs install exactly the pypi-attestations these tests run (docs/decisions.md)."""
+    import importlib.metadata
+    import tomllib
+
+    assert importlib.metadata.version("pypi-attestations") == ATTESTATIONS
+    group = tomllib.loads((TEMPLATE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["test"]
+    assert f"pypi-attestations>={ATTESTATIONS}" in group
 
 
 @pytest.fixture(scope="module")
