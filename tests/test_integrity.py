@@ -245,6 +245,13 @@ def test_a_python_the_release_does_not_support_is_not_retried(
     assert sleeps == []
 
 
+def test_a_project_the_index_does_not_know_yet_is_its_lag(verifier: ModuleType, index: LocalIndex) -> None:
+    """A first release: the project page is a 404 until the index has caught up."""
+    with pytest.raises(verifier.NotServedYet, match=f"{index.simple}acme-verify/ answered HTTP 404"):
+        verifier.served_files(index.simple, "Acme.Verify")
+    assert index.log == ["/simple/acme-verify/"]  # asked for by its normalised name
+
+
 def test_pip_output_decides_what_is_retried(verifier: ModuleType, tmp_path: Path) -> None:
     def fails_with(output: str) -> type[BaseException]:
         with pytest.raises(verifier.VerifyError) as exc:
