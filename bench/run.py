@@ -218,7 +218,9 @@ def make_skeleton(kind: str, dst: Path) -> Path:
     if kind == "empty":
         return dst
     config = yaml.safe_load((dst / "copier.yml").read_text(encoding="utf-8"))
-    config["python_min"]["choices"] = list(config["python_versions"]["default"])
+    # Choices computed from the tables become the tables' keys (the tables go or lose their content).
+    for question, source in (("python_min", "python_versions"), ("license", "licenses"), ("build_backend", "backends")):
+        config[question]["choices"] = list(config[source]["default"])
     for name, spec in list(config.items()):
         if name.startswith("_") or not isinstance(spec, dict):
             continue

@@ -144,6 +144,11 @@ class Dists:
         with tarfile.open(self.sdist) as tf:
             return tf.getnames()
 
+    def sdist_files(self) -> set[str]:
+        """The sdist's files (not folders), as paths below its top folder."""
+        with tarfile.open(self.sdist) as tf:
+            return {m.name.split("/", 1)[1] for m in tf.getmembers() if m.isfile()}
+
     def wheel_metadata(self) -> email.message.Message:
         with zipfile.ZipFile(self.wheel) as zf:
             (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]

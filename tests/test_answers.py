@@ -27,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from packaging.metadata import Metadata
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from readme_renderer.markdown import render as render_pypi_markdown
@@ -39,10 +40,13 @@ from helpers import (
     load_copier_config,
     load_answers,
     matrix_case_answers,
+    meta_package_backends,
+    question_names,
     read_author,
     render_project,
     table,
     template_source,
+    run,
     tool,
 )
 
@@ -143,10 +147,21 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("import_name-stdlib-test", "import_name", "test", {}),
     ("import_name-stdlib-typing", "import_name", "typing", {}),
     ("import_name-removed-in-3.12", "import_name", "distutils", {}),
+    ("import_name-project-folder-tests", "import_name", "tests", {}),
+    ("import_name-project-folder-src", "import_name", "src", {}),
+    ("import_name-project-folder-scripts", "import_name", "scripts", {}),
+    ("import_name-windows-device-con", "import_name", "con", {}),
+    ("import_name-windows-device-lpt1", "import_name", "lpt1", {}),
     ("extras-reserved-all", "extras", {"all": ["idna"]}, META),
     ("extras-uppercase-name", "extras", {"Clients": ["idna"]}, META),
     ("extras-trailing-newline", "extras", {"clients\n": ["idna"]}, META),
     ("extras-empty-list", "extras", {"clients": []}, META),
+    ("extras-mapping-of-versions", "extras", {"clients": {"acme-client": ">=0.3"}}, META),
+    ("extras-string-not-list", "extras", {"clients": "acme-client>=0.3"}, META),
+    ("extras-url", "extras", {"clients": ["acme @ https://example.org/acme.whl"]}, META),
+    ("extras-wildcard-with-range", "extras", {"clients": ["acme>=1.0.*"]}, META),
+    ("extras-number", "extras", {"clients": [1.0]}, META),
+    ("extras-not-a-mapping", "extras", ["acme-client"], META),
     ("description-empty", "description", "", {}),
     ("description-blank", "description", "   ", {}),
     ("description-two-lines", "description", "line one\nline two", {}),
@@ -189,16 +204,59 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("question", "answer", "extra"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])
-def test_bad_answer_is_refused_and_nothing_written(template: Path, tmp_path: Path, question: str, answer: Any, extra: dict[str, Any]) -> None:
+PREFIX = "Validation error for question '{}': "
+
+
+def assert_prompt_message(message: str, question: str) -> list[str]:
+    """copier's prompt shows only the first line, in 80 columns: it must be whole there."""
+    first, *rest = message.split("\n")
+    assert first.startswith(PREFIX.format(question)) and len(first) <= 80, first
+    assert first != PREFIX.format(question).rstrip() and rest, message  # a rule, then the details
+    return rest
+
+
+# What a message quotes when it is not the answer itself (or a mapping's first key).
+QUOTED = {
+    "extras-url": "acme @ https://example.org/acme.whl", "extras-wildcard-with-range": "acme>=1.0.*", "extras-number": "1.0",
+    "extras-not-a-mapping": "['acme-client']",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("case_id", "question", "answer", "extra"), BAD, ids=[case[0] for case in BAD])
+def test_bad_answer_is_refused_and_nothing_written(
+    template: Path, tmp_path: Path, case_id: str, question: str, answer: Any, extra: dict[str, Any]
+) -> None:
     dst = tmp_path / "project"
     with pytest.raises(ValueError) as err:
         render(template, dst, {**extra, question: answer})
-    message = str(err.value)
-    assert message.startswith(f"Validation error for question '{question}': {question} ")
-    shown = next(iter(answer)) if isinstance(answer, dict) else answer
-    assert f'"{shown}"' in message
+    details = assert_prompt_message(str(err.value), question)
+    assert details[0].startswith(f"{question} "), details
+    assert f'"{QUOTED.get(case_id, answer if not isinstance(answer, dict) else next(iter(answer)))}"' in str(err.value)
     assert not dst.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "number"),
+    [("python_min: 3.10", "python_min", "3.1"), ("version: 1.10", "version", "1.1"), ("copyright_year: 2026.0", "copyright_year", "2026.0")],
+    ids=["python_min", "version", "copyright_year"],
+)
+def test_yaml_numbers_in_a_data_file_are_refused_with_a_hint(template: Path, tmp_path: Path, line: str, name: str, number: str) -> None:
+    """`version: 1.10` would otherwise become the valid version 1.1 without a word; 3.10 an unknown 3.1."""
+    data = tmp_path / "org.yml"
+    data.write_text(f"{line}\n", encoding="utf-8")
+    dst = tmp_path / "project"
+    proc = subprocess.run([tool("copier"), "copy", "--defaults", "--data-file", str(data), str(template), str(dst)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    message = proc.stderr[proc.stderr.index("ValueError: ") + len("ValueError: ") :]
+    assert_prompt_message(message.strip(), "project_name")
+    assert message.startswith("Validation error for question 'project_name': quote versions in a YAML data file\n")
+    assert f"{name} is the YAML number {number}, not text" in message
+    assert not dst.exists()
+    data.write_text(line.replace(": ", ': "') + '"\n', encoding="utf-8")  # quoted, as the hint says
+    if name != "copyright_year":  # "2026.0" is no year: quoting only shows the question's own rule
+        run([tool("copier"), "copy", "--defaults", "--quiet", "--data-file", data, template, dst])
+        assert load_answers(dst)[name] == line.split(": ")[1]
 
 
 def test_refused_answer_leaves_existing_folder_as_it_was(template: Path, tmp_path: Path) -> None:
@@ -241,37 +299,122 @@ def test_cli_refuses_bad_answer_with_nonzero_exit(template: Path, tmp_path: Path
     assert (snapshot(dst) == before) if existing else not dst.exists()
 
 
-def test_interactive_prompt_shows_validator_message(template: Path, tmp_path: Path) -> None:
-    """Drive copier's real prompt through a pseudo-terminal; pyte rebuilds the screen the user sees."""
-    dst = tmp_path / "project"
-    screen = pyte.Screen(200, 30)
-    stream = pyte.Stream(screen)
-    child = pexpect.spawn(
-        tool("copier"),
-        ["copy", str(template), str(dst)],
-        dimensions=(30, 200),
-        encoding="utf-8",
-        env={**os.environ, "TERM": "xterm"},
-    )
+class Terminal:
+    """copier's real prompt in an 80-column pseudo-terminal; pyte rebuilds the screen the user sees.
 
-    def wait_for(text: str, seconds: float) -> None:
+    prompt_toolkit redraws only the cells that change, so the byte stream never holds a message in
+    one piece; it also asks where the cursor is, and waits for the answer.
+    """
+
+    PROMPT_START = "\x1b[?2004h"  # bracketed paste on: a prompt is waiting for keys
+    CURSOR_QUERY = "\x1b[6n"
+
+    def __init__(self, args: list[str], columns: int = 80, rows: int = 40) -> None:
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.Stream(self.screen)
+        self.child = pexpect.spawn(
+            tool("copier"), args, dimensions=(rows, columns), encoding="utf-8", codec_errors="replace",
+            env={**os.environ, "TERM": "xterm"},
+        )  # fmt: skip
+        self.child.delaybeforesend = None
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def pump(self, seconds: float) -> bool:
+        """Feed output to the screen until a prompt waits (True), the program ends (False) or time runs out."""
         deadline = time.monotonic() + seconds
-        while text not in "\n".join(screen.display):
-            assert time.monotonic() < deadline, "\n".join(screen.display)
+        while time.monotonic() < deadline:
             try:
-                stream.feed(child.read_nonblocking(65536, timeout=0.2))
+                data = self.child.read_nonblocking(65536, timeout=0.1)
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                return False
+            if self.CURSOR_QUERY in data:
+                self.child.send(f"\x1b[{self.screen.cursor.y + 1};{self.screen.cursor.x + 1}R")
+            self.stream.feed(data)
+            if self.PROMPT_START in data:
+                self.drain()  # let the prompt finish drawing before the screen is read
+                return True
+        raise AssertionError(f"no prompt within {seconds:.0f} s:\n{self.text()}")
+
+    def drain(self) -> str:
+        """Feed what the program draws until it is quiet for 0.3 s; returns the screen."""
+        while True:
+            try:
+                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.3))
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                return self.text()
+
+    def close(self) -> int | None:
+        self.child.close(force=True)
+        return self.child.exitstatus
+
+
+def help_lines(question: str) -> list[str]:
+    return load_copier_config()[question]["help"].splitlines()
+
+
+def test_every_help_fits_80_columns() -> None:
+    """copier shows "🎤 " and the help: each line must fit, the first one above all."""
+    for question in question_names():
+        lines = help_lines(question)
+        assert len(lines[0]) <= 76, (question, lines[0])
+        assert all(len(line) <= 79 for line in lines), question  # no prefix before the later lines
+
+
+def test_prompts_at_80_columns_show_every_help_and_only_buildable_backends(template: Path, tmp_path: Path) -> None:
+    """Every question as a user meets it at 80 columns, choosing meta-package with the arrow keys."""
+    dst = tmp_path / "meta"
+    terminal = Terminal(["copy", str(template), str(dst)])
+    seen: dict[str, str] = {}
+    try:
+        while terminal.pump(60):
+            screen = terminal.text()
+            asked = [q for q in question_names() if help_lines(q)[0] in screen and q not in seen]
+            assert asked, screen
+            question = asked[-1]  # the lowest on the screen: the one waiting
+            seen[question] = screen
+            if question == "project_kind":
+                terminal.child.send("\x1b[B")  # Down: meta-package
+                terminal.drain()
+            if question == "build_backend":
+                for _ in range(len(table("backends")) + 1):  # every item the arrow keys reach
+                    terminal.child.send("\x1b[B")
+                    seen[question] += "\n" + terminal.drain()
+            terminal.child.send("\r")
+    finally:
+        status = terminal.close()
+    assert status == 0, seen
+    assert set(seen) == set(question_names()) - {"import_name"}  # a meta-package has no import name
+    for question, screen in seen.items():
+        for line in help_lines(question):
+            assert line in screen, (question, line, screen)  # shown whole, not cut at the edge
+    offered = {name for name in table("backends") if name in seen["build_backend"]}
+    assert offered == set(meta_package_backends())
+    assert load_answers(dst)["project_kind"] == "meta-package"
+
+
+def test_prompt_at_80_columns_shows_the_rule_of_a_refused_answer(template: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "project"
+    terminal = Terminal(["copy", str(template), str(dst)])
+    try:
+        assert terminal.pump(60)
+        terminal.child.send("\x15bad name\r")  # Ctrl-U clears the default, then an invalid answer
+        deadline = time.monotonic() + 30
+        rule = "Validation error for question 'project_name': use ASCII letters, digits, . _ -"
+        while rule not in terminal.text():
+            assert time.monotonic() < deadline, terminal.text()
+            try:
+                terminal.stream.feed(terminal.child.read_nonblocking(65536, timeout=0.2))
             except pexpect.TIMEOUT:
                 pass
-
-    try:
-        wait_for("Distribution name on PyPI", 60)
-        child.send("\x15bad name\r")  # Ctrl-U clears the default, then an invalid answer and Enter
-        wait_for("""Validation error for question 'project_name': project_name "bad name" is not""", 30)
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF, timeout=30)
+        terminal.child.sendcontrol("c")
+        terminal.child.expect(pexpect.EOF, timeout=30)
     finally:
-        child.close(force=True)
-    assert child.exitstatus != 0
+        status = terminal.close()
+    assert status != 0
     assert not dst.exists()
 
 
@@ -329,7 +472,8 @@ def validator_message(env: jinja2.Environment, question: str, answer: str) -> st
     """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive."""
     if question not in _VALIDATORS:
         _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
-    return _VALIDATORS[question].render(stdlib_module_names=json.loads(table("stdlib_module_names")), **{question: answer}).strip()
+    context = {"_copier_answers": {}, "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"}}
+    return _VALIDATORS[question].render(stdlib_module_names=json.loads(table("stdlib_module_names")), **context, **{question: answer}).strip()
 
 
 def test_every_keyword_is_refused_as_import_name(jinja_env: jinja2.Environment) -> None:
@@ -349,6 +493,60 @@ def test_every_stdlib_module_is_refused_as_import_and_project_name(jinja_env: ji
             assert "PyPI refuses" in validator_message(jinja_env, "project_name", project_name), project_name
     assert validator_message(jinja_env, "import_name", "acme_json") == ""
     assert validator_message(jinja_env, "project_name", "json-tools") == ""
+
+
+def extras_message(env: jinja2.Environment, requirement: Any) -> str:
+    if "extras" not in _VALIDATORS:
+        _VALIDATORS["extras"] = env.from_string(load_copier_config()["extras"]["validator"])
+    context = {"_copier_answers": {}, "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"}}
+    return _VALIDATORS["extras"].render(**context, extras={"clients": [requirement]}).strip()
+
+
+def packaging_accepts(requirement: str) -> bool:
+    """What PyPI stores: a requirement packaging parses, without a direct URL (PyPI refuses those)."""
+    try:
+        return Requirement(requirement).url is None
+    except InvalidRequirement:
+        return False
+
+
+ACCEPTED_REQUIREMENTS = [
+    "acme-client", "acme-client>=0.3", "acme-client>=0.3,<1", "acme[cli,extra]>=1.0", "acme ==1.0.*", "acme~=1.4",
+    "Acme.Client_x!=2.0rc1", "acme<2.0.dev0", "acme>=1.0.post1", 'acme>=1; python_version >= "3.11"',
+    "acme; sys_platform == 'linux' and python_version < \"3.13\"", 'acme; platform_system != "Windows" or os_name == "nt"',
+]  # fmt: skip
+REFUSED_REQUIREMENTS = [
+    "acme @ https://example.org/acme.whl", "acme>=1.0.*", "acme~=1", "acme==1.0+local", "acme>=", " acme", "acme ",
+    "acme>=1;", "acme[]", "-acme", "acme==1.0a1.*", "acme (>=1.0)", 'acme; (python_version >= "3.11")', "acme===1.0", "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("requirement", ACCEPTED_REQUIREMENTS)
+def test_extras_accept_the_common_requirement_forms(jinja_env: jinja2.Environment, requirement: str) -> None:
+    assert packaging_accepts(requirement)
+    assert extras_message(jinja_env, requirement) == ""
+
+
+@pytest.mark.parametrize("requirement", REFUSED_REQUIREMENTS)
+def test_extras_refuse_what_the_rule_leaves_out(jinja_env: jinja2.Environment, requirement: str) -> None:
+    assert extras_message(jinja_env, requirement).startswith("requirements: name[extras] spec ; marker\n")
+
+
+# Pieces that combine into requirements, valid and broken: names, extras, operators, versions, markers.
+REQUIREMENT_PIECES = st.sampled_from([
+    "acme", "acme-client", "a.b_c", "[x]", "[x,y]", "[ x , y ]", ">=", "<=", "==", "!=", "~=", "<", ">", "===", "1",
+    "1.0", "1.0.*", "1.0a1", "0.3", "2.post1", ".dev0", "rc1", ",", " ", ";", "python_version", "sys_platform",
+    '"3.11"', "'linux'", " and ", " or ", "in", "not in", "(", ")", "@", "https://x", "extra", "-", ".", "*", "v1",
+    "+local", "1!2",
+])  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(REQUIREMENT_PIECES, max_size=10).map("".join))
+def test_extras_never_accept_a_requirement_packaging_refuses(jinja_env: jinja2.Environment, requirement: str) -> None:
+    """A requirement the question accepts is written to pyproject.toml as given: it must parse."""
+    if extras_message(jinja_env, requirement) == "":
+        assert packaging_accepts(requirement), requirement
 
 
 def test_surrounding_spaces_do_not_survive_core_metadata() -> None:
@@ -491,7 +689,7 @@ def test_any_text_is_refused_cleanly_or_round_trips(template: Path, description:
         try:
             project = render(template, dst, {"description": description, "user_name": user_name})
         except ValueError as err:
-            assert re.match(r"Validation error for question '(description|user_name)': (description|user_name) \"", str(err))
+            assert re.match(r"Validation error for question '(description|user_name)': [^\n]+\n(description|user_name) \"", str(err))
             assert not dst.exists()
             return
         check_rendered_files(project, {"description": description, "user_name": user_name})

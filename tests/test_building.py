@@ -53,7 +53,8 @@ def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None
         # W007/W008 (empty library / wheel) are the point of a metadata-only wheel.
         code, output = check_wheel_contents("--ignore", "W007,W008", dists.wheel)
     else:
-        code, output = check_wheel_contents("--package", project / "src" / answers["import_name"], dists.wheel)
+        name = answers["import_name"]
+        code, output = check_wheel_contents("--package", project / "src" / name, "--toplevel", name, dists.wheel)
     assert code == 0 and f"{dists.wheel}: OK" in output, output
 
 
@@ -93,9 +94,19 @@ def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> 
     else:
         assert top_level == {dist_info, answers["import_name"]}
         assert f"{answers['import_name']}/py.typed" in wheel
-    root = dists.sdist_names()[0].split("/")[0]
-    sdist = {n.removeprefix(root + "/") for n in dists.sdist_names()}
-    assert {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO"} <= sdist
+    # Every backend ships the same project files in its sdist: the metadata files, the code and its
+    # tests. Backends add files of their own (PKG-INFO; setuptools' egg-info and setup.cfg; hatchling
+    # the .gitignore; uv-build the pyproject.toml it read, as .orig), which are left out here.
+    project = built[0]
+    expected = {"pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"} | {
+        p.relative_to(project).as_posix() for folder in ("src", "tests") for p in (project / folder).glob("**/*")
+        if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in p.as_posix()  # build litter
+    }  # fmt: skip
+    if (project / "MANIFEST.in").is_file():
+        expected.add("MANIFEST.in")
+    backend_own = {"PKG-INFO", "setup.cfg", ".gitignore", "pyproject.toml.orig"}
+    shipped = {name for name in dists.sdist_files() if name not in backend_own and ".egg-info/" not in name}
+    assert shipped == expected, sorted(dists.sdist_files())
 
 
 @pytest.fixture(scope="module")

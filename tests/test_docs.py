@@ -276,8 +276,9 @@ def test_question_has_meaning_default_rule_and_example(name: str) -> None:
     if isinstance(choices, dict | list):
         values = choices.values() if isinstance(choices, dict) else choices
         assert all(f"`{value}`" in section for value in values), section
-    elif choices:  # a templated list: python_min's versions
-        assert all(f"`{value}`" in fields["Rule"] for value in table("python_versions"))
+    elif choices:  # a templated list, computed from one of copier.yml's tables
+        (source,) = [name for name in ("python_versions", "licenses", "backends") if name in choices]
+        assert all(f"`{value}`" in section for value in table(source)), section
     assert re.search(rf"--data [\"']?{name}=", fields["Example"]), fields["Example"]
 
 

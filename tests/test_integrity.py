@@ -352,7 +352,7 @@ def test_release_check_fails_when_an_extra_cannot_resolve(deps: LocalIndex, extr
     proc = subprocess.run([PYTHON, "scripts/release_check.py"], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL  install         the wheel does not install and load cleanly" in proc.stdout
-    assert "acme-extra>=2.0" in proc.stdout and "1 of 6 steps FAILED" in proc.stdout
+    assert "acme-extra>=2.0" in proc.stdout and "1 of 7 steps FAILED" in proc.stdout
     assert "/simple/acme-extra/" in deps.log
 
 

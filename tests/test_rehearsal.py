@@ -68,7 +68,7 @@ CASES = {
 }  # fmt: skip
 # Checks that only need a release check to fail use the fastest backend.
 FAST = {"build_backend": "uv-build"}
-STEPS = ["credentials", "clean", "build", "twine check", "wheel contents", "install"]
+STEPS = ["credentials", "clean", "build", "version", "twine check", "wheel contents", "install"]
 STEP_LINE = re.compile(r"^(PASS|FAIL)  (\S+(?: \S+)?)\s", re.MULTILINE)
 # PEP 723's reference regular expression for `# /// script` blocks.
 SCRIPT_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
@@ -417,7 +417,7 @@ def test_release_check_fails_on_broken_readme(
     assert "PASS  clean           removed dist/" in proc.stdout and "stale-0.0.1" not in proc.stdout
     assert "FAIL  twine check     twine check --strict failed" in proc.stdout
     assert message in proc.stdout
-    assert proc.stdout.rstrip().endswith("1 of 6 steps FAILED: fix them and run the check again; upload nothing yet.")
+    assert proc.stdout.rstrip().endswith("1 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
     assert "twine upload" not in proc.stdout
 
 
@@ -495,7 +495,9 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
     script = load_script(project)
     (command,) = [line.strip() for line in (script.__doc__ or "").splitlines() if line.startswith("    ")]
     assert command == "uv run scripts/release_check.py"
-    assert f"`{command}`" in (project / "README.md").read_text(encoding="utf-8")
+    # README.md is the PyPI page, for users: release steps are for maintainers, in RELEASING.md.
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "release_check" not in readme and "RELEASING" not in readme
     releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
     manual = releasing[releasing.index("\n## Manual release\n") :]
     assert "\n## " not in manual[1:], "Manual release must stay the last section"
@@ -584,19 +586,30 @@ def test_credentials_step_refuses_committed_pypirc(rendered: dict[str, Path], tm
     assert problem == ".pypirc is committed to git: run `git rm --cached .pypirc`, commit, and revoke its tokens"
 
 
-def test_release_check_refuses_a_local_version(rendered: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """twine check accepts `+local`, the indexes do not: the check must say so before any upload."""
-    script = load_script(rendered["library"])
-    dist = tmp_path / "dist"
+@pytest.mark.parametrize(
+    ("declared", "built", "message"),
+    [
+        ("0.1.0", "0.1.0", None),
+        ("0.1.0+build.7", "0.1.0+build.7", "has a local part ('+...'): PyPI and TestPyPI refuse local versions"),
+        ("1.0.0-rc1", "1.0.0rc1", "is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'"),
+    ],
+    ids=["public", "local", "non-canonical"],
+)
+def test_release_check_refuses_a_version_pypi_would(
+    rendered: dict[str, Path], tmp_path: Path, declared: str, built: str, message: str | None
+) -> None:
+    """twine check accepts `+local` and `1.0.0-rc1`; the version step (the workflows' guard) does not."""
+    project = shutil.copytree(rendered["library"], tmp_path / "demo-lib")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', f'version = "{declared}"'), encoding="utf-8")
+    dist = project / "dist"
     dist.mkdir()
-    monkeypatch.setattr(script, "DIST", dist)
-    monkeypatch.setattr(script, "run", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0, "PASSED", ""))
-    for version, ok in (("0.1.0", True), ("0.1.0+build.7", False)):
-        for old in dist.iterdir():
-            old.unlink()
-        with zipfile.ZipFile(dist / f"demo_lib-{version}-py3-none-any.whl", "w") as zf:
-            zf.writestr(f"demo_lib-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {version}\n")
-        result = script.twine_check()
-        assert result.ok is ok, result
-    assert result.summary == "demo-lib 0.1.0+build.7 has a local version label (+build.7): PyPI and TestPyPI refuse it"
-    assert result.details == ["release a public version instead, e.g. 0.1.0: change `version` in pyproject.toml"]
+    with zipfile.ZipFile(dist / f"demo_lib-{built}-py3-none-any.whl", "w") as zf:
+        zf.writestr(f"demo_lib-{built}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {built}\n")
+    result = load_script(project).version()
+    assert result.ok is (message is None), result
+    if message is None:
+        assert result.summary == f"version '{built}' can be released: tag it v{built}"
+    else:
+        assert result.summary == "the version cannot be released"
+        assert message in "\n".join(result.details), result.details

@@ -31,9 +31,11 @@ from helpers import (
     build_dists,
     git,
     install_copier,
+    install_into,
     load_answers,
     load_copier_config,
     make_template_repo,
+    make_venv,
     render_project,
     run,
     shared_folder,
@@ -413,6 +415,128 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
         assert (git(project, "rev-parse", "HEAD"), git(project, "status", "--porcelain")) == git_state
 
 
+# --- 3b. An update never changes an answer silently -------------------------------------------
+RENOVATE_UPDATE = ["update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE]
+
+
+def narrow_python_versions(repo: Path, tag: str, dropped: str) -> None:
+    """Release `tag`: the template no longer offers Python `dropped` (a table narrowed)."""
+    config = repo / "copier.yml"
+    text = config.read_text(encoding="utf-8")
+    line = f'    "{dropped}": "{table("python_versions")[dropped]}"\n'
+    assert text.count(line) == 1
+    config.write_text(text.replace(line, ""), encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Drop Python {dropped} ({tag})")
+    git(repo, "tag", tag)
+
+
+@pytest.fixture(scope="module")
+def narrowing_repo() -> Path:
+    """Tag A = this template; tag B = the same without the oldest Python in python_versions."""
+
+    def make(root: Path) -> None:
+        repo = make_template_at(root / "pypi-template")
+        narrow_python_versions(repo, TAG_B, next(iter(table("python_versions"))))
+        make_project(root / "oldest", repo, {"python_min": next(iter(table("python_versions")))})
+        make_project(root / "default", repo)
+
+    return shared_once(shared_folder() / "narrowing-template", make)
+
+
+def assert_nothing_changed(project: Path, before: dict[str, bytes]) -> None:
+    assert project_files(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    "copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)]  # the oldest copier: installed
+)
+def test_update_refuses_an_answer_a_release_no_longer_accepts(
+    tmp_path: Path, narrowing_repo: Path, copier_version: str
+) -> None:
+    """Renovate's command on a project whose python_min the new release dropped: refused, named, nothing changed.
+
+    Without the guard copier deletes the recorded answer and takes the default, python_min 3.11.
+    """
+    oldest = next(iter(table("python_versions")))
+    copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
+    project = shutil.copytree(narrowing_repo / "oldest" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
+    before = project_files(project)
+    proc = subprocess.run([copier, *RENOVATE_UPDATE, "--vcs-ref", TAG_B], cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "Validation error for question 'python_min': recorded answer now invalid\n" in proc.stderr
+    assert f'python_min "{oldest}" in {ANSWERS_FILE} is no longer accepted: it must be one of ' in proc.stderr
+    assert f"--data python_min=ANSWER" in proc.stderr
+    assert_nothing_changed(project, before)
+    # The way out the message gives: choose the answer, and the update goes through.
+    newer = list(table("python_versions"))[1]
+    proc = subprocess.run([copier, *RENOVATE_UPDATE, "--vcs-ref", TAG_B, "--data", f"python_min={newer}"],
+                          cwd=project, capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (load_answers(project)["python_min"], load_answers(project)["_commit"]) == (newer, TAG_B)
+
+
+def test_update_of_a_project_the_narrowing_does_not_touch_goes_through(tmp_path: Path, narrowing_repo: Path) -> None:
+    project = shutil.copytree(narrowing_repo / "default" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
+    answers = load_answers(project)
+    run([tool("copier"), *RENOVATE_UPDATE, "--vcs-ref", TAG_B], cwd=project)
+    assert load_answers(project) == {**answers, "_commit": TAG_B}
+
+
+def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """A flit-core library made a meta-package: flit-core cannot build one, and copier would switch
+    the project to setuptools without a word. The update refuses; both answers together go through."""
+    project = make_project(tmp_path / "flit", template_repo.path, {"build_backend": "flit-core"})
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "Validation error for question 'build_backend': recorded answer now invalid\n" in proc.stderr
+    offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
+    assert f'build_backend "flit-core" in {ANSWERS_FILE} is no longer accepted: a meta-package builds with {offered}.' in proc.stderr
+    assert_nothing_changed(project, before)
+    # docs/updating.md shows this very message.
+    documented = UPDATING_DOC.read_text(encoding="utf-8").split("ValueError: Validation error for question 'build_backend'", 1)[1]
+    shown = ("ValueError: Validation error for question 'build_backend'" + documented.split("```", 1)[0]).strip()
+    assert shown in proc.stderr, shown
+    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", "--data", "build_backend=hatchling", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    answers = load_answers(project)
+    assert (answers["project_kind"], answers["build_backend"]) == ("meta-package", "hatchling")
+
+
+def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
+    """Values of the answer tables that a release stopped accepting, per table."""
+    removed = {}
+    for name in ("python_versions", "licenses", "backends"):
+        gone = [value for value in old[name]["default"] if value not in new[name]["default"]]
+        if gone:
+            removed[name] = gone
+    return removed
+
+
+def test_narrowing_a_table_is_detected(tmp_path: Path) -> None:
+    repo = make_template_at(tmp_path / "pypi-template")
+    narrow_python_versions(repo, TAG_B, "3.10")
+    old, new = (yaml.safe_load(git(repo, "show", f"{tag}:copier.yml")) for tag in (TAG_A, TAG_B))
+    assert removed_choices(old, new) == {"python_versions": ["3.10"]}
+    assert removed_choices(old, old) == {}
+
+
+def test_releases_that_narrow_a_table_are_major_and_say_so() -> None:
+    """Across this repository's release tags (none in a tagless clone): a release that stops
+    accepting a table value is a major release whose changelog entry needs attention and names it."""
+    tags = sorted((Version(tag) for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()), key=lambda v: v)
+    changelog = (TEMPLATE_ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
+    sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
+    for older, newer in zip(tags, tags[1:]):
+        old, new = (yaml.safe_load(git(TEMPLATE_ROOT, "show", f"v{v}:copier.yml")) for v in (older, newer))
+        removed = removed_choices(old, new)
+        if removed:
+            assert newer.major > older.major, (newer, removed)
+            assert "Update needs attention: **yes**" in sections[newer]
+            assert all(f"`{value}`" in sections[newer] for values in removed.values() for value in values)
+
+
 # --- 4. Answer changes regenerate the managed files, and the project still builds -------------
 
 
@@ -485,6 +609,31 @@ def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo
     assert meta.license_expression == "Apache-2.0"
     assert [str(r) for r in meta.requires_dist or []] == [USER_DEPENDENCY]
     assert wheel_generator(dists.wheel).startswith("hatchling")
+
+
+@pytest.mark.slow
+def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """RELEASING.md's "name is taken" advice, followed to the letter: nothing still names the old project."""
+    # The repository keeps its own name: only the distribution is renamed.
+    project = make_project(tmp_path, template_repo.path, {"build_backend": "uv-build", "repository_name": "acme-repo"})
+    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+    section = releasing.split("### `This package name is not available`", 1)[1].split("\n### ", 1)[0]
+    (command,) = [line for line in section.splitlines() if line.startswith("copier update")]
+    proc = copier_cli(*shlex.split(command.replace("NEW-NAME", "acme-renamed"))[1:], cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    # The part the advice leaves to the user: the one line of code that names the distribution.
+    init = project / "src" / "demo_pkg" / "__init__.py"
+    assert 'version("demo-pkg")' in section and 'version("demo-pkg")' in init.read_text(encoding="utf-8")
+    init.write_text(init.read_text(encoding="utf-8").replace('version("demo-pkg")', 'version("acme-renamed")'), encoding="utf-8")
+    managed = [name for name in project_files(project) if not user_owned(name)]
+    assert [name for name in managed if "demo-pkg" in (project / name).read_text(encoding="utf-8")] == []
+    verify = [step["run"] for step in workflow_steps(project) if "--project" in step.get("run", "")]
+    assert verify and all("--project acme-renamed" in run_line for run_line in verify), verify
+    dists = build_dists(project, tmp_path / "dist")
+    assert dists.wheel.name.startswith("acme_renamed-0.1.0-")
+    python = make_venv(tmp_path / "venv")
+    install_into(python, dists.wheel, "pytest>=8")
+    run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)  # the project's own smoke test
 
 
 # --- 5. Nothing in the update path needs --trust; a template that did would be refused --------

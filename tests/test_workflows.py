@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -23,12 +24,14 @@ import pytest
 import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner, Result
-from packaging.version import Version
+from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
 
 from helpers import (
     META_EXTRAS,
     PYTHON,
     TEMPLATE_ROOT,
+    load_copier_config,
     load_answers,
     render_once,
     render_project,
@@ -228,7 +231,8 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     positions = [next(i for i, r in enumerate(runs) if r.startswith(needle)) for needle in order]
     assert positions == sorted(positions)
     if rendered.answers["project_kind"] == "library":
-        assert f"check-wheel-contents --package src/{rendered.answers['import_name']} dist/*.whl" in runs
+        name = rendered.answers["import_name"]
+        assert f"check-wheel-contents --package src/{name} --toplevel {name} dist/*.whl" in runs
     else:
         assert "check-wheel-contents --ignore W007,W008 dist/*.whl" in runs
     (guard,) = [s for s in rest if "check_release_version.py" in s.get("run", "")]
@@ -361,14 +365,19 @@ def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
 
 def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     ci = rendered.workflow("ci.yml")
-    assert set(ci["on"]) == {"push", "pull_request"}
+    # A pull request from a branch of the repository runs once, not once for the push as well.
+    assert ci["on"] == {"push": {"branches": ["main"]}, "pull_request": None}
     supported = list(table("python_versions"))[list(table("python_versions")).index(rendered.answers["python_min"]):]
     assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
     assert "python -m pytest" in [s.get("run") for s in steps(ci["jobs"]["tests"])]
     release_build = [s for s in steps(rendered.workflow("publish.yml")["jobs"]["build"]) if "run" in s]
     ci_build = [s for s in steps(ci["jobs"]["build"]) if "run" in s]
-    # CI runs the release's build and checks, all but the tag guard (a push has no release tag).
-    assert ci_build == [s for s in release_build if "check_release_version" not in s["run"]]
+    # CI runs the release's build and checks; the version guard runs without a tag (a push has none),
+    # so a version that cannot be released fails CI, not the release.
+    guard = "python .github/scripts/check_release_version.py"
+    assert [s for s in ci_build if not s["run"].startswith(guard)] == [s for s in release_build if not s["run"].startswith(guard)]
+    (ci_guard,) = [s for s in ci_build if s["run"].startswith(guard)]
+    assert ci_guard["run"] == f"{guard} --dist dist" and ci_build[-1] == ci_guard
 
 
 def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
@@ -421,7 +430,11 @@ def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered)
     ignored = [rule["dependency-name"] for rule in updates["github-actions"]["ignore"]]
     used = {m.group(1) for path in rendered.workflow_files() for m in uses_lines(path)}
     assert sorted(ignored) == sorted(used)
-    assert "ignore" not in updates["pip"]
+    # The same for the one pip line the template owns: the build backend in [build-system].
+    pyproject = tomllib.loads(rendered.text("pyproject.toml"))
+    backend = [Requirement(r).name for r in pyproject["build-system"]["requires"]]
+    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]] == backend
+    assert backend == [Requirement(table("backends")[rendered.answers["build_backend"]]["requires"]).name]
 
 
 # --- RELEASING.md against publish.yml --------------------------------------------------------
@@ -647,6 +660,47 @@ def test_guard_refuses_with_a_clear_message(
     assert not output.exists()
 
 
+@pytest.mark.parametrize("tag", ["v1.0.0rc1", "v1.0.0-rc1", None], ids=["canonical-tag", "as-written-tag", "no-tag"])
+def test_guard_names_a_non_canonical_spelling_whatever_the_tag(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], tag: str | None
+) -> None:
+    """`1.0.0-rc1` builds as `1.0.0rc1`: every tag gets the same advice, never one pointing at the other."""
+    pyproject = write_pyproject(tmp_path, "1.0.0-rc1")
+    dist = write_dists(tmp_path / "dist", "1.0.0rc1")
+    args = ["--pyproject", str(pyproject), "--dist", str(dist), *(["--tag", tag] if tag else [])]
+    assert guard.main(args) == 1
+    err = capsys.readouterr().err
+    assert f"version '1.0.0-rc1' in {pyproject} is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'" in err
+    assert f"Write version = '1.0.0rc1' in {pyproject} and tag the release v1.0.0rc1" in err
+
+
+def test_guard_without_built_files_refuses_a_non_canonical_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, "1.0-RC1")
+    assert guard.main(["--pyproject", str(pyproject)]) == 1
+    err = capsys.readouterr().err
+    assert f"version '1.0-RC1' in {pyproject} is not a canonical PEP 440 public version" in err
+
+
+def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, "2.1.0")
+    assert guard.main(["--pyproject", str(pyproject), "--dist", str(write_dists(tmp_path / "dist", "2.1.0"))]) == 0
+    assert capsys.readouterr().out == "version '2.1.0' can be released: tag it v2.1.0\n"
+
+
+def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
+    """One rule in three places: the version question, this guard, and packaging's own spelling."""
+    from test_answers import VERSIONS
+
+    config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
+    for version in VERSIONS:
+        try:
+            expected = str(Version(version)) == version and Version(version).local is None
+        except InvalidVersion:
+            expected = False
+        assert bool(guard.CANONICAL.fullmatch(version)) is expected, version
+        assert bool(config_rule.search(version)) is expected, version
+
+
 def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A backend that computes or normalises the version is caught after the build."""
     pyproject = write_pyproject(tmp_path, "1.2.3")
@@ -765,7 +819,8 @@ def render_with_dependency(dst: Path) -> Path:
     uv-build: the steps under test are the same for every backend, and its isolated build
     environment installs in a fraction of setuptools' time (test_building covers setuptools).
     """
-    project = render_project(dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build"})
+    # import_name `cli`: a common top-level name, which check-wheel-contents accepts once declared.
+    project = render_project(dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build", "import_name": "cli"})
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Refuse a release whose tag and project version disagree, before anything is uploaded.
 
-The publish workflow runs it once, after the build, with `--dist`: it checks pyproject.toml and
-the built sdist and wheel (a backend may normalise or compute the version). A tag may be
-`1.2.3` or `v1.2.3`; the version must be spelled exactly like the tag and carry no `+local` part,
-which PyPI and TestPyPI refuse.
+The publish workflow runs it once, after the build, with `--tag` and `--dist`: it checks
+pyproject.toml and the built sdist and wheel (a backend may normalise or compute the version). A
+tag may be `1.2.3` or `v1.2.3`; the version must be spelled exactly like the tag, canonically (as
+PyPI shows it: `1.0.0rc1`, not `1.0.0-rc1`) and carry no `+local` part, which PyPI and TestPyPI
+refuse. ci.yml runs it without `--tag` on every push, so a version that could not be released
+shows long before the release.
 
-Standard library only (Python 3.11+), so it runs before any dependency is installed:
+Standard library only (Python 3.10 and later; on 3.10 it reads TOML with tomli, which `build`
+installs there):
 
-    python .github/scripts/check_release_version.py --tag v1.2.3
+    python .github/scripts/check_release_version.py --dist dist
     python .github/scripts/check_release_version.py --tag v1.2.3 --dist dist
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import email.parser
 import os
+import re
 import sys
 import tarfile
 import zipfile
@@ -26,6 +30,13 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
     import tomli as tomllib
+
+
+# A canonical PEP 440 public version, the spelling PyPI shows (the same rule as copier.yml's version).
+CANONICAL = re.compile(
+    r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
+    r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
+)
 
 
 class ReleaseVersionError(Exception):
@@ -88,41 +99,71 @@ def dist_versions(dist_dir: Path) -> dict[str, str]:
     return versions
 
 
-def check_version(tag: str, version: str, source: str) -> None:
-    """Raise unless `version` (read from `source`) is exactly what the release tag names."""
+def check_public(version: str, source: str) -> None:
     if "+" in version:
         raise ReleaseVersionError(
             f"version {version!r} in {source} has a local part ('+...'): PyPI and TestPyPI refuse local "
             "versions; release a public version such as 1.2.3"
         )
+
+
+def release_version(pyproject: Path, dist_dir: Path | None) -> str:
+    """The one version this release publishes, once every source agrees on its spelling."""
+    declared = pyproject_version(pyproject)
+    built = dist_versions(dist_dir) if dist_dir is not None else {}
+    for source, found in [(str(pyproject), declared), *built.items()]:
+        if found is not None:
+            check_public(found, source)
+    if declared is None and not built:
+        raise ReleaseVersionError(
+            f"the version in {pyproject} is dynamic: check the built files with --dist"
+        )
+    # A dynamic version is what the backend wrote into the first built file.
+    source, version = (
+        (str(pyproject), declared) if declared is not None else next(iter(built.items()))
+    )
+    for name, found in built.items():
+        if found != version and not CANONICAL.fullmatch(version) and CANONICAL.fullmatch(found):
+            raise ReleaseVersionError(
+                f"version {version!r} in {source} is not spelled canonically: the built files, and PyPI, "
+                f"call it {found!r}. Write version = {found!r} in {source} and tag the release v{found}"
+            )
+        if found != version:
+            raise ReleaseVersionError(
+                f"version {found!r} in {name} is not {version!r} from {source}: the build backend "
+                "wrote another version; make them agree before releasing"
+            )
+    if not CANONICAL.fullmatch(version):
+        raise ReleaseVersionError(
+            f"version {version!r} in {source} is not a canonical PEP 440 public version (as PyPI shows "
+            "it: 1.2.3, 1.0.0rc1, 2.0.post1, no 'v' or '-'): spell it canonically and tag it the same"
+        )
+    return version
+
+
+def check_tag(tag: str, version: str, pyproject: Path) -> None:
+    """Raise unless the release tag names `version` exactly."""
     expected = version_from_tag(tag)
     if version != expected:
         raise ReleaseVersionError(
-            f"release tag {tag!r} does not match version {version!r} in {source}: the tag must be "
+            f"release tag {tag!r} does not match version {version!r} in {pyproject}: the tag must be "
             f"{version!r} or 'v{version}'. Bump [project] version, or delete the release and tag again"
         )
 
 
-def check_release(tag: str, pyproject: Path, dist_dir: Path | None) -> str:
+def check_release(tag: str | None, pyproject: Path, dist_dir: Path | None) -> str:
     """Check every source the run has; return the version that will be released."""
-    checked: dict[str, str] = {}
-    declared = pyproject_version(pyproject)
-    if declared is not None:
-        checked[str(pyproject)] = declared
-    elif dist_dir is None:
-        raise ReleaseVersionError(
-            f"the version in {pyproject} is dynamic: check the built files with --dist"
-        )
-    if dist_dir is not None:
-        checked.update(dist_versions(dist_dir))
-    for source, version in checked.items():
-        check_version(tag, version, source)
-    return version_from_tag(tag)
+    version = release_version(pyproject, dist_dir)
+    if tag is not None:
+        check_tag(tag, version, pyproject)
+    return version
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tag", required=True, help="the release tag, e.g. v1.2.3")
+    parser.add_argument(
+        "--tag", help="the release tag, e.g. v1.2.3 (without it: is the version releasable?)"
+    )
     parser.add_argument("--pyproject", type=Path, default=Path("pyproject.toml"))
     parser.add_argument("--dist", type=Path, help="also check every sdist and wheel in this folder")
     args = parser.parse_args(argv)
@@ -137,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{prefix}{exc}", file=sys.stderr)
         return 1
-    print(f"release tag {args.tag!r} matches version {version!r}")
+    if args.tag is None:
+        print(f"version {version!r} can be released: tag it v{version}")
+    else:
+        print(f"release tag {args.tag!r} matches version {version!r}")
     if output := os.environ.get("GITHUB_OUTPUT"):
         with open(output, "a", encoding="utf-8") as fh:
             fh.write(f"version={version}\n")
