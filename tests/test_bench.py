@@ -43,3 +43,16 @@ def test_skeleton_renders_the_same_files_emptied(kind: str, tmp_path: Path) -> N
     assert list(questions) == (question_names() if kind == "asked" else original)
     computed = [name for name, spec in questions.items() if spec.get("when") is False]
     assert all(questions[name] == {"type": "str", "when": False, "default": "x"} for name in computed)
+
+
+def test_fleet_benchmark_releases_what_the_fleet_test_updates(tmp_path: Path) -> None:
+    """bench/run.py --only fleet times the same v1.1.0 change tests/test_fleet.py checks."""
+    from helpers import copy_template_tree, release_fleet_fix
+
+    bench, tests = copy_template_tree(tmp_path / "bench"), copy_template_tree(tmp_path / "tests")
+    BENCH.fleet_release(bench)
+    release_fleet_fix(tests)
+    changed = [Path("copier.yml"), Path("template/.github/workflows/publish.yml.jinja")]
+    for name in changed:
+        assert (bench / name).read_bytes() == (tests / name).read_bytes() != (TEMPLATE_ROOT / name).read_bytes(), name
+    assert len(BENCH.FLEET_ANSWERS) >= 10

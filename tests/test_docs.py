@@ -8,8 +8,10 @@ the fence (comments are invisible on the site and on GitHub):
     after: SHELL
     -->
 
-The block runs with `bash -euo pipefail` and must exit 0; `https://github.com/ORG/pypi-template.git` stands for a
-throwaway template repository with two releases, v1.0.0 and v1.1.0 (a change to .gitignore).
+The block runs with `bash -euo pipefail` and must exit 0, as written: git serves
+`https://github.com/ORG/pypi-template.git` from a throwaway template repository with two releases,
+v1.0.0 and v1.1.0 (a change to .gitignore), through `url.<repo>.insteadOf`, so projects record the
+real URL and every later update goes through it.
 - `in`: the folder it runs in: `tmp` (empty, the default), `clone` (a git clone of that
   repository), `project` (a project copied from it at the latest release and committed),
   `behind` (the same at v1.0.0, so an update has something to bring), `projects` (a folder
@@ -32,6 +34,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -46,6 +49,7 @@ from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
     git,
+    git_config_with_urls,
     list_files,
     load_copier_config,
     make_template_repo,
@@ -53,6 +57,7 @@ from helpers import (
     render_project,
     run,
     shared_folder,
+    setenv,
     shared_once,
     table,
     tool,
@@ -79,13 +84,24 @@ NOT_RUN = {
         )
         for line in ("copier check-update", "copier check-update --quiet", "copier check-update --output-format json")
     },
+    "copier copy --defaults --data version=1.0+local https://github.com/ORG/pypi-template.git refused-project": (
+        "docs/questions.md: it exits 1 on purpose; run by tests/test_docs.py::"
+        "test_refused_answer_prints_what_questions_md_shows, which compares its last lines with the page"
+    ),
     "uv run scripts/release_check.py": (
         "docs/quickstart.md, docs/manual-publishing.md: run by tests/test_rehearsal.py::"
         "test_manual_release_rehearsal[library], which also requires every step to PASS"
     ),
     'copier update --defaults --vcs-ref "$release"': (
-        "docs/updating.md: inside the script over every repository of a GitHub organisation "
-        "(gh repo list, gh repo clone, git push, gh pr create): needs GitHub"
+        "docs/updating.md: inside the rollout loop over a GitHub organisation; run twice by "
+        "tests/test_fleet.py::test_rollout_loop_is_safe_to_rerun against local repositories and a stand-in gh"
+    ),
+}
+# `copier copy` lines that do not copy from TEMPLATE_URL, with the reason: they record another source.
+SCRATCH_COPIES = {
+    'uvx copier copy --vcs-ref HEAD "$PWD" ../my-package': (
+        "README.md: a scratch project for trying a change to the template; it records the clone's "
+        "absolute path, and check_template_sync.py refuses that source in the project's CI"
     ),
 }
 # prompt_toolkit turns bracketed paste on as each prompt starts: the moment to press Enter. It
@@ -369,6 +385,34 @@ def test_command_pattern_is_live() -> None:
     assert not RUNNABLE_COMMAND.search("gh release create v1 --verify-tag")
 
 
+def test_documented_copies_record_a_source_every_updater_can_use() -> None:
+    """Every `copier copy` in README.md and docs/ copies from the URL copier and Renovate both resolve.
+
+    test_documented_command_runs then checks the `_src_path` each run records.
+    """
+    copies = [(where, line) for where, line, _ in shell_lines() if re.search(r"(^|\s)copier\s+copy\s", line)]
+    assert len(copies) >= 5, copies
+    for where, line in copies:
+        source = shlex.split(line)[-2]  # `copier copy [options] SOURCE DESTINATION`
+        if line in SCRATCH_COPIES:
+            assert source == "$PWD", (where, line)  # absolute: never `.`, which no update resolves
+        else:
+            assert source == TEMPLATE_URL, (where, line)
+    assert set(SCRATCH_COPIES) <= {line for _, line in copies}
+
+
+def test_refused_answer_prints_what_questions_md_shows(template_url: str, tmp_path: Path) -> None:
+    """The command on the page, as a user runs it: exit 1, nothing written, the page's lines last."""
+    (line,) = [line for line in NOT_RUN if line.startswith("copier copy --defaults --data version=1.0+local")]
+    (shown,) = [f.body for f in fences(TEMPLATE_ROOT / "docs" / "questions.md") if f.lang == "text" and "version=" not in f.body
+                and f.body.startswith("ValueError: Validation error for question 'version'")]  # fmt: skip
+    proc = subprocess.run([tool("copier"), *shlex.split(line)[1:]], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[-3:] == shown.splitlines()
+    assert proc.stderr.count("\n") > 30  # the traceback the page warns of
+    assert not (tmp_path / "refused-project").exists()
+
+
 @pytest.fixture(scope="module")
 def template_repo() -> Path:
     """This template released as v1.0.0, then v1.1.0 with a change to a managed file.
@@ -386,8 +430,19 @@ def template_repo() -> Path:
     return shared_once(shared_folder() / "docs" / "pypi-template", make)
 
 
-def make_project(dst: Path, template_repo: Path, release: str) -> Path:
-    render_project(dst, src=template_repo, vcs_ref=release)
+@pytest.fixture(scope="module")
+def template_url(template_repo: Path, run_gitconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TEMPLATE_URL, served by git from the throwaway repository for this module's runs and seeds."""
+    folder = tmp_path_factory.mktemp("docs-git")
+    config = git_config_with_urls(folder / "gitconfig", {TEMPLATE_URL: template_repo}, base=run_gitconfig)
+    with pytest.MonkeyPatch.context() as mp:
+        setenv(mp, "GIT_CONFIG_GLOBAL", str(config))
+        setenv(mp, "COPIER_CACHE_DIR", str(folder / "copier-cache"))  # copier's mirror of that URL
+        yield TEMPLATE_URL
+
+
+def make_project(dst: Path, template_url: str, release: str) -> Path:
+    render_project(dst, src=template_url, vcs_ref=release)
     git(dst, "init", "--quiet")
     git(dst, "add", "--all")
     git(dst, "commit", "--quiet", "--message", "New project from pypi-template")
@@ -397,25 +452,25 @@ def make_project(dst: Path, template_repo: Path, release: str) -> Path:
 class Seeds:
     """Each context's starting folder, made on first use once per run, then copied per run."""
 
-    def __init__(self, root: Path, template_repo: Path) -> None:
-        self.root, self.template_repo = root, template_repo
+    def __init__(self, root: Path, template_url: str) -> None:
+        self.root, self.template_url = root, template_url
 
     def make(self, seed: Path) -> None:
         if seed.name == "project":
-            make_project(seed, self.template_repo, "v1.1.0")
+            make_project(seed, self.template_url, "v1.1.0")
         elif seed.name == "behind":
-            make_project(seed, self.template_repo, "v1.0.0")
+            make_project(seed, self.template_url, "v1.0.0")
         else:  # projects
             for name in ("acme-client", "acme-worker"):
-                make_project(seed / name, self.template_repo, "v1.0.0")
+                make_project(seed / name, self.template_url, "v1.0.0")
 
     def get(self, where: str) -> Path:
         return shared_once(self.root / where, self.make)
 
 
 @pytest.fixture(scope="module")
-def seeds(template_repo: Path) -> Seeds:
-    return Seeds(shared_folder() / "docs" / "seeds", template_repo)
+def seeds(template_url: str) -> Seeds:
+    return Seeds(shared_folder() / "docs" / "seeds", template_url)
 
 
 def context_folder(where: str, tmp_path: Path, template_repo: Path, seeds: Seeds) -> Path:
@@ -483,20 +538,30 @@ def test_documented_command_runs(spec: Run, tmp_path: Path, template_repo: Path,
         (cwd / name).write_text(content, encoding="utf-8")
     env = shell_env(tmp_path / "home")
     (tmp_path / "home").mkdir()
-
-    def local(script: str) -> str:
-        return script.replace(TEMPLATE_URL, str(template_repo))
-
     if spec.before:
-        bash(local(spec.before), cwd, env)
+        bash(spec.before, cwd, env)
     if spec.tty:
-        run_in_terminal(local(spec.body), cwd, env)
+        run_in_terminal(spec.body, cwd, env)
     else:
-        bash(local(spec.body), cwd, env)
+        bash(spec.body, cwd, env)
     for path in spec.creates:
         assert (cwd / path).exists(), f"{path} missing after:\n{spec.body}"
     if spec.after:
-        bash(local(spec.after), cwd, env)
+        bash(spec.after, cwd, env)
+    # Every project the pages make or update records a source every updater can use.
+    scratch = any(line.strip() in SCRATCH_COPIES for line in spec.body.splitlines())
+    sources = recorded_sources(tmp_path)
+    assert sources <= {str(cwd) if scratch else TEMPLATE_URL}, (sources, spec.body)
+    assert sources or "copier copy" not in spec.body, spec.body
+
+
+def recorded_sources(root: Path) -> set[str]:
+    """The `_src_path` of every answers file below `root`, git's folders aside."""
+    return {
+        yaml.safe_load(path.read_text(encoding="utf-8"))["_src_path"]
+        for path in root.rglob(".copier-answers.yml")
+        if ".git" not in path.relative_to(root).parts
+    }
 
 
 def test_runners_fail_on_a_failing_command(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from helpers import (
     render_once,
     repo_review,
     run,
+    serve_index,
     shared_folder,
     shared_once,
     table,
@@ -189,16 +190,18 @@ def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tm
         cwd=project, capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
     assert guard.returncode == 0 and "release tag 'v0.1.0' matches version '0.1.0'" in guard.stdout, guard.stderr
-    # The installer down to pip's answer: a fresh environment, the running pip, the index queried.
-    empty = tmp_path / "index"
-    empty.mkdir()
-    installer = subprocess.run(
-        [oldest_tools, project / ".github/scripts/install_from_index.py", "--index-url", empty.as_uri(),
-         "--project", "demo-pkg", "--version", "0.1.0", "--attempts", "1"],
-        cwd=tmp_path, capture_output=True, text=True, check=False, env=env,
-    )  # fmt: skip
-    assert installer.returncode == 1, installer.stdout + installer.stderr
-    assert "No matching distribution found for demo-pkg==0.1.0" in installer.stderr, installer.stderr
+    # The verify script end to end: the index's hashes, a fresh environment, the running pip, import.
+    with serve_index() as index:
+        index.publish(dists.sdist, dists.wheel)
+        verify = subprocess.run(
+            [oldest_tools, project / ".github/scripts/verify_upload.py", "--index-url", index.simple,
+             "--deps-index-url", index.simple, "--project", "demo-pkg", "--version", "0.1.0",
+             "--dist", dists.wheel.parent, "--import", "demo_pkg", "--attempts", "1"],
+            cwd=tmp_path, capture_output=True, text=True, check=False, env=env,
+        )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert f"demo-pkg==0.1.0 verified on {index.simple}: OK" in verify.stdout
+    assert f"/files/{dists.wheel.name}" in index.log
     # The release check runs start to end under the oldest Python, with the project's own tools.
     work = shutil.copytree(project, tmp_path / "project")
     shutil.rmtree(work / "dist")

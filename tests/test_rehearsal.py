@@ -177,15 +177,22 @@ def tool_env(home: Path) -> dict[str, str]:
     }
 
 
-def release_check(project: Path, home: Path, *, documented: bool = False) -> subprocess.CompletedProcess[str]:
+def release_check(
+    project: Path, home: Path, *, documented: bool = False, index: Index | None = None
+) -> subprocess.CompletedProcess[str]:
     """The release check as a user runs it; the caller checks the exit code.
 
     `python scripts/release_check.py` with the test venv's tools, or with `documented` the command
     the docs give, `uv run scripts/release_check.py` (uv installs the script's PEP 723 tools).
+    With `index` first among uv's indexes, the stand-ins the meta-package's extras name come from
+    it (uv takes a name from the first index that has it); the build backend still from PyPI.
     """
     runner = [tool("uv"), "run"] if documented else [PYTHON]
+    env = tool_env(home)
+    if index:
+        env |= {"UV_INDEX": index.simple}
     return subprocess.run(
-        [*runner, "scripts/release_check.py"], cwd=project, env=tool_env(home),
+        [*runner, "scripts/release_check.py"], cwd=project, env=env,
         capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -292,9 +299,16 @@ def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> No
     home.mkdir()
     pypirc = write_pypirc(project, home / ".pypirc", index, index.password)
 
+    if case == "meta":
+        # Its extras name stand-ins, on the index before the release check installs `[all]`.
+        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
+        stand_ins_upload = twine_upload(pypirc, stand_ins, home)
+        assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
+
     # 1. The release check passes (with a private ~/.pypirc in place). The library runs the
     # documented `uv run` command (the docs' own runs leave it to this test), the meta-package `python`.
-    assert_release_check_passed(release_check(project, home, documented=case == "library"), project, answers)
+    check = release_check(project, home, documented=case == "library", index=index if case == "meta" else None)
+    assert_release_check_passed(check, project, answers)
     files = sorted((project / "dist").iterdir())
 
     # 5. A wrong password is refused, and the index stores nothing (it does not hold these yet).
@@ -315,10 +329,7 @@ def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> No
     install_into(python, f"{answers['project_name']}=={answers['version']}", extra_args=local_only)
     assert_installed_release_matches(python, answers, tmp_path)
     if case == "meta":
-        # An extra resolves to its listed distributions once they are on the index.
-        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
-        stand_ins_upload = twine_upload(pypirc, stand_ins, home)
-        assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
+        # An extra resolves to its listed distributions on the index.
         pin = f"{answers['project_name']}[clients]=={answers['version']}"
         install_into(python, pin, extra_args=local_only)
         assert "rehearsal-client==0.3.0" in installed_names(python)
@@ -393,7 +404,8 @@ BROKEN_READMES = [
 def test_release_check_fails_on_broken_readme(
     case: str, breaker: Callable[[Path], None], message: str, tmp_path: Path
 ) -> None:
-    project = render_project(tmp_path / CASES[case]["project_name"], {**CASES[case], **FAST})
+    # No extras: the meta-package's install step would resolve them on PyPI (the rehearsal covers them).
+    project = render_project(tmp_path / CASES[case]["project_name"], {**CASES[case], **FAST, "extras": {}})
     (project / "dist").mkdir()
     (project / "dist" / "stale-0.0.1.tar.gz").write_bytes(b"an old build")
     breaker(project)
@@ -412,7 +424,7 @@ def test_release_check_fails_on_broken_readme(
 @pytest.mark.slow
 def test_release_check_refuses_pypirc_readable_by_others(tmp_path: Path) -> None:
     """Once end to end (the step is the same for both kinds); fast tests below cover each mode."""
-    project = render_project(tmp_path / "rehearsal-meta", {**CASES["meta"], **FAST})
+    project = render_project(tmp_path / "rehearsal-meta", {**CASES["meta"], **FAST, "extras": {}})
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(project / ".pypirc.example", home / ".pypirc")
@@ -505,7 +517,8 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
 def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
     manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
     pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
-    assert f'{pip} --no-deps --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
+    # Only the wheel from TestPyPI: building its sdist would fetch build dependencies from there.
+    assert f'{pip} --no-deps --only-binary :all: --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
     assert f'{pip} "demo-lib==X.Y.Z"\n' in manual  # then the dependencies, from PyPI
     # --extra-index-url appears only in the warning against it, never in a command.
     assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []

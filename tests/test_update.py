@@ -466,7 +466,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'python_min': recorded answer now invalid\n" in proc.stderr
     assert f'python_min "{oldest}" in {ANSWERS_FILE} is no longer accepted: it must be one of ' in proc.stderr
-    assert f"--data python_min=ANSWER" in proc.stderr
+    assert "--data python_min=ANSWER" in proc.stderr
     assert_nothing_changed(project, before)
     # The way out the message gives: choose the answer, and the update goes through.
     newer = list(table("python_versions"))[1]

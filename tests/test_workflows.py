@@ -1,13 +1,11 @@
 """Workflows: the generated publish.yml, ci.yml and dependabot.yml, the scripts they run, and RELEASING.md.
 
-Rendering only (no build) except the two `slow` tests at the end: they run the generated build and
-CI steps on a generated project, and the install script against a package index on 127.0.0.1.
+Rendering only (no build) except the `slow` test at the end: it runs the generated build and CI
+steps on a generated project. What verify_upload.py checks on an index is tests/test_integrity.py.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.machinery
 import importlib.util
 import json
@@ -15,9 +13,8 @@ import os
 import re
 import shutil
 import subprocess
-import threading
+import sys
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -34,7 +31,6 @@ from helpers import (
     META_EXTRAS,
     PYTHON,
     TEMPLATE_ROOT,
-    build_dists,
     load_copier_config,
     load_answers,
     render_once,
@@ -46,7 +42,7 @@ from helpers import (
 
 SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
 CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
-INSTALL_SCRIPT = SCRIPTS / "{% if use_testpypi %}install_from_index.py{% endif %}"
+VERIFY_SCRIPT = SCRIPTS / "verify_upload.py"
 ACTIONS = table("actions")
 PUBLISH_ACTION = ACTIONS["pypi-publish"]["repo"]
 SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
@@ -137,21 +133,43 @@ def test_publish_runs_on_published_release_with_no_default_permissions(rendered:
     publish = rendered.workflow("publish.yml")
     assert publish["on"] == {"release": {"types": ["published"]}}
     assert publish["permissions"] == {}
-    assert publish["concurrency"]["cancel-in-progress"] is False
-    assert publish["concurrency"]["group"]
+
+
+def concurrency_group(workflow: dict[str, Any], ref: str) -> str:
+    """The group GitHub computes for a run of `workflow` on `ref` (the only expression it may use)."""
+    return workflow["concurrency"]["group"].replace("${{ github.ref }}", ref)
+
+
+def test_publish_never_cancels_a_release(rendered: Rendered) -> None:
+    """One group per release tag: a third release cannot cancel a pending second one.
+
+    In one shared group GitHub keeps a single pending run and cancels it when the next arrives;
+    `queue: max` would keep them all, but actionlint refuses the key (docs/decisions.md).
+    """
+    publish = rendered.workflow("publish.yml")
+    concurrency = publish["concurrency"]
+    assert set(concurrency) == {"group", "cancel-in-progress"}
+    assert concurrency["cancel-in-progress"] is False
+    assert "${{" not in concurrency["group"].replace("${{ github.ref }}", "")
+    groups = {concurrency_group(publish, f"refs/tags/v1.0.{n}") for n in range(3)}
+    assert len(groups) == 3  # three releases, three groups: none waits as "pending" behind another
+    # A re-published release (same tag) shares its group and waits for the run in progress.
+    assert concurrency_group(publish, "refs/tags/v1.0.0") in groups
 
 
 def test_publish_job_graph(rendered: Rendered) -> None:
     jobs = rendered.workflow("publish.yml")["jobs"]
     if rendered.answers["use_testpypi"]:
-        assert list(jobs) == ["build", "publish-testpypi", "verify-testpypi", "publish-pypi"]
+        assert list(jobs) == ["build", "publish-testpypi", "verify-testpypi", "publish-pypi", "verify-pypi"]
         assert jobs["publish-testpypi"]["needs"] == ["build"]
         assert jobs["verify-testpypi"]["needs"] == ["build", "publish-testpypi"]
         # PyPI is reached only after TestPyPI accepted the files and they installed from there.
         assert set(jobs["publish-pypi"]["needs"]) == {"build", "publish-testpypi", "verify-testpypi"}
     else:
-        assert list(jobs) == ["build", "publish-pypi"]
+        assert list(jobs) == ["build", "publish-pypi", "verify-pypi"]
         assert jobs["publish-pypi"]["needs"] == ["build"]
+    # After the PyPI upload: the served files, their provenance and an install from PyPI.
+    assert jobs["verify-pypi"]["needs"] == ["build", "publish-pypi"]
     assert "needs" not in jobs["build"]
     assert not [name for name, job in jobs.items() if "if" in job], "no job may be skipped silently"
 
@@ -233,35 +251,57 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     assert (rendered.project / ".github/scripts/check_release_version.py").read_bytes() == CHECK_SCRIPT.read_bytes()
 
 
-def test_verify_job_installs_from_testpypi_without_trusting_it(rendered: Rendered) -> None:
+def verify_jobs(answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{verify job: the index whose upload it checks}, in the order they run."""
+    return {f"verify-{index['name']}": index for index in indexes(answers)}
+
+
+def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rendered) -> None:
+    """Each upload is checked where it landed: no token, no checkout, the built files to compare."""
     jobs = rendered.workflow("publish.yml")["jobs"]
-    installer = rendered.project / ".github/scripts/install_from_index.py"
-    if not rendered.answers["use_testpypi"]:
-        assert "verify-testpypi" not in jobs
-        assert not installer.exists()
-        return
-    assert installer.read_bytes() == INSTALL_SCRIPT.read_bytes()
-    verify = jobs["verify-testpypi"]
-    assert verify["permissions"] == {}
-    assert ACTIONS["checkout"]["repo"] not in [action_repo(s) for s in steps(verify)]
-    download = steps(verify)[0]
-    (upload,) = [s for s in steps(jobs["build"]) if s.get("with", {}).get("name") == download["with"]["name"]]
-    assert upload["with"]["path"] == ".github/scripts/install_from_index.py"
-    (install,) = [s for s in steps(verify) if "run" in s]
-    assert install["env"] == {"VERSION": "${{ needs.build.outputs.version }}"}
-    args = install["run"].split()
-    assert args[:2] == ["python", f"{download['with']['path']}install_from_index.py"]
-    options = dict(zip(args[2::2], args[3::2], strict=True))
-    expected = {
-        "--index-url": "https://test.pypi.org/simple/",
-        "--deps-index-url": "https://pypi.org/simple/",
-        "--project": rendered.answers["project_name"],
-        "--version": '"${VERSION}"',
-    }
-    if rendered.answers["project_kind"] == "library":
-        expected["--import"] = rendered.answers["import_name"]
-    assert options == expected
+    assert (rendered.project / ".github/scripts/verify_upload.py").read_bytes() == VERIFY_SCRIPT.read_bytes()
+    assert not (rendered.project / ".github/scripts/install_from_index.py").exists()
+    verifying = verify_jobs(rendered.answers)
+    assert [name for name in jobs if name.startswith("verify-")] == list(verifying)
+    (scripts,) = [s for s in steps(jobs["build"]) if s.get("with", {}).get("name") == "release-scripts"]
+    assert scripts["with"]["path"] == ".github/scripts/verify_upload.py"
+    for name, index in verifying.items():
+        verify = jobs[name]
+        assert verify["permissions"] == {} and "environment" not in verify, name
+        assert ACTIONS["checkout"]["repo"] not in [action_repo(s) for s in steps(verify)], name
+        downloads = {s["with"]["name"]: s["with"]["path"] for s in steps(verify) if action_repo(s) == ACTIONS["download-artifact"]["repo"]}
+        assert downloads == {"dist": "dist/", "release-scripts": "release-scripts/"}, name
+        install_tools, check = [s for s in steps(verify) if "run" in s]
+        assert install_tools["run"] == "python -m pip install " + " ".join(f'"{r}"' for r in table("verify_tools"))
+        assert check["env"] == {"VERSION": "${{ needs.build.outputs.version }}", "REPOSITORY": "${{ github.repository }}"}
+        args = check["run"].split()
+        assert args[:2] == ["python", f"{downloads['release-scripts']}verify_upload.py"]
+        options = dict(zip(args[2::2], args[3::2], strict=True))
+        expected = {
+            "--index-url": f"{index['url'].split('/p/')[0]}/simple/",
+            "--deps-index-url": "https://pypi.org/simple/",
+            "--project": rendered.answers["project_name"],
+            "--version": '"${VERSION}"',
+            "--dist": downloads["dist"].rstrip("/"),
+            # The provenance must name this repository, this file and the uploading job's environment.
+            "--repository": '"${REPOSITORY}"',
+            "--workflow": "publish.yml",
+            "--environment": index["name"],
+        }
+        if rendered.answers["project_kind"] == "library":
+            expected["--import"] = rendered.answers["import_name"]
+        elif rendered.answers["extras"]:
+            expected["--extra"] = "all"  # every extra must resolve, in every gate
+        assert options == expected, name
     assert "extra-index-url" not in rendered.text(".github/workflows/publish.yml")
+
+
+def test_ci_installs_a_meta_package_with_all_its_extras(rendered: Rendered) -> None:
+    runs = [s["run"] for s in steps(rendered.workflow("ci.yml")["jobs"]["tests"]) if "run" in s]
+    (install,) = [r for r in runs if "--group test" in r]
+    kind, extras = rendered.answers["project_kind"], rendered.answers.get("extras")
+    target = '".[all]"' if kind == "meta-package" and extras else "."
+    assert install.splitlines()[-1] == f"python -m pip install --group test {target}"
 
 
 # --- Hardening common to every generated workflow ---------------------------------------------
@@ -453,6 +493,9 @@ REQUIRED_TROUBLESHOOTING = [
     "Token request failed", "invalid-publisher", "This package name is not available",
     "Unexpected files in the wheel", "already has a publish attestation", "Reusable workflows",
     "'2.5' is not a valid metadata version", "local versions", "manifest unknown",
+    # What verify_upload.py reports: a lagging index, other bytes, a missing or foreign provenance.
+    "does not serve", "but this run built sha256", "which this run did not build", "lists no provenance",
+    "names the publisher", "does not verify",
 ]
 
 
@@ -555,10 +598,11 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
 # --- check_release_version.py ----------------------------------------------------------------
 
 def load_script(path: Path, name: str) -> ModuleType:
-    # An explicit loader: the installer's template file name ends in `{% endif %}`, not `.py`.
+    # An explicit loader: a template file's name need not end in `.py`.
     spec = importlib.util.spec_from_loader(name, importlib.machinery.SourceFileLoader(name, str(path)))
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
@@ -569,8 +613,8 @@ def guard() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def installer() -> ModuleType:
-    return load_script(INSTALL_SCRIPT, "install_from_index")
+def verifier() -> ModuleType:
+    return load_script(VERIFY_SCRIPT, "verify_upload")
 
 
 def write_pyproject(folder: Path, version: str | None) -> Path:
@@ -708,29 +752,30 @@ def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-# --- install_from_index.py: retry logic ------------------------------------------------------
+# --- verify_upload.py: retry logic and command line ------------------------------------------------------
 
-def test_backoff_doubles_and_is_capped(installer: ModuleType) -> None:
-    assert installer.backoff_delays(6, 10, 60) == [10, 20, 40, 60, 60]
-    assert installer.backoff_delays(1, 10, 60) == []
+def test_backoff_doubles_and_is_capped(verifier: ModuleType) -> None:
+    assert verifier.backoff_delays(6, 10, 60) == [10, 20, 40, 60, 60]
+    assert verifier.backoff_delays(1, 10, 60) == []
     for bad in [(0, 10, 60), (3, 0, 60), (3, 10, 5)]:
         with pytest.raises(ValueError, match="need attempts >= 1"):
-            installer.backoff_delays(*bad)
+            verifier.backoff_delays(*bad)
 
 
-def test_workflow_retry_budget_is_bounded(installer: ModuleType) -> None:
+def test_workflow_retry_budget_is_bounded(verifier: ModuleType) -> None:
     """The defaults the workflow relies on wait minutes, not forever, and fit the job timeout."""
-    args = installer.parse_args(["--index-url", "x", "--project", "p", "--version", "1"])
-    delays = installer.backoff_delays(args.attempts, args.initial_delay, args.max_delay)
+    args = verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "1", "--dist", "dist"])
+    delays = verifier.backoff_delays(args.attempts, args.initial_delay, args.max_delay)
     assert 5 * 60 <= sum(delays) <= 10 * 60
     assert max(delays) == args.max_delay
 
 
 class Flaky:
-    """An install that fails `failures` times, then succeeds."""
+    """A check the index's lag fails `failures` times (or a final error once), then passes."""
 
-    def __init__(self, installer: ModuleType, failures: int) -> None:
-        self.error, self.failures, self.calls = installer.InstallError, failures, 0
+    def __init__(self, verifier: ModuleType, failures: int, final: bool = False) -> None:
+        self.error = verifier.VerifyError if final else verifier.NotServedYet
+        self.failures, self.calls = failures, 0
 
     def __call__(self) -> None:
         self.calls += 1
@@ -738,48 +783,55 @@ class Flaky:
             raise self.error(f"No matching distribution found (call {self.calls})")
 
 
-def test_retry_succeeds_after_failures(installer: ModuleType) -> None:
+def test_retry_succeeds_after_failures(verifier: ModuleType) -> None:
     slept: list[float] = []
     log: list[str] = []
-    action = Flaky(installer, failures=3)
-    installer.retry(action, [1, 2, 4, 8, 8], sleep=slept.append, log=log.append)
+    action = Flaky(verifier, failures=3)
+    verifier.retry(action, [1, 2, 4, 8, 8], sleep=slept.append, log=log.append)
     assert action.calls == 4
     assert slept == [1, 2, 4]
     assert log[0] == "attempt 1/6 failed, retrying in 1s: No matching distribution found (call 1)"
 
 
-def test_retry_gives_up_with_a_clear_message(installer: ModuleType) -> None:
+def test_retry_gives_up_with_a_clear_message(verifier: ModuleType) -> None:
     slept: list[float] = []
-    action = Flaky(installer, failures=99)
-    with pytest.raises(installer.InstallError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
-        installer.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
+    action = Flaky(verifier, failures=99)
+    with pytest.raises(verifier.VerifyError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
+        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
     assert action.calls == 4
     assert slept == [1, 2, 4]
 
 
-@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Install from index::"), ("", "error: ")])
-def test_installer_reports_failure_and_exits_1(
-    installer: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
+def test_retry_never_waits_out_a_final_failure(verifier: ModuleType) -> None:
+    slept: list[float] = []
+    action = Flaky(verifier, failures=99, final=True)
+    with pytest.raises(verifier.VerifyError, match=r"^No matching distribution found \(call 1\)$"):
+        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
+    assert action.calls == 1 and slept == []
+
+
+@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Verify upload::"), ("", "error: ")])
+def test_verifier_reports_failure_and_exits_1(
+    verifier: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
 ) -> None:
     def give_up(args: Any, **_: Any) -> None:
-        raise installer.InstallError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
+        raise verifier.VerifyError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
 
-    monkeypatch.setattr(installer, "install_and_verify", give_up)
+    monkeypatch.setattr(verifier, "verify", give_up)
     monkeypatch.setenv("GITHUB_ACTIONS", actions)
-    assert installer.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--attempts", "2"]) == 1
+    assert verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"]) == 1
     assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
 
 
-def test_installer_refuses_a_tag_as_version(installer: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verifier_refuses_a_tag_as_version(verifier: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        installer.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0"])
+        verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0", "--dist", "d"])
     assert exc.value.code == 2
     assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
 
 
-# --- Slow: the generated steps on a generated project, and a real index on 127.0.0.1 ---------
-# Each slow test builds on its own: one runs the workflow's own build steps (the subject under
-# test), the other only needs a wheel; sharing one build would tie them together.
+# --- Slow: the generated steps on a generated project ---------------------------------------
+# It builds on its own: the workflow's own build steps are the subject under test.
 
 def render_with_dependency(dst: Path) -> Path:
     """A generated library at 0.3.0 that needs a distribution only PyPI has (idna).
@@ -831,44 +883,3 @@ def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -
 
     tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
     assert run_job_steps(tests, project, venv / "bin", {}) == ""
-
-
-@pytest.fixture
-def local_index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A PEP 503 index on 127.0.0.1 (directory listings): (simple URL, folder it serves)."""
-    root = tmp_path / "simple"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", root
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.mark.slow
-def test_install_waits_for_the_index_then_takes_dependencies_from_pypi(
-    installer: ModuleType, tmp_path: Path, local_index: tuple[str, Path], capsys: pytest.CaptureFixture[str],
-) -> None:
-    """The index lacks the upload at first (as TestPyPI right after it) and never has idna."""
-    wheel = build_dists(render_with_dependency(tmp_path)).wheel
-    url, root = local_index
-    argv = ["--index-url", url, "--project", "acme-verify", "--version", "0.3.0", "--import", "cli",
-            "--attempts", "3", "--initial-delay", "1", "--max-delay", "1"]
-
-    def publish_on_first_wait(seconds: float) -> None:
-        (root / "acme-verify").mkdir(exist_ok=True)
-        shutil.copy(wheel, root / "acme-verify")
-
-    log: list[str] = []
-    assert installer.main(argv, sleep=publish_on_first_wait, log=log.append) == 0, capsys.readouterr().err
-    assert log[1].startswith("attempt 1/3 failed, retrying in 1s:")
-    assert "No matching distribution found for acme-verify==0.3.0" in log[1]
-    installed = next(line for line in log if line.startswith("installed: "))
-    assert "acme-verify==0.3.0" in installed and "idna==" in installed
-    assert log[-2:] == ["import cli: OK", f"acme-verify==0.3.0 installs from {url}: OK"]

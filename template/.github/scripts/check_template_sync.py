@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Refuse a template update that is not complete, before it is merged.
+
+`copier update` exits 0 when it leaves conflicts, and Renovate commits whatever copier left. This
+check fails (exit 1), naming each file and line, on:
+
+- conflict markers (`<<<<<<< before updating`, `=======`, `>>>>>>> after updating`, or git's);
+- `*.rej` files (hunks copier could not apply);
+- the `#copier updated` line Renovate appends to the answers file, left there when copier failed;
+- a `_src_path` or `_commit` in the answers file that no updater can use: a `gh:`/`gl:` shortcut
+  or a path instead of a URL, a commit that is not a release tag.
+
+Standard library only (Python 3.10+). ci.yml runs it on every pull request:
+
+    python .github/scripts/check_template_sync.py
+    python .github/scripts/check_template_sync.py --answers-file .copier-answers.yml
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ANSWERS_FILE = ".copier-answers.yml"
+# Renovate's copier manager appends this line before it runs copier; copier's rewrite drops it.
+RENOVATE_MARK = "#copier updated"
+# Seven marker characters alone or before a space: git's and copier's conflict markers.
+MARKER = re.compile(r"^(<{7}|>{7}|\|{7})( |$)")
+SEPARATOR = "======="
+# A release tag: a PEP 440 public version, optionally after a `v` (v1.2.0, 1.2.0rc1).
+RELEASE_TAG = re.compile(
+    r"v?([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
+    r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?",
+)
+# `git describe` of a commit after a tag: v1.0.0-3-g1a2b3c4.
+DESCRIBE = re.compile(r".+-[0-9]+-g[0-9a-f]{4,40}")
+# Sources both copier and Renovate resolve: a URL of these schemes, or scp-like `user@host:path`.
+URL = re.compile(r"((git\+)?(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+)")
+SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int  # 0: the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
+
+
+def project_files(root: Path) -> list[str]:
+    """Every file git would commit (tracked, or untracked and not ignored), else every file."""
+    proc = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode == 0:
+        names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+        return sorted({name for name in names if name and (root / name).is_file()})
+    return sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    )
+
+
+def read_lines(path: Path) -> list[str] | None:
+    """The file's lines, or None for a binary file."""
+    data = path.read_bytes()
+    if b"\0" in data:
+        return None
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def conflict_markers(name: str, lines: list[str]) -> list[Problem]:
+    """Conflict markers; `=======` only between markers (alone it is a Markdown heading line)."""
+    problems = []
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        if MARKER.match(line):
+            inside = not line.startswith(">")
+        elif not (inside and line == SEPARATOR):
+            continue
+        problems.append(Problem(name, number, f"conflict marker {line!r}: resolve the conflict"))
+    return problems
+
+
+def answer(lines: list[str], key: str) -> tuple[int, str] | None:
+    """(line number, value) of a top-level `key: value` of the answers file, unquoted."""
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(f"{key}:"):
+            value = line[len(key) + 1 :].strip()
+            if len(value) >= 2 and value[0] == value[-1] == "'":
+                value = value[1:-1].replace("''", "'")
+            elif len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            return number, value
+    return None
+
+
+def source_problem(value: str) -> str | None:
+    """Why no updater can use `_src_path`, or None when copier and Renovate both resolve it."""
+    for shortcut, host in SHORTCUTS.items():
+        if value.startswith(shortcut):
+            path = value[len(shortcut) :].lstrip("/")
+            url = f"{host}{path}" if path.endswith(".git") else f"{host}{path}.git"
+            return (
+                f"_src_path {value!r} is copier's shortcut, which Renovate cannot resolve: "
+                f"write the URL instead, `_src_path: {url}`"
+            )
+    if URL.fullmatch(value):
+        return None
+    if value.startswith(("/", "~")):
+        where = "a path on one machine"
+    else:
+        where = "a relative path (resolved against the current folder)"
+    return (
+        f"_src_path {value!r} is {where}: no bot, CI runner or other machine can update from it; "
+        "write the template's URL, e.g. `_src_path: https://github.com/ORG/pypi-template.git`"
+    )
+
+
+def commit_problem(value: str) -> str | None:
+    """Why no updater can update from `_commit`, or None for a release tag."""
+    if RELEASE_TAG.fullmatch(value):
+        return None
+    if DESCRIBE.fullmatch(value):
+        tag = value.rsplit("-", 2)[0]
+        return (
+            f"_commit {value!r} is a commit after the tag {tag!r}, not a release: Renovate never "
+            f"updates it; run `copier update --defaults --vcs-ref <release tag>` once"
+        )
+    return (
+        f"_commit {value!r} is not a release tag such as v1.2.0: Renovate and `copier update` "
+        "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once"
+    )
+
+
+def answers_problems(name: str, lines: list[str]) -> list[Problem]:
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == RENOVATE_MARK:
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    f"{RENOVATE_MARK!r} is Renovate's mark: copier update failed in the bot; run it "
+                    "by hand (`copier update --defaults`) and commit the result",
+                )
+            )
+    for key, check in (("_src_path", source_problem), ("_commit", commit_problem)):
+        found = answer(lines, key)
+        if found is None:
+            problems.append(Problem(name, 1, f"no {key}: copier update cannot work without it"))
+        elif (message := check(found[1])) is not None:
+            problems.append(Problem(name, found[0], message))
+    return problems
+
+
+def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
+    """Every problem in the project at `root`, in file and line order."""
+    files = project_files(root)
+    problems = []
+    if answers_file not in files:
+        problems.append(
+            Problem(answers_file, 0, "missing: copier update has nothing to update from")
+        )
+    for name in files:
+        if name.endswith(".rej"):
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    "hunks copier could not apply: apply them by hand, then delete the file",
+                )
+            )
+            continue
+        lines = read_lines(root / name)
+        if lines is None:
+            continue
+        problems += conflict_markers(name, lines)
+        if name == answers_file:
+            problems += answers_problems(name, lines)
+    return sorted(problems, key=lambda problem: (problem.path, problem.line))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--answers-file", default=ANSWERS_FILE, help="copier's answers file")
+    parser.add_argument("--root", type=Path, default=Path("."), help="the project folder")
+    args = parser.parse_args(argv)
+    problems = check(args.root, args.answers_file)
+    actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    for problem in problems:
+        if actions:  # an annotation on the pull request's file and line
+            where = f"file={problem.path}" + (f",line={problem.line}" if problem.line else "")
+            print(f"::error {where},title=Template update::{problem.message}", file=sys.stderr)
+        else:
+            print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s): the template update is not complete", file=sys.stderr)
+        return 1
+    print("template update complete: no conflict, no .rej file, a source every updater can use")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""check_template_sync.py: a template update with a conflict, a `.rej` file, Renovate's mark or a
+source no updater can use never merges unnoticed (copier exits 0 on conflicts; Renovate commits them).
+
+Each case is a small project written here; tests/test_fleet.py runs the script on real updates.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
+
+from helpers import PYTHON, TEMPLATE_ROOT, git, render_once
+
+SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
+GOOD_ANSWERS = "_commit: v1.0.0\n_src_path: https://github.com/ORG/pypi-template.git\nproject_name: demo-pkg\n"
+# A Markdown heading underlined with `=======` is not a conflict.
+README = "Demo\n=======\n\nText.\n"
+
+
+@pytest.fixture(scope="module")
+def sync() -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader("check_template_sync", str(SCRIPT))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[loader.name] = module  # its dataclass looks its module up
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain `error:` lines, as on a laptop, even when the suite itself runs in GitHub Actions."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A git repository holding `files`, committed (what a pull request's checkout has)."""
+    root.mkdir()
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content, encoding="utf-8")
+    git(root, "init", "--quiet")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "--message", "project")
+    return root
+
+
+def run_check(sync: ModuleType, root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = sync.main(["--root", str(root), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_complete_update_passes(sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, "README.md": README})
+    assert run_check(sync, root, capsys) == (
+        0,
+        "template update complete: no conflict, no .rej file, a source every updater can use\n",
+        "",
+    )
+
+
+SHORTCUT_URL = get_repo("gh:ORG/pypi-template")
+CASES = {
+    "conflict-markers": (
+        {"pyproject.toml": 'a = 1\n<<<<<<< before updating\nb = 2\n=======\nb = 3\n>>>>>>> after updating\n'},
+        [
+            "pyproject.toml:2: conflict marker '<<<<<<< before updating': resolve the conflict",
+            "pyproject.toml:4: conflict marker '=======': resolve the conflict",
+            "pyproject.toml:6: conflict marker '>>>>>>> after updating': resolve the conflict",
+        ],
+    ),
+    "git-diff3-markers": (
+        {"ci.yml": "<<<<<<< HEAD\nx\n||||||| base\ny\n=======\nz\n>>>>>>> main\n"},
+        [f"ci.yml:{n}: conflict marker {m!r}: resolve the conflict" for n, m in
+         [(1, "<<<<<<< HEAD"), (3, "||||||| base"), (5, "======="), (7, ">>>>>>> main")]],
+    ),
+    "rej-file": (
+        {".github/workflows/publish.yml.rej": "@@ -1 +1 @@\n-a\n+b\n"},
+        [".github/workflows/publish.yml.rej: hunks copier could not apply: apply them by hand, then delete the file"],
+    ),
+    "renovate-mark": (
+        {".copier-answers.yml": GOOD_ANSWERS + "#copier updated"},
+        [".copier-answers.yml:4: '#copier updated' is Renovate's mark: copier update failed in the bot; "
+         "run it by hand (`copier update --defaults`) and commit the result"],
+    ),
+    "gh-shortcut": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", "gh:ORG/pypi-template")},
+        [".copier-answers.yml:2: _src_path 'gh:ORG/pypi-template' is copier's shortcut, which Renovate cannot "
+         f"resolve: write the URL instead, `_src_path: {SHORTCUT_URL}`"],
+    ),
+    "relative-path": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", ".")},
+        [".copier-answers.yml:2: _src_path '.' is a relative path (resolved against the current folder): no bot, "
+         "CI runner or other machine can update from it; write the template's URL, e.g. "
+         "`_src_path: https://github.com/ORG/pypi-template.git`"],
+    ),
+    "absolute-path": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", "/home/ada/pypi-template")},
+        [".copier-answers.yml:2: _src_path '/home/ada/pypi-template' is a path on one machine: no bot, CI runner "
+         "or other machine can update from it; write the template's URL, e.g. "
+         "`_src_path: https://github.com/ORG/pypi-template.git`"],
+    ),
+    "describe-commit": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "v1.0.0-3-g2504ef9")},
+        [".copier-answers.yml:1: _commit 'v1.0.0-3-g2504ef9' is a commit after the tag 'v1.0.0', not a release: "
+         "Renovate never updates it; run `copier update --defaults --vcs-ref <release tag>` once"],
+    ),
+    "hash-commit": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "2504ef9")},
+        [".copier-answers.yml:1: _commit '2504ef9' is not a release tag such as v1.2.0: Renovate and `copier update` "
+         "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once"],
+    ),
+    "no-answers-file": (
+        {"README.md": README, ".copier-answers.yml": None},
+        [".copier-answers.yml: missing: copier update has nothing to update from"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "expected"), CASES.values(), ids=CASES.keys())
+def test_an_incomplete_update_fails_naming_file_and_line(
+    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str | None], expected: list[str],
+) -> None:  # fmt: skip
+    project = {".copier-answers.yml": GOOD_ANSWERS, "README.md": README, **files}
+    root = write_project(tmp_path / "p", {name: text for name, text in project.items() if text is not None})
+    code, out, err = run_check(sync, root, capsys)
+    assert (code, out) == (1, "")
+    summary = f"{len(expected)} problem(s): the template update is not complete"
+    assert err.splitlines() == [f"error: {line}" for line in expected] + [summary]
+
+
+def test_release_candidates_and_other_urls_are_usable(sync: ModuleType) -> None:
+    for value in ["v1.2.0", "1.2.0", "v2.0.0rc1", "v1.0.0.post1"]:
+        assert sync.commit_problem(value) is None, value
+    for value in ["https://github.com/ORG/pypi-template.git", "git+https://gitlab.example/o/t.git",
+                  "git@github.com:ORG/pypi-template.git", "ssh://git@host/o/t.git", "git+file:///srv/t"]:  # fmt: skip
+        assert sync.source_problem(value) is None, value
+    # Renovate's own check (a URL, or `user@host:path`) refuses every source the script refuses.
+    for value in [".", "../pypi-template", "/srv/pypi-template", "~/pypi-template"]:
+        assert sync.source_problem(value), value
+
+
+def test_untracked_files_count_and_ignored_ones_do_not(
+    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What copier just wrote is checked before anyone commits it; what git ignores is never committed."""
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, ".gitignore": "/build/\n"})
+    (root / "new.yml.rej").write_text("@@\n", encoding="utf-8")
+    (root / "build").mkdir()
+    (root / "build" / "old.txt").write_text("<<<<<<< HEAD\n", encoding="utf-8")
+    code, _, err = run_check(sync, root, capsys)
+    assert code == 1 and "new.yml.rej: hunks" in err and "build/" not in err, err
+
+
+def test_annotations_on_github_actions(
+    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, "a.txt": "<<<<<<< before updating\n"})
+    code, _, err = run_check(sync, root, capsys)
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "::error file=a.txt,line=1,title=Template update::conflict marker '<<<<<<< before updating': resolve the conflict"
+    )
+
+
+@pytest.fixture(scope="module")
+def generated() -> Path:
+    return render_once("template-sync", {})
+
+
+def test_ci_runs_it_on_every_pull_request(generated: Path) -> None:
+    """The generated ci.yml runs the script as a step, on pull requests, and it is the template's copy."""
+    ci = yaml.safe_load((generated / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert "pull_request" in ci[True]  # YAML 1.1 reads the key `on` as True
+    steps = [(name, step) for name, job in ci["jobs"].items() for step in job["steps"]]
+    (job,) = [name for name, step in steps if step.get("run") == "python .github/scripts/check_template_sync.py"]
+    assert "if" not in ci["jobs"][job]
+    assert (generated / ".github/scripts/check_template_sync.py").read_bytes() == SCRIPT.read_bytes()
+
+
+def test_the_step_passes_on_a_new_project_and_fails_on_a_conflict(generated: Path, tmp_path: Path) -> None:
+    """As the runner runs it: `python <file>` in the checkout, judged by its exit code."""
+    project = tmp_path / "demo-pkg"
+    subprocess.run(["cp", "-a", str(generated), str(project)], check=True)
+    # As copied from a release tag of the template's URL (render_once copies from a plain folder).
+    answers = project / ".copier-answers.yml"
+    kept = [line for line in answers.read_text(encoding="utf-8").splitlines(keepends=True) if not line.startswith("_")]
+    answers.write_text(kept[0] + GOOD_ANSWERS.split("project_name")[0] + "".join(kept[1:]), encoding="utf-8")
+    assert yaml.safe_load(answers.read_text(encoding="utf-8"))["_commit"] == "v1.0.0"
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    step = [PYTHON, ".github/scripts/check_template_sync.py"]
+    proc = subprocess.run(step, cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("<<<<<<< before updating\n")
+    proc = subprocess.run(step, cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert "pyproject.toml:" in proc.stderr and "conflict marker '<<<<<<< before updating'" in proc.stderr
