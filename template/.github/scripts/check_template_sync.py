@@ -199,7 +199,7 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answers-file", default=ANSWERS_FILE, help="copier's answers file")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the project folder")
+    parser.add_argument("--root", type=Path, default=Path(), help="the project folder")
     args = parser.parse_args(argv)
     problems = check(args.root, args.answers_file)
     actions = os.environ.get("GITHUB_ACTIONS") == "true"

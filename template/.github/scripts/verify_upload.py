@@ -390,8 +390,13 @@ def install_wheel(
     pinned = workdir / "pinned.txt"
     pinned.write_text(f"{requirement} {hashes}\n", encoding="utf-8")
     run(
-        pip(python, "install", "--no-deps", "--only-binary", ":all:", "--index-url", index_url)
-        + ["--requirement", str(pinned)],
+        [
+            *pip(
+                python, "install", "--no-deps", "--only-binary", ":all:", "--index-url", index_url
+            ),
+            "--requirement",
+            str(pinned),
+        ],
         workdir,
     )
 
@@ -416,7 +421,7 @@ def verify(
             entries = compare(built, served_files(args.index_url, args.project), args.index_url)
             log(f"{args.index_url} serves exactly the {len(built)} built files (sha256)")
             if identity:
-                for file, entry in zip(built, entries):
+                for file, entry in zip(built, entries, strict=True):
                     check_provenance(file, entry, identity, offline=args.sigstore_offline)
                 log(
                     f"provenance: every file was published by {identity.repository} "
