@@ -73,6 +73,12 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield helpers.SHARED_FOLDER
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that needs a registry client is slow too (before `-m` deselects: that hook comes later)."""
+    if item.get_closest_marker("client") and not item.get_closest_marker("slow"):
+        item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked slow run first (otherwise in collection order).
@@ -80,7 +86,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     xdist hands out tests in this order: with a 25-s test last, one worker would sit idle while
     the other finishes it; short tests at the end keep both busy (and worksteal splits them).
     """
-    for item in items:
-        if item.get_closest_marker("client") and not item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.slow)  # a registry download never belongs in the quick run
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

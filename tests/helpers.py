@@ -477,7 +477,8 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     """
 
     def make(root: Path) -> None:
-        build_dists(render_project(root / "demo-pkg", data))
+        # The render is shared too: test_rendering reads the very projects the matrix builds.
+        build_dists(Path(shutil.copytree(render_once(f"build-{key}", data), root / "demo-pkg", symlinks=True)))
 
     project = shared_once(shared_folder() / "builds" / key, make, inputs=data) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")
@@ -513,6 +514,15 @@ def install_copier(version: str) -> Path:
 
     inputs = {"copier": version, "python": sys.version}
     return cached_client("copier", inputs, make) / "bin" / "copier"
+
+
+def mypy_cache(mypy: str, python_version: str) -> Path:
+    """mypy's incremental cache for one mypy release and target Python, kept per machine.
+
+    Most of a cold mypy run is the standard library and pytest, the same for every run; mypy
+    checks each cached module against its source, so a stale entry is never used.
+    """
+    return client_cache() / "mypy" / f"{mypy}-py{python_version}"
 
 
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:

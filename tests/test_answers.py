@@ -364,6 +364,7 @@ def test_every_help_fits_80_columns() -> None:
         assert all(len(line) <= 79 for line in lines), question  # no prefix before the later lines
 
 
+@pytest.mark.slow  # every prompt, through a pseudo-terminal
 def test_prompts_at_80_columns_show_every_help_and_only_buildable_backends(template: Path, tmp_path: Path) -> None:
     """Every question as a user meets it at 80 columns, choosing meta-package with the arrow keys."""
     dst = tmp_path / "meta"

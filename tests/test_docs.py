@@ -530,7 +530,8 @@ def bash(script: str, cwd: Path, env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [pytest.param(r, marks=[pytest.mark.slow] if r.slow else [], id=r.sources[0]) for r in RUNS],
+    # Every run is slow: each starts copier, git or uv from a shell, often in a pseudo-terminal.
+    [pytest.param(r, marks=[pytest.mark.slow], id=r.sources[0]) for r in RUNS],
 )
 def test_documented_command_runs(spec: Run, tmp_path: Path, template_repo: Path, seeds: Seeds) -> None:
     cwd = context_folder(spec.where, tmp_path, template_repo, seeds)

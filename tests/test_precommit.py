@@ -23,7 +23,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import VARIANTS, dev_environment, git, render_once, run, shared_folder, table, tool
+from helpers import VARIANTS, dev_environment, git, mypy_cache, render_once, run, table, tool
 
 HOOKS = table("hooks")
 PYTHONS = list(table("python_versions"))
@@ -156,9 +156,11 @@ def committed_copy(project: Path, work: Path) -> Path:
     return copy
 
 
-def mypy_cache(project: Path) -> Path:
-    """mypy's cache of the standard library and pytest, shared by the run per target (as test_quality's)."""
-    return shared_folder() / "mypy-cache-dev" / pyproject(project)["tool"]["mypy"]["python_version"]
+def project_mypy_cache(project: Path) -> Path:
+    """The per-machine mypy cache for the project's pinned mypy and its target (as test_quality's)."""
+    mypy = next(Requirement(r).specifier for r in pyproject(project)["dependency-groups"]["dev"]
+                if isinstance(r, str) and Requirement(r).name == "mypy")  # fmt: skip
+    return mypy_cache(str(mypy).removeprefix("=="), pyproject(project)["tool"]["mypy"]["python_version"])
 
 
 def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, str], Path]:
@@ -170,15 +172,19 @@ def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.Comple
     config.write_text(yaml.safe_dump(local_config(project, dev_environment(project))), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_"))}  # zizmor stays offline
     env |= {"PRE_COMMIT_HOME": str(work / "pre-commit-home"), "PREK_HOME": str(work / "prek-home"),
-            "MYPY_CACHE_DIR": str(mypy_cache(project))}  # fmt: skip
+            "MYPY_CACHE_DIR": str(project_mypy_cache(project))}  # fmt: skip
     proc = subprocess.run([tool(runner), "run", "--all-files", "--config", str(config)], cwd=copy, env=env,
                           capture_output=True, text=True, check=False)  # fmt: skip
     return proc, {m["id"]: m["status"] for m in RESULT.finditer(proc.stdout)}, copy
 
 
-# prek on every variant (it starts in milliseconds); pre-commit on one, whose hooks are the same.
-RUNS = [pytest.param("prek", variant, id=f"prek-{variant}") for variant in VARIANTS]
-RUNS.append(pytest.param("pre-commit", list(VARIANTS)[-1], id=f"pre-commit-{list(VARIANTS)[-1]}"))
+# The configuration differs between variants only in mypy's extra dependencies (tomli for 3.10)
+# and in what the hooks find (src/ or none, odd text): each runner on the variants that differ.
+# test_quality and test_workflows run the same tools on every variant (ruff, mypy, zizmor, schemas).
+OLDEST_LIBRARY, NEWEST_META, ODD = (f"library-{PYTHONS[0]}", f"meta-{PYTHONS[-1]}", f"library-odd-names-{PYTHONS[-1]}")
+RUNS = [pytest.param("prek", OLDEST_LIBRARY, id=f"prek-{OLDEST_LIBRARY}"), pytest.param("prek", NEWEST_META, id=f"prek-{NEWEST_META}"),
+        pytest.param("pre-commit", ODD, id=f"pre-commit-{ODD}")]  # fmt: skip
+assert {OLDEST_LIBRARY, NEWEST_META, ODD} <= set(VARIANTS)
 
 
 @pytest.mark.slow
@@ -190,6 +196,13 @@ def test_hooks_pass_and_change_nothing(runner: str, variant: str, tmp_path: Path
     renovate = "Passed" if (project / "renovate.json").is_file() else "Skipped"
     assert results == {hook["id"]: renovate if hook["id"] == "check-renovate" else "Passed" for _, hook in configured_hooks(project)}
     assert git(copy, "status", "--porcelain") == ""  # the fixers found nothing to fix
+
+
+@pytest.mark.slow
+def test_codespell_passes_on_every_variant(project: Path) -> None:
+    """The one hook tool no other module runs on every variant (answers reach README, LICENSE...)."""
+    proc = subprocess.run([dev_environment(project) / "codespell"], cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 BROKEN = {

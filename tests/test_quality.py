@@ -6,6 +6,7 @@ ignores) and pyroma's packaging checks."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from helpers import (
     build_once,
     find_python,
     install_into,
+    mypy_cache,
     pyroma_rating,
     render_once,
     repo_review,
@@ -64,10 +66,10 @@ def test_ruff_check_and_format_pass(project: Path) -> None:
 def test_mypy_strict_passes_on_the_oldest_and_newest_supported_python(project: Path) -> None:
     """`mypy` as the project runs it (its [tool.mypy] files and strict mode), at both ends of its range."""
     versions = supported(project)
-    cache = shared_folder() / "mypy-cache"
+    mypy = importlib.metadata.version("mypy")
     for version in sorted({versions[0], versions[-1]}):
         proc = subprocess.run(
-            [tool("mypy"), "--python-version", version, "--cache-dir", str(cache / version)],
+            [tool("mypy"), "--python-version", version, "--cache-dir", str(mypy_cache(mypy, version))],
             cwd=project, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert proc.returncode == 0, f"Python {version}:\n{proc.stdout}{proc.stderr}"

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -391,24 +391,23 @@ def drop_readme(project: Path) -> None:
     pyproject.write_text(text.replace('readme = "README.md"\n', ""), encoding="utf-8")
 
 
-BROKEN_READMES = [
-    # Invalid reStructuredText fails twine's renderer even without --strict.
-    pytest.param("library", break_readme_with_invalid_rst, "has syntax errors in markup", id="library-invalid-rst"),
-    # No description and no content type are warnings only: this proves --strict is on.
-    pytest.param("meta", drop_readme, "`long_description_content_type` missing", id="meta-no-readme"),
-]
+def fast_project(case: str, tmp_path: Path) -> Path:
+    """A writable copy of the case rendered with the fastest backend, without extras (rendered once per run).
+
+    No extras: the meta-package's install step would resolve them on PyPI (the rehearsal covers them).
+    """
+    data = {**CASES[case], **FAST, **({"extras": {}} if case == "meta" else {})}
+    name = CASES[case]["project_name"]
+    return shutil.copytree(render_once(f"rehearsal-fast-{case}", data, name=name), tmp_path / name)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("case", "breaker", "message"), BROKEN_READMES)
-def test_release_check_fails_on_broken_readme(
-    case: str, breaker: Callable[[Path], None], message: str, tmp_path: Path
-) -> None:
-    # No extras: the meta-package's install step would resolve them on PyPI (the rehearsal covers them).
-    project = render_project(tmp_path / CASES[case]["project_name"], {**CASES[case], **FAST, "extras": {}})
+def test_release_check_fails_on_invalid_rst(tmp_path: Path) -> None:
+    """Invalid reStructuredText fails twine's renderer even without --strict; stale builds go first."""
+    project = fast_project("library", tmp_path)
     (project / "dist").mkdir()
     (project / "dist" / "stale-0.0.1.tar.gz").write_bytes(b"an old build")
-    breaker(project)
+    break_readme_with_invalid_rst(project)
     home = tmp_path / "home"
     home.mkdir()
     proc = release_check(project, home)
@@ -416,32 +415,36 @@ def test_release_check_fails_on_broken_readme(
     assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "twine check": "FAIL"}, proc.stdout
     assert "PASS  clean           removed dist/" in proc.stdout and "stale-0.0.1" not in proc.stdout
     assert "FAIL  twine check     twine check --strict failed" in proc.stdout
-    assert message in proc.stdout
+    assert "has syntax errors in markup" in proc.stdout
     assert proc.stdout.rstrip().endswith("1 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
     assert "twine upload" not in proc.stdout
 
 
 @pytest.mark.slow
-def test_release_check_refuses_pypirc_readable_by_others(tmp_path: Path) -> None:
-    """Once end to end (the step is the same for both kinds); fast tests below cover each mode."""
-    project = render_project(tmp_path / "rehearsal-meta", {**CASES["meta"], **FAST, "extras": {}})
+def test_release_check_reports_every_failure_in_one_round(tmp_path: Path) -> None:
+    """A ~/.pypirc others can read and a missing readme (a warning, so this proves --strict): both FAIL,
+    every other step still runs, and nothing is offered for upload."""
+    project = fast_project("meta", tmp_path)
+    drop_readme(project)
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(project / ".pypirc.example", home / ".pypirc")
     (home / ".pypirc").chmod(0o644)
     proc = release_check(project, home)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "credentials": "FAIL"}, proc.stdout
+    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "credentials": "FAIL", "twine check": "FAIL"}, proc.stdout
     assert "FAIL  credentials     upload credentials are not safe" in proc.stdout
     assert "~/.pypirc has mode 644: it holds API tokens and must be private;" in proc.stdout
     assert "fix it with `chmod 600 ~/.pypirc`" in proc.stdout
+    assert "`long_description_content_type` missing" in proc.stdout
+    assert proc.stdout.rstrip().endswith("2 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
     assert "twine upload" not in proc.stdout
 
 
 @pytest.mark.slow
 def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`pipx run` or a plain `python` may have no uv: the wheel goes in with the running pip."""
-    project = render_project(tmp_path / "rehearsal-lib", {**CASES["library"], **FAST})
+    project = fast_project("library", tmp_path)
     build_dists(project)
     script = load_script(project)
     monkeypatch.setattr(script, "uv_binary", lambda: None)

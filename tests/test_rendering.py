@@ -21,7 +21,9 @@ from helpers import (
     load_copier_config,
     git,
     make_template_repo,
+    matrix_case_answers,
     matrix_cases,
+    render_once,
     question_names,
     render_project,
     table,
@@ -112,8 +114,10 @@ def test_windows_path_check_is_live() -> None:
 
 
 @pytest.mark.parametrize(("case_id", "data"), CASES, ids=IDS)
-def test_render_matrix(tmp_path: Path, validator: vp_api.Validator, case_id: str, data: dict[str, Any]) -> None:
-    project = render_project(tmp_path / "demo-pkg", data)
+def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str, Any]) -> None:
+    # The render test_building builds (helpers.build_once), with the odd answers of every case but "defaults".
+    project = render_once(f"build-{case_id}", matrix_case_answers(case_id))
+    answers = load_answers(project)
     files = list_files(project)
     assert COMMON_FILES <= files
     assert windows_problems(sorted(files)) == {}
@@ -129,10 +133,11 @@ def test_render_matrix(tmp_path: Path, validator: vp_api.Validator, case_id: str
     if data.get("project_kind") == "meta-package":
         assert not any(f.startswith("src/") for f in files)
         extras = project_table["optional-dependencies"]
-        assert extras["all"] == ["demo-pkg[" + ",".join(data["extras"]) + "]"]
+        assert extras["all"] == [answers["project_name"] + "[" + ",".join(data["extras"]) + "]"]
         assert {k: v for k, v in extras.items() if k != "all"} == data["extras"]
     else:
-        assert {"src/demo_pkg/__init__.py", "src/demo_pkg/py.typed", "tests/test_demo_pkg.py"} <= files
+        name = answers["import_name"]
+        assert {f"src/{name}/__init__.py", f"src/{name}/py.typed", f"tests/test_{name}.py"} <= files
         assert "optional-dependencies" not in project_table
 
 
@@ -206,14 +211,7 @@ def test_trust_requirement_would_be_caught(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_copy_from_git_tag(tmp_path: Path) -> None:
-    """Users get the latest PEP 440 tag, not HEAD: copy from a tagged repository."""
-    template = make_template_repo(tmp_path / "tpl", tag="v1.0.0")
-    (template / "README.md").write_text("uncommitted edit\n", encoding="utf-8")
-    project = render_project(tmp_path / "tagged", src=template, vcs_ref=None)
-    answers = load_answers(project)
-    assert answers["_commit"] == "v1.0.0"
-    assert (project / "pyproject.toml").is_file()
+# Copying from tags (the latest PEP 440 tag, never the working tree): tests/test_update.py.
 
 
 def test_user_settings_are_isolated(tmp_path: Path, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:

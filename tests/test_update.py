@@ -47,6 +47,7 @@ from helpers import (
 
 TAG_A = "v1.0.0"
 TAG_B = "v1.1.0"
+RELEASE_CANDIDATE = "v1.2.0rc1"
 WORKFLOW = ".github/workflows/publish.yml"
 WORKFLOW_TEMPLATE = Path("template", ".github", "workflows", "publish.yml.jinja")
 UPDATING_DOC = TEMPLATE_ROOT / "docs" / "updating.md"
@@ -59,8 +60,6 @@ FIX_STEP = "Template fix released in v1.1.0"
 USER_README_LINE = "Notes the maintainers wrote after the first copy."
 USER_SOURCE_LINE = "ANSWER = 42  # the user's own code"
 USER_DEPENDENCY = "requests>=2.31"
-# A bot (or the user) bumping the same `uses:` line the template fix changes.
-USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
 # Paths the template keeps managing (3-way merged on update): never in the user-owned lists.
 MANAGED = ["pyproject.toml", "LICENSE", "RELEASING.md", ".gitignore", WORKFLOW, ".github/dependabot.yml"]
@@ -177,6 +176,9 @@ def template_repo() -> TemplateRepo:
         repo = make_template_at(root / "pypi-template")
         action = pinned_action(repo)
         release_template_fix(repo, TAG_B, action)
+        # A release candidate after it: nobody is offered it unless they ask (test_check_update...).
+        git(repo, "commit", "--quiet", "--allow-empty", "--message", "next release candidate")
+        git(repo, "tag", RELEASE_CANDIDATE)
         (root / "action").write_text(action, encoding="utf-8")
         make_project(root / "first-copy", repo)
 
@@ -291,12 +293,18 @@ def user_owned(path: str) -> bool:
 # --- 1. A template fix reaches the project; the user's edits stay ----------------------------
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    """The user's path: `copier update --defaults` on the command line (the API is used below)."""
+    """The user's path: `copier update --defaults` on the command line (the API is used below).
+
+    The user also deleted a smoke test (theirs) and RELEASING.md (managed): neither comes back.
+    """
     project = template_repo.project_in(tmp_path)
     workflow = project / WORKFLOW
     assert template_repo.old_sha in workflow.read_text(encoding="utf-8")
     edit_as_user(project)
+    git(project, "rm", "--quiet", "tests/test_demo_pkg.py", "RELEASING.md")
+    git(project, "commit", "--quiet", "--message", "We do not want these")
     before = project_files(project)
     proc = copier_cli("update", "--defaults", cwd=project)
     assert proc.returncode == 0, proc.stderr
@@ -309,30 +317,16 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
     assert_user_edits_intact(project)
     for name in ("README.md", "CHANGELOG.md", "src/demo_pkg/__init__.py"):
         assert (project / name).read_bytes() == before[name], name
+    assert not (project / "tests" / "test_demo_pkg.py").exists()
+    assert not (project / "RELEASING.md").exists()
     answers = load_answers(project)
     assert answers["_commit"] == TAG_B
     assert answers["_src_path"] == str(template_repo.path)
     assert_merged_cleanly(project)
-    changed = changed_paths(project)
-    assert {ANSWERS_FILE, WORKFLOW} <= changed
-    assert not [path for path in changed if user_owned(path)], changed
-
-
-def test_deleted_files_stay_deleted(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    """A deleted smoke test (yours) and RELEASING.md (managed) do not come back on update."""
-    project = template_repo.project_in(tmp_path)
-    git(project, "rm", "--quiet", "tests/test_demo_pkg.py", "RELEASING.md")
-    git(project, "commit", "--quiet", "--message", "We do not want these")
-    update_api(project)
-    assert not (project / "tests" / "test_demo_pkg.py").exists()
-    assert not (project / "RELEASING.md").exists()
-    assert FIX_STEP in (project / WORKFLOW).read_text(encoding="utf-8")
-    assert load_answers(project)["_commit"] == TAG_B
     # The new pin lands in every workflow that uses the action (ci.yml too), and nowhere else.
     pinned = {p.relative_to(project).as_posix() for p in (project / ".github").rglob("*") if p.is_file() and NEW_SHA in p.read_text(encoding="utf-8")}
     assert WORKFLOW in pinned
     assert changed_paths(project) == {ANSWERS_FILE, *pinned}
-    assert_merged_cleanly(project)
 
 
 @pytest.mark.client
@@ -358,29 +352,8 @@ def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_rep
     assert load_answers(project) == {**answers, "_commit": TAG_B}
 
 
-# --- 2. The user edited the same lines: visible inline conflict, both sides kept -------------
-
-
-def test_same_lines_edited_by_user_leave_inline_conflict(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    project = template_repo.project_in(tmp_path)
-    edit_as_user(project)
-    workflow = project / WORKFLOW
-    text = workflow.read_text(encoding="utf-8")
-    assert template_repo.old_sha in text
-    workflow.write_text(text.replace(template_repo.old_sha, USER_SHA), encoding="utf-8")
-    git(project, "commit", "--quiet", "--all", "--message", "Bump the action ourselves")
-    proc = copier_cli("update", "--defaults", cwd=project)
-    # Copier reports success even when it leaves conflicts: users must look (docs/updating.md).
-    assert proc.returncode == 0, proc.stderr
-    text = workflow.read_text(encoding="utf-8")
-    for marker in CONFLICT_MARKERS:
-        assert marker in text.splitlines(), text
-    assert USER_SHA in text and NEW_SHA in text and FIX_STEP in text
-    # The command docs/updating.md gives to list what needs resolving.
-    assert git(project, "diff", "--name-only", "--diff-filter=U").splitlines() == [WORKFLOW]
-    assert not list(project.rglob("*.rej"))
-    assert_user_edits_intact(project)
-    assert load_answers(project)["_commit"] == TAG_B
+# --- 2. The user edited the same lines: tests/test_fleet.py's project that bumped a pin itself
+# gets inline conflict markers around both pins, git's unmerged state, and a failing sync check.
 
 
 # --- 3. Refusals leave everything as it was --------------------------------------------------
@@ -389,6 +362,7 @@ DIRTY = "Destination repository is dirty; cannot continue. Please commit or stas
 NOT_GIT = "Updating is only supported in git-tracked subprojects."
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize("state", ["modified", "untracked", "not-git"])
 def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: TemplateRepo, state: str) -> None:
     if state == "not-git":
@@ -437,8 +411,8 @@ def narrowing_repo() -> Path:
     def make(root: Path) -> None:
         repo = make_template_at(root / "pypi-template")
         narrow_python_versions(repo, TAG_B, next(iter(table("python_versions"))))
+        # (Projects the narrowing does not touch update as usual: tests/test_fleet.py.)
         make_project(root / "oldest", repo, {"python_min": next(iter(table("python_versions")))})
-        make_project(root / "default", repo)
 
     return shared_once(shared_folder() / "narrowing-template", make)
 
@@ -448,6 +422,7 @@ def assert_nothing_changed(project: Path, before: dict[str, bytes]) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize(
     "copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)]  # the oldest copier: installed
 )
@@ -476,13 +451,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     assert (load_answers(project)["python_min"], load_answers(project)["_commit"]) == (newer, TAG_B)
 
 
-def test_update_of_a_project_the_narrowing_does_not_touch_goes_through(tmp_path: Path, narrowing_repo: Path) -> None:
-    project = shutil.copytree(narrowing_repo / "default" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
-    answers = load_answers(project)
-    run([tool("copier"), *RENOVATE_UPDATE, "--vcs-ref", TAG_B], cwd=project)
-    assert load_answers(project) == {**answers, "_commit": TAG_B}
-
-
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, template_repo: TemplateRepo) -> None:
     """A flit-core library made a meta-package: flit-core cannot build one, and copier would switch
     the project to setuptools without a word. The update refuses; both answers together go through."""
@@ -514,6 +483,7 @@ def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[
     return removed
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_narrowing_a_table_is_detected(tmp_path: Path) -> None:
     repo = make_template_at(tmp_path / "pypi-template")
     narrow_python_versions(repo, TAG_B, "3.10")
@@ -540,6 +510,7 @@ def test_releases_that_narrow_a_table_are_major_and_say_so() -> None:
 # --- 4. Answer changes regenerate the managed files, and the project still builds -------------
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize(
     ("question", "value"),
     [("use_testpypi", False), ("build_backend", "hatchling"), ("license", "Apache-2.0")],
@@ -639,6 +610,7 @@ def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path
 # --- 5. Nothing in the update path needs --trust; a template that did would be refused --------
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_update_needing_trust_is_refused(tmp_path: Path) -> None:
     """Hosted Renovate and plain `copier update` work only because no release needs --trust."""
     repo = make_template_at(tmp_path / "template")
@@ -660,17 +632,15 @@ def test_update_needing_trust_is_refused(tmp_path: Path) -> None:
 # --- Template versions: tags, check-update, latest tag ----------------------------------------
 
 
-def test_check_update_reports_a_new_tag(tmp_path: Path) -> None:
-    """The three check-update lines docs/updating.md gives, before and after a new release."""
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
+def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """The three check-update lines docs/updating.md gives, on a project at the newest release and one behind."""
     plain, quiet, as_json = documented_commands("copier check-update")
     assert (plain, quiet, as_json) == (["check-update"], ["check-update", "--quiet"], ["check-update", "--output-format", "json"])
-    repo = make_template_at(tmp_path / "template")
-    project = make_project(tmp_path, repo)
-    assert copier_cli(*quiet, cwd=project).returncode == 0
-    release_template_fix(repo, TAG_B, pinned_action(repo))
     # Prereleases are for trying a template release: nobody is offered them by default.
-    git(repo, "commit", "--quiet", "--allow-empty", "--message", "next release candidate")
-    git(repo, "tag", "v1.2.0rc1")
+    current = make_project(tmp_path / "current", template_repo.path, vcs_ref=TAG_B)
+    assert copier_cli(*quiet, cwd=current).returncode == 0
+    project = template_repo.project_in(tmp_path)
     proc = copier_cli(*plain, cwd=project)
     assert proc.returncode == 0 and "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert copier_cli(*quiet, cwd=project).returncode == 2
@@ -678,10 +648,11 @@ def test_check_update_reports_a_new_tag(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0"}
     # An explicit ref (--vcs-ref) picks any release, a release candidate included.
-    update_api(project, vcs_ref="v1.2.0rc1")
-    assert load_answers(project)["_commit"] == "v1.2.0rc1"
+    update_api(project, vcs_ref=RELEASE_CANDIDATE)
+    assert load_answers(project)["_commit"] == RELEASE_CANDIDATE
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
     """Not the working tree and not the last tag in text order: v1.10.0 is newer than v1.9.0."""
     repo = make_template_at(tmp_path / "template", tag="v1.9.0")
@@ -702,6 +673,7 @@ def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
 # --- Recopy: the documented way back for a hand-broken workflow -------------------------------
 
 
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: TemplateRepo) -> None:
     project = template_repo.project_in(tmp_path)
     edit_as_user(project)
