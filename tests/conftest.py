@@ -84,6 +84,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked slow run first (otherwise in collection order).
 
     xdist hands out tests in this order: with a 25-s test last, one worker would sit idle while
-    the other finishes it; short tests at the end keep both busy (and worksteal splits them).
+    the other finishes it; short tests at the end keep both busy.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
