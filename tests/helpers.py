@@ -704,22 +704,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(proc: subprocess.Popen[bytes], url: str, budget: float = 30.0) -> None:
-    """Poll `url` until it answers 200; fail if the server exits or the budget runs out."""
+def wait_for(proc: subprocess.Popen[bytes], url: str, budget: float = 30.0, log: Path | None = None) -> None:
+    """Poll `url` until it answers 200; fail if the server exits or the budget runs out, with its `log`."""
     import time
     import urllib.request
+
+    def fail(message: str) -> None:
+        pytest.fail(message + (f":\n{log.read_text(errors='replace')}" if log else ""))
 
     deadline = time.monotonic() + budget
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode}")
+            fail(f"{proc.args!r} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {budget:.0f} s")
+    fail(f"{url} did not answer within {budget:.0f} s")
 
 
 @contextlib.contextmanager

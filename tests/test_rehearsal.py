@@ -17,10 +17,8 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -42,6 +40,7 @@ from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
     build_dists,
+    free_port,
     git,
     install_into,
     load_answers,
@@ -51,6 +50,7 @@ from helpers import (
     render_project,
     run,
     tool,
+    wait_for,
 )
 
 # Odd but valid text: it must reach the index's metadata exactly.
@@ -94,27 +94,6 @@ class Index:
             return response.read().decode()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(proc: subprocess.Popen[bytes], url: str, log: Path, budget: float = 30.0) -> None:
-    """Poll the health endpoint; fail with the server's log if it exits or the budget runs out."""
-    deadline = time.monotonic() + budget
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"pypiserver exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"pypiserver did not answer {url} within {budget:.0f} s:\n{log.read_text(errors='replace')}")
-
-
 def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -148,7 +127,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        wait_until_ready(proc, f"http://127.0.0.1:{port}/health", log)
+        wait_for(proc, f"http://127.0.0.1:{port}/health", log=log)
         yield Index(url=f"http://127.0.0.1:{port}/", packages=packages, password=password)
     finally:
         stop(proc)
@@ -360,8 +339,8 @@ def test_index_that_fails_to_start_fails_fast_with_its_log(tmp_path: Path) -> No
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([PYTHON, "-m", "pypiserver", "run", "--port", "no-port"], stdout=out, stderr=out)
-    with pytest.raises(pytest.fail.Exception, match=r"(?s)pypiserver exited with 2:.*invalid int value: 'no-port'"):
-        wait_until_ready(proc, "http://127.0.0.1:9/health", log)
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)pypiserver.* exited with 2:.*invalid int value: 'no-port'"):
+        wait_for(proc, "http://127.0.0.1:9/health", log=log)
 
 
 def test_index_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
@@ -369,8 +348,8 @@ def test_index_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
     log.write_text("still starting\n", encoding="utf-8")
     proc = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])
     try:
-        with pytest.raises(pytest.fail.Exception, match=r"(?s)did not answer .* within 1 s:\nstill starting"):
-            wait_until_ready(proc, f"http://127.0.0.1:{free_port()}/health", log, budget=1.0)
+        with pytest.raises(pytest.fail.Exception, match=r"(?s)did not answer within 1 s:\nstill starting"):
+            wait_for(proc, f"http://127.0.0.1:{free_port()}/health", budget=1.0, log=log)
     finally:
         stop(proc)
     assert proc.returncode is not None
