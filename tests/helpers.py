@@ -262,6 +262,17 @@ def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str,
     run([tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)])
 
 
+@cache
+def cache_dirs() -> dict[str, str]:
+    """uv's and pip's caches and uv's interpreters, for subprocesses whose HOME a test swaps:
+    without them every build and install there downloads its packages again."""
+    return {
+        "UV_CACHE_DIR": run([tool("uv"), "cache", "dir"]).stdout.strip(),
+        "UV_PYTHON_INSTALL_DIR": run([tool("uv"), "python", "dir"]).stdout.strip(),
+        "PIP_CACHE_DIR": run([PYTHON, "-m", "pip", "cache", "dir"]).stdout.strip(),
+    }
+
+
 def copy_template_tree(dst: Path) -> Path:
     """The template's working tree (tracked or not, minus build and VCS litter) copied to `dst`."""
     ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist")

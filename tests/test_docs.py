@@ -48,6 +48,7 @@ from markdown_it import MarkdownIt
 from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
+    cache_dirs,
     git,
     git_config_with_urls,
     list_files,
@@ -56,8 +57,8 @@ from helpers import (
     question_names,
     render_project,
     run,
-    shared_folder,
     setenv,
+    shared_folder,
     shared_once,
     table,
     tool,
@@ -485,19 +486,10 @@ def context_folder(where: str, tmp_path: Path, template_repo: Path, seeds: Seeds
     return cwd
 
 
-@cache
-def tool_dirs() -> dict[str, str]:
-    # HOME is swapped for each run: keep uv's caches and interpreters where they are.
-    return {
-        "UV_CACHE_DIR": run([tool("uv"), "cache", "dir"]).stdout.strip(),
-        "UV_PYTHON_INSTALL_DIR": run([tool("uv"), "python", "dir"]).stdout.strip(),
-    }
-
-
 def shell_env(home: Path) -> dict[str, str]:
     """The test tools first on PATH, a private HOME (no ~/.pypirc), no pytest or venv variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "VIRTUAL_ENV"}
-    env.update(tool_dirs())
+    env.update(cache_dirs())  # HOME is swapped for each run: keep uv's and pip's caches
     env.update(HOME=str(home), PATH=os.pathsep.join([str(Path(PYTHON).parent), env.get("PATH", "")]))
     # A terminal type for the interactive runs (CI may have none); no colours in captured output.
     env.update(TERM="xterm", NO_COLOR="1")

@@ -31,6 +31,7 @@ from helpers import (
     LocalIndex,
     build_environment,
     build_once,
+    cache_dirs,
     cached_client,
     free_port,
     render_project,
@@ -346,7 +347,7 @@ def test_release_check_fails_when_an_extra_cannot_resolve(deps: LocalIndex, extr
     """The local gate before a manual upload: `[all]` from the wheel, resolved like any install."""
     project = render_project(tmp_path / "acme-meta", {**META, "extras": {"cli": ["acme-extra>=2.0"]}})
     deps.publish(extra_wheel)  # only 1.0.0: uv takes a name from the first index that has it
-    env = {**os.environ, "HOME": str(tmp_path), "UV_INDEX": deps.simple,
+    env = {**os.environ, "HOME": str(tmp_path), **cache_dirs(), "UV_INDEX": deps.simple,
            "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ["PATH"]])}  # fmt: skip
     proc = subprocess.run([PYTHON, "scripts/release_check.py"], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -22,6 +22,7 @@ from helpers import (
     TEMPLATE_ROOT,
     VARIANTS,
     build_once,
+    cache_dirs,
     find_python,
     install_into,
     mypy_cache,
@@ -209,7 +210,7 @@ def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tm
     shutil.rmtree(work / "dist")
     check = subprocess.run(
         [oldest_tools, "scripts/release_check.py"], cwd=work, capture_output=True, text=True, check=False,
-        env={**env, "HOME": str(tmp_path)},
+        env={**env, "HOME": str(tmp_path), **cache_dirs()},
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("PASS  ") == 7 and "FAIL" not in check.stdout, check.stdout

@@ -26,7 +26,6 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +39,7 @@ from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
     build_dists,
+    cache_dirs,
     free_port,
     git,
     install_into,
@@ -134,15 +134,6 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
 
 
 # --- Running the generated project's tools ----------------------------------------------------
-@cache
-def cache_dirs() -> dict[str, str]:
-    # Tests swap HOME; keep the real caches so builds do not download their backends again.
-    return {
-        "UV_CACHE_DIR": run([tool("uv"), "cache", "dir"]).stdout.strip(),
-        "PIP_CACHE_DIR": run([PYTHON, "-m", "pip", "cache", "dir"]).stdout.strip(),
-    }
-
-
 def tool_env(home: Path) -> dict[str, str]:
     """A temporary HOME, the test venv's tools first on PATH, no keyring, no colour, wide lines."""
     return {
