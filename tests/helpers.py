@@ -7,7 +7,9 @@ import contextlib
 import email.parser
 import email.utils
 import hashlib
+import importlib.machinery
 import importlib.metadata
+import importlib.util
 import io
 import json
 import logging
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
@@ -271,6 +274,19 @@ def cache_dirs() -> dict[str, str]:
         "UV_PYTHON_INSTALL_DIR": run([tool("uv"), "python", "dir"]).stdout.strip(),
         "PIP_CACHE_DIR": run([PYTHON, "-m", "pip", "cache", "dir"]).stdout.strip(),
     }
+
+
+def import_script(path: Path, name: str) -> ModuleType:
+    """The script at `path` imported as module `name`, to call its functions (its main() is guarded).
+
+    An explicit loader: a template file's name need not end in `.py`.
+    """
+    spec = importlib.util.spec_from_loader(name, importlib.machinery.SourceFileLoader(name, str(path)))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and annotations look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def copy_template_tree(dst: Path) -> Path:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
-from helpers import TEMPLATE_ROOT, list_files, load_copier_config, question_names, render_once, render_project
+from helpers import TEMPLATE_ROOT, import_script, list_files, load_copier_config, question_names, render_once, render_project
 
 
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", TEMPLATE_ROOT / "bench" / "run.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and annotations look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = load_bench()
+BENCH = import_script(TEMPLATE_ROOT / "bench" / "run.py", "bench_run")
 
 
 @pytest.mark.parametrize("kind", BENCH.SKELETONS)

@@ -9,7 +9,6 @@ verified offline with sigstore's embedded trust root.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from helpers import (
     cache_dirs,
     cached_client,
     free_port,
+    import_script,
     render_project,
     run,
     serve_index,
@@ -51,12 +51,7 @@ LIBRARY = {"project_name": PROJECT, "version": VERSION, "build_backend": "uv-bui
 
 @pytest.fixture(scope="module")
 def verifier() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("verify_upload", VERIFY_SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["verify_upload"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return import_script(VERIFY_SCRIPT, "verify_upload")
 
 
 @pytest.fixture(scope="module")

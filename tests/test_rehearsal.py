@@ -18,7 +18,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import tomllib
 import urllib.error
 import urllib.request
@@ -42,6 +41,7 @@ from helpers import (
     cache_dirs,
     free_port,
     git,
+    import_script,
     install_into,
     load_answers,
     make_venv,
@@ -196,12 +196,7 @@ def write_pypirc(project: Path, path: Path, index: Index, password: str) -> Path
 def load_script(project: Path) -> ModuleType:
     """The generated release check as a module (its main() is guarded), to call its functions."""
     path = project / "scripts" / "release_check.py"
-    spec = importlib.util.spec_from_file_location(f"release_check_{project.name.replace('-', '_')}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
+    return import_script(path, f"release_check_{project.name.replace('-', '_')}")
 
 
 def installed_metadata(python: Path, name: str) -> Metadata:

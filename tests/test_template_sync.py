@@ -6,10 +6,7 @@ Each case is a small project written here; tests/test_fleet.py runs the script o
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,7 +14,7 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from helpers import PYTHON, TEMPLATE_ROOT, git, render_once
+from helpers import PYTHON, TEMPLATE_ROOT, git, import_script, render_once
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
 GOOD_ANSWERS = "_commit: v1.0.0\n_src_path: https://github.com/ORG/pypi-template.git\nproject_name: demo-pkg\n"
@@ -27,13 +24,7 @@ README = "Demo\n=======\n\nText.\n"
 
 @pytest.fixture(scope="module")
 def sync() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("check_template_sync", str(SCRIPT))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[loader.name] = module  # its dataclass looks its module up
-    loader.exec_module(module)
-    return module
+    return import_script(SCRIPT, "check_template_sync")
 
 
 @pytest.fixture(autouse=True)

@@ -6,14 +6,11 @@ steps on a generated project. What verify_upload.py checks on an index is tests/
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +28,9 @@ from helpers import (
     META_EXTRAS,
     PYTHON,
     TEMPLATE_ROOT,
-    load_copier_config,
+    import_script,
     load_answers,
+    load_copier_config,
     render_once,
     render_project,
     run,
@@ -597,24 +595,14 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
 
 # --- check_release_version.py ----------------------------------------------------------------
 
-def load_script(path: Path, name: str) -> ModuleType:
-    # An explicit loader: a template file's name need not end in `.py`.
-    spec = importlib.util.spec_from_loader(name, importlib.machinery.SourceFileLoader(name, str(path)))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def guard() -> ModuleType:
-    return load_script(CHECK_SCRIPT, "check_release_version")
+    return import_script(CHECK_SCRIPT, "check_release_version")
 
 
 @pytest.fixture(scope="module")
 def verifier() -> ModuleType:
-    return load_script(VERIFY_SCRIPT, "verify_upload")
+    return import_script(VERIFY_SCRIPT, "verify_upload")
 
 
 def write_pyproject(folder: Path, version: str | None) -> Path:
