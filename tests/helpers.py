@@ -300,6 +300,14 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], cwd=repo).stdout.strip()
 
 
+def commit_new_repo(folder: Path, message: str) -> Path:
+    """`folder` made a git repository with everything in it committed; returns `folder`."""
+    git(folder, "init", "--quiet")
+    git(folder, "add", "--all")
+    git(folder, "commit", "--quiet", "--message", message)
+    return folder
+
+
 def setenv(mp: pytest.MonkeyPatch, name: str, value: str) -> None:
     """Set `name` for subprocesses, and for the git commands copier runs in process.
 
@@ -328,9 +336,7 @@ def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
     Tests that need tags build their own repository: CI clones may be shallow or tagless.
     """
     copy_template_tree(dst)
-    git(dst, "init", "--quiet")
-    git(dst, "add", "--all")
-    git(dst, "commit", "--quiet", "--message", "template")
+    commit_new_repo(dst, "template")
     if tag:
         git(dst, "tag", tag)
     return dst
@@ -624,9 +630,7 @@ def fleet_first_copy(name: str, data: dict[str, Any]) -> Path:
 
     def make(root: Path) -> None:
         project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=FLEET_RELEASES[0])
-        git(project, "init", "--quiet")
-        git(project, "add", "--all")
-        git(project, "commit", "--quiet", "--message", "New project from pypi-template")
+        commit_new_repo(project, "New project from pypi-template")
 
     return shared_once(shared_folder() / "fleet" / "first-copies" / name, make, inputs=data) / name
 

@@ -49,6 +49,7 @@ from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
     cache_dirs,
+    commit_new_repo,
     git,
     git_config_with_urls,
     list_files,
@@ -443,11 +444,7 @@ def template_url(template_repo: Path, run_gitconfig: Path, tmp_path_factory: pyt
 
 
 def make_project(dst: Path, template_url: str, release: str) -> Path:
-    render_project(dst, src=template_url, vcs_ref=release)
-    git(dst, "init", "--quiet")
-    git(dst, "add", "--all")
-    git(dst, "commit", "--quiet", "--message", "New project from pypi-template")
-    return dst
+    return commit_new_repo(render_project(dst, src=template_url, vcs_ref=release), "New project from pypi-template")
 
 
 class Seeds:

@@ -34,6 +34,7 @@ from helpers import (
     PYTHON,
     RENOVATE_VERSION,
     TEMPLATE_ROOT,
+    commit_new_repo,
     fleet_first_copy,
     fleet_template,
     git,
@@ -329,16 +330,12 @@ def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
         git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
         bare_remote(remotes, member.name, project)
     current = render_project(tmp_path / "work" / "current", src=f"git+file://{fleet_template()}", vcs_ref=NEW)
-    git(current, "init", "--quiet")
-    git(current, "add", "--all")
-    git(current, "commit", "--quiet", "--message", "already on the release")
+    commit_new_repo(current, "already on the release")
     bare_remote(remotes, "current", current)
     other = tmp_path / "work" / "other"
     other.mkdir()
     (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")
-    git(other, "init", "--quiet")
-    git(other, "add", "--all")
-    git(other, "commit", "--quiet", "--message", "something else")
+    commit_new_repo(other, "something else")
     bare_remote(remotes, "other", other)
 
     bin_dir = tmp_path / "bin"

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import VARIANTS, dev_environment, git, mypy_cache, render_once, run, table, tool
+from helpers import VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
 
 HOOKS = table("hooks")
 PYTHONS = list(table("python_versions"))
@@ -149,11 +149,7 @@ def local_config(project: Path, bin_dir: Path) -> dict[str, Any]:
 
 def committed_copy(project: Path, work: Path) -> Path:
     """A copy of `project` in `work`, committed to a new git repository (the runners list files with git)."""
-    copy = shutil.copytree(project, work / project.name)
-    git(copy, "init", "--quiet")
-    git(copy, "add", "--all")
-    git(copy, "commit", "--quiet", "--message", "generated")
-    return copy
+    return commit_new_repo(shutil.copytree(project, work / project.name), "generated")
 
 
 def project_mypy_cache(project: Path) -> Path:

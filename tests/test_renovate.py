@@ -22,6 +22,7 @@ from packaging.version import Version
 from helpers import (
     FLEET_RELEASES,
     TEMPLATE_ROOT,
+    commit_new_repo,
     copy_template_tree,
     fleet_first_copy,
     fleet_template,
@@ -241,9 +242,7 @@ def test_pull_request_links_the_release_section_of_the_changelog(project: Path) 
 def test_renovate_extracts_every_pin_of_this_repository(tmp_path: Path) -> None:
     """The bot configuration moves copier.yml's table (digest and version together) and the workflows."""
     repo = copy_template_tree(tmp_path / "pypi-template")
-    git(repo, "init", "--quiet")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "this repository")
+    commit_new_repo(repo, "this repository")
     home = tmp_path / "home"
     home.mkdir()
     found = package_files(run_renovate(repo, home))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from helpers import PYTHON, TEMPLATE_ROOT, git, import_script, render_once
+from helpers import PYTHON, TEMPLATE_ROOT, commit_new_repo, git, import_script, render_once
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
 GOOD_ANSWERS = "_commit: v1.0.0\n_src_path: https://github.com/ORG/pypi-template.git\nproject_name: demo-pkg\n"
@@ -39,9 +39,7 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(content, encoding="utf-8")
-    git(root, "init", "--quiet")
-    git(root, "add", "--all")
-    git(root, "commit", "--quiet", "--message", "project")
+    commit_new_repo(root, "project")
     return root
 
 

@@ -29,6 +29,7 @@ from pathspec import PathSpec
 from helpers import (
     TEMPLATE_ROOT,
     build_dists,
+    commit_new_repo,
     git,
     install_copier,
     install_into,
@@ -192,11 +193,7 @@ def template_repo() -> TemplateRepo:
 
 def make_project(parent: Path, src: Path, data: dict[str, Any] | None = None, vcs_ref: str = TAG_A) -> Path:
     """A project generated at `vcs_ref` and committed, as a user has it after the first copy."""
-    project = render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref)
-    git(project, "init", "--quiet")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Generate from pypi-template")
-    return project
+    return commit_new_repo(render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref), "Generate from pypi-template")
 
 
 def render_fresh(parent: Path, project: Path, src: Path) -> Path:
@@ -338,9 +335,7 @@ def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_rep
     project = tmp_path / "demo-pkg"
     run([oldest, "copy", "--defaults", "--vcs-ref", TAG_A, template_repo.path, project], cwd=tmp_path)
     assert project_files(project) == project_files(template_repo.first_copy)
-    git(project, "init", "--quiet")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Generate with the oldest copier")
+    commit_new_repo(project, "Generate with the oldest copier")
     edit_as_user(project)
     answers = load_answers(project)
     # Renovate's command: every recorded answer kept, the template release given.
