@@ -112,6 +112,15 @@ def list_files(project: Path) -> set[str]:
     return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
 
 
+def project_files(project: Path) -> dict[str, bytes]:
+    """Every file of the project but git's own, as POSIX paths relative to it, with its bytes."""
+    return {
+        p.relative_to(project).as_posix(): p.read_bytes()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
 def load_answers(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
 

@@ -39,6 +39,7 @@ from helpers import (
     fleet_template,
     git,
     load_answers,
+    project_files,
     render_project,
     run,
     table,
@@ -143,14 +144,6 @@ def answers_without_commit(project: Path) -> dict[str, Any]:
     return {key: value for key, value in load_answers(project).items() if key != "_commit"}
 
 
-def files(project: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(project).as_posix(): p.read_bytes()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
-
-
 def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
     """The project's own check, as its ci.yml runs it."""
     env = {"PATH": "/usr/bin:/bin"}  # no GITHUB_ACTIONS: plain `error:` lines
@@ -167,13 +160,13 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
     for edit in member.edits:
         EDITS[edit](project)
     git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
-    before = files(project)
+    before = project_files(project)
     answers = answers_without_commit(project)
     assert sync_check(project).returncode == 0  # a clean project at v1.0.0 passes
 
     proc = subprocess.run([tool("copier"), *RENOVATE_COMMAND], cwd=project, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr  # copier exits 0 with conflicts too
-    after = files(project)
+    after = project_files(project)
 
     # No answer changed; the project records the new release.
     assert answers_without_commit(project) == answers
@@ -212,7 +205,7 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
     if not member.edits:
         # An untouched project is exactly a new copy of the new release.
         fresh = render_project(tmp_path / "fresh" / member.name, member.answers, src=f"git+file://{fleet_template()}", vcs_ref=NEW)
-        assert after == files(fresh)
+        assert after == project_files(fresh)
 
 
 def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str, bytes]) -> None:

@@ -19,6 +19,7 @@ from helpers import (
     git_config_with_urls,
     load_answers,
     make_template_repo,
+    project_files,
     render_project,
     setenv,
     shared_folder,
@@ -68,10 +69,6 @@ def typed_url(repos: dict[str, Path], run_gitconfig: Path, tmp_path_factory: pyt
         return render_project(folder / "demo-pkg", src=GITHUB_URL)
 
 
-def files(project: Path) -> dict[str, bytes]:
-    return {p.relative_to(project).as_posix(): p.read_bytes() for p in sorted(project.rglob("*")) if p.is_file()}
-
-
 @pytest.mark.parametrize(
     ("typed", "recorded"),
     [
@@ -90,10 +87,10 @@ def test_shortcut_is_recorded_as_the_url_copier_clones(
     answers = load_answers(project)
     assert (answers["_src_path"], answers["_commit"]) == (recorded, "v1.0.0")
     # Everything else is what typing the URL itself gives, byte for byte (GitLab's file names its host).
-    expected = files(typed_url)
+    expected = project_files(typed_url)
     if recorded == GITLAB_URL:
         expected[".copier-answers.yml"] = expected[".copier-answers.yml"].replace(GITHUB_URL.encode(), GITLAB_URL.encode())
-    assert files(project) == expected
+    assert project_files(project) == expected
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from helpers import (
     load_copier_config,
     make_template_repo,
     make_venv,
+    project_files,
     render_project,
     run,
     shared_folder,
@@ -223,15 +224,6 @@ def assert_user_edits_intact(project: Path) -> None:
     assert USER_SOURCE_LINE in (project / "src" / "demo_pkg" / "__init__.py").read_text(encoding="utf-8")
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["dependencies"] == [USER_DEPENDENCY]
-
-
-def project_files(project: Path) -> dict[str, bytes]:
-    """Every file of the project but git's own, with its bytes."""
-    return {
-        p.relative_to(project).as_posix(): p.read_bytes()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
 
 
 def assert_merged_cleanly(project: Path) -> None:
