@@ -36,6 +36,13 @@ from plumbum import local
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
+# The source every documented `copier copy` uses; tests serve it from local repositories (insteadOf).
+TEMPLATE_URL = "https://github.com/ORG/pypi-template.git"
+# The organisation-wide Renovate workflow an organisation copies (outside template/).
+FLEET_WORKFLOW = TEMPLATE_ROOT / "fleet" / "renovate.yml"
+# What Renovate's copier manager runs in the answers file's folder (lib/modules/manager/copier/artifacts.ts),
+# before `--vcs-ref <new release>`.
+RENOVATE_COPIER_UPDATE = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml"]
 # The interpreter running the tests; generated projects are installed with it.
 PYTHON = sys.executable
 

@@ -48,6 +48,7 @@ from markdown_it import MarkdownIt
 from helpers import (
     PYTHON,
     TEMPLATE_ROOT,
+    TEMPLATE_URL,
     cache_dirs,
     commit_new_repo,
     git,
@@ -66,7 +67,6 @@ from helpers import (
 )
 
 PAGES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
-TEMPLATE_URL = "https://github.com/ORG/pypi-template.git"
 SHELL_LANGS = {"console", "bash", "sh", "shell"}
 CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
 # Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.

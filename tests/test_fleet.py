@@ -30,8 +30,10 @@ from helpers import (
     FLEET_NEW_PIN,
     FLEET_PIN,
     FLEET_RELEASES,
+    FLEET_WORKFLOW,
     META_EXTRAS,
     PYTHON,
+    RENOVATE_COPIER_UPDATE,
     RENOVATE_VERSION,
     TEMPLATE_ROOT,
     commit_new_repo,
@@ -47,8 +49,7 @@ from helpers import (
 )
 
 OLD, NEW = FLEET_RELEASES
-# What Renovate runs in the answers file's folder (lib/modules/manager/copier/artifacts.ts).
-RENOVATE_COMMAND = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml", "--vcs-ref", NEW]
+RENOVATE_COMMAND = [*RENOVATE_COPIER_UPDATE, "--vcs-ref", NEW]
 PUBLISH, CI = ".github/workflows/publish.yml", ".github/workflows/ci.yml"
 MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
 README_LINE = "Maintainers' notes, written after the first copy."
@@ -230,9 +231,6 @@ def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str,
 
 
 # --- The organisation-wide Renovate workflow (fleet/renovate.yml) -----------------------------
-
-FLEET_WORKFLOW = TEMPLATE_ROOT / "fleet" / "renovate.yml"
-
 
 def test_fleet_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
     proc = subprocess.run(

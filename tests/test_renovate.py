@@ -21,7 +21,9 @@ from packaging.version import Version
 
 from helpers import (
     FLEET_RELEASES,
+    FLEET_WORKFLOW,
     TEMPLATE_ROOT,
+    TEMPLATE_URL,
     commit_new_repo,
     copy_template_tree,
     fleet_first_copy,
@@ -34,9 +36,7 @@ from helpers import (
     table,
 )
 
-GITHUB_URL = "https://github.com/ORG/pypi-template.git"
 BOT_CONFIG = TEMPLATE_ROOT / ".github" / "renovate.json"
-FLEET_WORKFLOW = TEMPLATE_ROOT / "fleet" / "renovate.yml"
 CHANGELOG = TEMPLATE_ROOT / "docs" / "changelog.md"
 
 
@@ -178,7 +178,7 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     project = shutil.copytree(fleet_first_copy("lib-setuptools", {}), tmp_path / "project", symlinks=True)
     answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
     source = f"git+file://{fleet_template()}"
-    for variant, url in {"https": GITHUB_URL, "gh": "gh:ORG/pypi-template"}.items():
+    for variant, url in {"https": TEMPLATE_URL, "gh": "gh:ORG/pypi-template"}.items():
         folder = project / "variants" / variant
         folder.mkdir(parents=True)
         (folder / ".copier-answers.yml").write_text(answers.replace(f"_src_path: {source}", f"_src_path: {url}"), encoding="utf-8")
@@ -186,7 +186,7 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     git(project, "commit", "--quiet", "--message", "the same project, recorded with other sources")
     home = tmp_path / "home"
     home.mkdir()
-    git_config_with_urls(home / ".gitconfig", {GITHUB_URL: fleet_template()}, base=run_gitconfig)
+    git_config_with_urls(home / ".gitconfig", {TEMPLATE_URL: fleet_template()}, base=run_gitconfig)
 
     records = run_renovate(project, home)
     found = package_files(records)
@@ -200,7 +200,7 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     for dep in (local, https):
         assert dep["currentValue"] == FLEET_RELEASES[0]
         assert [u["newValue"] for u in dep["updates"]] == [FLEET_RELEASES[1]], dep
-    assert https["sourceUrl"] == GITHUB_URL.removesuffix(".git")
+    assert https["sourceUrl"] == TEMPLATE_URL.removesuffix(".git")
     assert (shortcut["depName"], shortcut["updates"]) == ("gh:ORG/pypi-template", [])
     assert [w["message"] for w in shortcut["warnings"]] == ["Failed to look up git-tags package gh:ORG/pypi-template: no-result"]
 

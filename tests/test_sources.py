@@ -15,6 +15,7 @@ import pytest
 from copier._vcs import get_repo  # copier's own shortcut expansion: what it clones (read, never patched)
 
 from helpers import (
+    TEMPLATE_URL,
     git,
     git_config_with_urls,
     load_answers,
@@ -26,7 +27,6 @@ from helpers import (
     shared_once,
 )
 
-GITHUB_URL = "https://github.com/ORG/pypi-template.git"
 GITLAB_URL = "https://gitlab.com/ORG/pypi-template.git"
 ANSWERS_TEMPLATE = Path("template", "{{ _copier_conf.answers_file }}.jinja")
 # The answers file as copier's own projects write it: the template's before this rewrite.
@@ -54,27 +54,27 @@ def repos() -> dict[str, Path]:
 @pytest.fixture
 def online(repos: dict[str, Path], map_git_urls: Callable[[dict[str, Path]], Path]) -> dict[str, Path]:
     """GitHub's and GitLab's URLs of the template, served by git from the local repository."""
-    map_git_urls({GITHUB_URL: repos["ours"], GITLAB_URL: repos["ours"]})
+    map_git_urls({TEMPLATE_URL: repos["ours"], GITLAB_URL: repos["ours"]})
     return repos
 
 
 @pytest.fixture(scope="module")
 def typed_url(repos: dict[str, Path], run_gitconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project copied from GITHUB_URL as typed: what each shortcut must give, byte for byte."""
+    """A project copied from TEMPLATE_URL as typed: what each shortcut must give, byte for byte."""
     folder = tmp_path_factory.mktemp("typed-url")
-    config = git_config_with_urls(folder / "gitconfig", {GITHUB_URL: repos["ours"]}, base=run_gitconfig)
+    config = git_config_with_urls(folder / "gitconfig", {TEMPLATE_URL: repos["ours"]}, base=run_gitconfig)
     with pytest.MonkeyPatch.context() as mp:
         setenv(mp, "GIT_CONFIG_GLOBAL", str(config))
         setenv(mp, "COPIER_CACHE_DIR", str(folder / "copier-cache"))
-        return render_project(folder / "demo-pkg", src=GITHUB_URL)
+        return render_project(folder / "demo-pkg", src=TEMPLATE_URL)
 
 
 @pytest.mark.parametrize(
     ("typed", "recorded"),
     [
-        ("gh:ORG/pypi-template", GITHUB_URL),
-        ("gh:/ORG/pypi-template", GITHUB_URL),
-        ("gh:ORG/pypi-template.git", GITHUB_URL),
+        ("gh:ORG/pypi-template", TEMPLATE_URL),
+        ("gh:/ORG/pypi-template", TEMPLATE_URL),
+        ("gh:ORG/pypi-template.git", TEMPLATE_URL),
         ("gl:ORG/pypi-template", GITLAB_URL),
     ],
     ids=["gh", "gh-slash", "gh-dot-git", "gl"],
@@ -89,13 +89,13 @@ def test_shortcut_is_recorded_as_the_url_copier_clones(
     # Everything else is what typing the URL itself gives, byte for byte (GitLab's file names its host).
     expected = project_files(typed_url)
     if recorded == GITLAB_URL:
-        expected[".copier-answers.yml"] = expected[".copier-answers.yml"].replace(GITHUB_URL.encode(), GITLAB_URL.encode())
+        expected[".copier-answers.yml"] = expected[".copier-answers.yml"].replace(TEMPLATE_URL.encode(), GITLAB_URL.encode())
     assert project_files(project) == expected
 
 
 @pytest.mark.parametrize(
     "source",
-    [GITHUB_URL, "git+file://{repo}", "{repo}"],
+    [TEMPLATE_URL, "git+file://{repo}", "{repo}"],
     ids=["https", "git-file", "absolute-path"],
 )
 def test_other_sources_are_recorded_as_copier_writes_them(
@@ -104,7 +104,7 @@ def test_other_sources_are_recorded_as_copier_writes_them(
     """Only shortcuts are rewritten: otherwise the answers file is copier's plain one, byte for byte."""
     written = {}
     for name, repo in repos.items():
-        map_git_urls({GITHUB_URL: repo})
+        map_git_urls({TEMPLATE_URL: repo})
         project = render_project(tmp_path / name / "demo-pkg", src=source.format(repo=repo))
         assert load_answers(project)["_src_path"] == source.format(repo=repo)
         written[name] = (project / ".copier-answers.yml").read_text(encoding="utf-8").replace(str(repo), "{repo}")

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from helpers import PYTHON, TEMPLATE_ROOT, commit_new_repo, git, import_script, render_once
+from helpers import PYTHON, TEMPLATE_ROOT, TEMPLATE_URL, commit_new_repo, git, import_script, render_once
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
-GOOD_ANSWERS = "_commit: v1.0.0\n_src_path: https://github.com/ORG/pypi-template.git\nproject_name: demo-pkg\n"
+GOOD_ANSWERS = f"_commit: v1.0.0\n_src_path: {TEMPLATE_URL}\nproject_name: demo-pkg\n"
 # A Markdown heading underlined with `=======` is not a conflict.
 README = "Demo\n=======\n\nText.\n"
 
@@ -83,18 +83,18 @@ CASES = {
          "run it by hand (`copier update --defaults`) and commit the result"],
     ),
     "gh-shortcut": (
-        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", "gh:ORG/pypi-template")},
+        {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, "gh:ORG/pypi-template")},
         [".copier-answers.yml:2: _src_path 'gh:ORG/pypi-template' is copier's shortcut, which Renovate cannot "
          f"resolve: write the URL instead, `_src_path: {SHORTCUT_URL}`"],
     ),
     "relative-path": (
-        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", ".")},
+        {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, ".")},
         [".copier-answers.yml:2: _src_path '.' is a relative path (resolved against the current folder): no bot, "
          "CI runner or other machine can update from it; write the template's URL, e.g. "
          "`_src_path: https://github.com/ORG/pypi-template.git`"],
     ),
     "absolute-path": (
-        {".copier-answers.yml": GOOD_ANSWERS.replace("https://github.com/ORG/pypi-template.git", "/home/ada/pypi-template")},
+        {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, "/home/ada/pypi-template")},
         [".copier-answers.yml:2: _src_path '/home/ada/pypi-template' is a path on one machine: no bot, CI runner "
          "or other machine can update from it; write the template's URL, e.g. "
          "`_src_path: https://github.com/ORG/pypi-template.git`"],
@@ -131,7 +131,7 @@ def test_an_incomplete_update_fails_naming_file_and_line(
 def test_release_candidates_and_other_urls_are_usable(sync: ModuleType) -> None:
     for value in ["v1.2.0", "1.2.0", "v2.0.0rc1", "v1.0.0.post1"]:
         assert sync.commit_problem(value) is None, value
-    for value in ["https://github.com/ORG/pypi-template.git", "git+https://gitlab.example/o/t.git",
+    for value in [TEMPLATE_URL, "git+https://gitlab.example/o/t.git",
                   "git@github.com:ORG/pypi-template.git", "ssh://git@host/o/t.git", "git+file:///srv/t"]:  # fmt: skip
         assert sync.source_problem(value) is None, value
     # Renovate's own check (a URL, or `user@host:path`) refuses every source the script refuses.

@@ -27,6 +27,7 @@ from packaging.version import Version
 from pathspec import PathSpec
 
 from helpers import (
+    RENOVATE_COPIER_UPDATE,
     TEMPLATE_ROOT,
     build_dists,
     commit_new_repo,
@@ -377,7 +378,6 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
 
 
 # --- 3b. An update never changes an answer silently -------------------------------------------
-RENOVATE_UPDATE = ["update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE]
 
 
 def narrow_python_versions(repo: Path, tag: str, dropped: str) -> None:
@@ -424,7 +424,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
     project = shutil.copytree(narrowing_repo / "oldest" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
     before = project_files(project)
-    proc = subprocess.run([copier, *RENOVATE_UPDATE, "--vcs-ref", TAG_B], cwd=project, capture_output=True, text=True, check=False)
+    proc = subprocess.run([copier, *RENOVATE_COPIER_UPDATE, "--vcs-ref", TAG_B], cwd=project, capture_output=True, text=True, check=False)
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'python_min': recorded answer now invalid\n" in proc.stderr
     assert f'python_min "{oldest}" in {ANSWERS_FILE} is no longer accepted: it must be one of ' in proc.stderr
@@ -432,7 +432,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     assert_nothing_changed(project, before)
     # The way out the message gives: choose the answer, and the update goes through.
     newer = list(table("python_versions"))[1]
-    proc = subprocess.run([copier, *RENOVATE_UPDATE, "--vcs-ref", TAG_B, "--data", f"python_min={newer}"],
+    proc = subprocess.run([copier, *RENOVATE_COPIER_UPDATE, "--vcs-ref", TAG_B, "--data", f"python_min={newer}"],
                           cwd=project, capture_output=True, text=True, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (load_answers(project)["python_min"], load_answers(project)["_commit"]) == (newer, TAG_B)
