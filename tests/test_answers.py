@@ -347,6 +347,16 @@ class Terminal:
             except (pexpect.TIMEOUT, pexpect.EOF):
                 return self.text()
 
+    def wait_for(self, text: str, seconds: float) -> None:
+        """Feed output to the screen until it shows `text`."""
+        deadline = time.monotonic() + seconds
+        while text not in self.text():
+            assert time.monotonic() < deadline, self.text()
+            try:
+                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.2))
+            except pexpect.TIMEOUT:
+                pass
+
     def close(self) -> int | None:
         self.child.close(force=True)
         return self.child.exitstatus
@@ -403,14 +413,7 @@ def test_prompt_at_80_columns_shows_the_rule_of_a_refused_answer(template: Path,
     try:
         assert terminal.pump(60)
         terminal.child.send("\x15bad name\r")  # Ctrl-U clears the default, then an invalid answer
-        deadline = time.monotonic() + 30
-        rule = "Validation error for question 'project_name': use ASCII letters, digits, . _ -"
-        while rule not in terminal.text():
-            assert time.monotonic() < deadline, terminal.text()
-            try:
-                terminal.stream.feed(terminal.child.read_nonblocking(65536, timeout=0.2))
-            except pexpect.TIMEOUT:
-                pass
+        terminal.wait_for("Validation error for question 'project_name': use ASCII letters, digits, . _ -", 30)
         terminal.child.sendcontrol("c")
         terminal.child.expect(pexpect.EOF, timeout=30)
     finally:
@@ -467,14 +470,19 @@ def test_stdlib_table_covers_the_running_python() -> None:
 
 
 _VALIDATORS: dict[str, jinja2.Template] = {}
+# What a validator reads besides its answer: the stdlib table, and a first copy (no recorded answers).
+VALIDATOR_CONTEXT = {
+    "stdlib_module_names": json.loads(table("stdlib_module_names")),
+    "_copier_answers": {},
+    "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"},
+}
 
 
-def validator_message(env: jinja2.Environment, question: str, answer: str) -> str:
+def validator_message(env: jinja2.Environment, question: str, answer: Any) -> str:
     """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive."""
     if question not in _VALIDATORS:
         _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
-    context = {"_copier_answers": {}, "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"}}
-    return _VALIDATORS[question].render(stdlib_module_names=json.loads(table("stdlib_module_names")), **context, **{question: answer}).strip()
+    return _VALIDATORS[question].render(**VALIDATOR_CONTEXT, **{question: answer}).strip()
 
 
 def test_every_keyword_is_refused_as_import_name(jinja_env: jinja2.Environment) -> None:
@@ -497,10 +505,7 @@ def test_every_stdlib_module_is_refused_as_import_and_project_name(jinja_env: ji
 
 
 def extras_message(env: jinja2.Environment, requirement: Any) -> str:
-    if "extras" not in _VALIDATORS:
-        _VALIDATORS["extras"] = env.from_string(load_copier_config()["extras"]["validator"])
-    context = {"_copier_answers": {}, "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"}}
-    return _VALIDATORS["extras"].render(**context, extras={"clients": [requirement]}).strip()
+    return validator_message(env, "extras", {"clients": [requirement]})
 
 
 def packaging_accepts(requirement: str) -> bool:
