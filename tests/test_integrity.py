@@ -25,6 +25,7 @@ import pytest
 
 from helpers import (
     PYTHON,
+    PYTHON_VERSIONS,
     TEMPLATE_ROOT,
     Dists,
     LocalIndex,
@@ -229,7 +230,7 @@ def test_a_python_the_release_does_not_support_is_not_retried(
     verifier: ModuleType, index: LocalIndex, deps: LocalIndex, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """pip prints "No matching distribution" here too; "require a different python" makes it final."""
-    newest = list(table("python_versions"))[-1]
+    newest = PYTHON_VERSIONS[-1]
     assert sys.version_info[:2] < tuple(map(int, newest.split(".")))
     dists = build_once(f"integrity-python-{newest}", {**LIBRARY, "python_min": newest})[1]
     index.publish(dists.sdist, dists.wheel)

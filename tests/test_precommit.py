@@ -23,10 +23,9 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
+from helpers import PYTHON_VERSIONS, VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
 
 HOOKS = table("hooks")
-PYTHONS = list(table("python_versions"))
 # What each hook's repository declares for it (.pre-commit-hooks.yaml at the pinned tag), minus
 # `language: python` (here: the tool from the dev group) and the descriptive fields.
 MANIFESTS: dict[str, dict[str, Any]] = {
@@ -105,7 +104,7 @@ def python_min(project: Path) -> str:
 
 def checkers_python(project: Path) -> str:
     """The oldest Python every pinned checker installs on, and python_min."""
-    return max([python_min(project), *(h["python"] for h in HOOKS.values() if "python" in h)], key=PYTHONS.index)
+    return max([python_min(project), *(h["python"] for h in HOOKS.values() if "python" in h)], key=PYTHON_VERSIONS.index)
 
 
 def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
@@ -116,7 +115,7 @@ def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> Non
     pins = [Requirement(r) for r in groups["dev"][1:]]
     expected = []
     for hook in HOOKS.values():
-        newer = "python" in hook and PYTHONS.index(hook["python"]) > PYTHONS.index(python_min(project))
+        newer = "python" in hook and PYTHON_VERSIONS.index(hook["python"]) > PYTHON_VERSIONS.index(python_min(project))
         marker = f"; python_version >= '{hook['python']}'" if newer else ""
         expected.append(Requirement(f"{hook['package']}=={hook['rev'].removeprefix('v')}{marker}"))
     assert pins == expected
@@ -177,7 +176,7 @@ def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.Comple
 # The configuration differs between variants only in mypy's extra dependencies (tomli for 3.10)
 # and in what the hooks find (src/ or none, odd text): each runner on the variants that differ.
 # test_quality and test_workflows run the same tools on every variant (ruff, mypy, zizmor, schemas).
-OLDEST_LIBRARY, NEWEST_META, ODD = (f"library-{PYTHONS[0]}", f"meta-{PYTHONS[-1]}", f"library-odd-names-{PYTHONS[-1]}")
+OLDEST_LIBRARY, NEWEST_META, ODD = (f"library-{PYTHON_VERSIONS[0]}", f"meta-{PYTHON_VERSIONS[-1]}", f"library-odd-names-{PYTHON_VERSIONS[-1]}")
 RUNS = [pytest.param("prek", OLDEST_LIBRARY, id=f"prek-{OLDEST_LIBRARY}"), pytest.param("prek", NEWEST_META, id=f"prek-{NEWEST_META}"),
         pytest.param("pre-commit", ODD, id=f"pre-commit-{ODD}")]  # fmt: skip
 assert {OLDEST_LIBRARY, NEWEST_META, ODD} <= set(VARIANTS)
@@ -253,10 +252,10 @@ def test_dev_group_resolves_for_python_min_without_the_newer_checkers(tmp_path: 
     """`uv run` resolves the group for every supported Python: uv finds a solution on the oldest
     offered Python with PyPI's releases, leaving out exactly the checkers marked as needing a newer
     one (their Requires-Python comes from PyPI). On newer Pythons dev_environment installs them all."""
-    (variant, data), *_ = [(v, d) for v, d in VARIANTS.items() if v.endswith(f"-{PYTHONS[0]}")]
+    (variant, data), *_ = [(v, d) for v, d in VARIANTS.items() if v.endswith(f"-{PYTHON_VERSIONS[0]}")]
     project = render_once(f"quality-{variant}", data)
     proc = run([tool("uv"), "pip", "compile", "--quiet", "--no-header", "--no-python-downloads",  # never fetch an interpreter
-                "--group", f"{project / 'pyproject.toml'}:dev", "--python-version", PYTHONS[0]], cwd=tmp_path)  # fmt: skip
+                "--group", f"{project / 'pyproject.toml'}:dev", "--python-version", PYTHON_VERSIONS[0]], cwd=tmp_path)  # fmt: skip
     resolved = {Requirement(line.split(" ")[0]).name for line in proc.stdout.splitlines() if "==" in line}
     checkers = {Requirement(h["package"]).name for h in HOOKS.values()}
     assert checkers - resolved == {Requirement(h["package"]).name for h in HOOKS.values() if "python" in h}

@@ -18,6 +18,7 @@ import pytest
 
 from helpers import (
     PYROMA_NO_KEYWORDS,
+    PYTHON_VERSIONS,
     REPO_REVIEW_IGNORES,
     TEMPLATE_ROOT,
     VARIANTS,
@@ -37,14 +38,12 @@ from helpers import (
     tool,
 )
 
-PYTHONS = list(table("python_versions"))
-OLDEST, NEWEST = PYTHONS[0], PYTHONS[-1]
-CASES = VARIANTS
+OLDEST, NEWEST = PYTHON_VERSIONS[0], PYTHON_VERSIONS[-1]
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=list(VARIANTS))
 def project(request: pytest.FixtureRequest) -> Path:
-    return render_once(f"quality-{request.param}", CASES[request.param])
+    return render_once(f"quality-{request.param}", VARIANTS[request.param])
 
 
 def python_files(project: Path) -> list[Path]:
@@ -54,7 +53,7 @@ def python_files(project: Path) -> list[Path]:
 def supported(project: Path) -> list[str]:
     match = re.search(r'^requires-python = ">=(3\.\d+)"$', (project / "pyproject.toml").read_text(encoding="utf-8"), re.M)
     assert match
-    return PYTHONS[PYTHONS.index(match.group(1)) :]
+    return PYTHON_VERSIONS[PYTHON_VERSIONS.index(match.group(1)) :]
 
 
 def test_ruff_check_and_format_pass(project: Path) -> None:
@@ -149,7 +148,7 @@ def test_repo_review_ignores_are_recorded_as_decisions() -> None:
 
 def test_repo_review_catches_a_missing_setting(tmp_path: Path) -> None:
     """The check above is live: without the ignores and strict xfail, those checks fail."""
-    project = render_once("quality-library-default", CASES["library-default"])
+    project = render_once("quality-library-default", VARIANTS["library-default"])
     copy = shutil.copytree(project, tmp_path / project.name)
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").replace("strict_xfail = true\n", "")

@@ -15,16 +15,17 @@ from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
 from helpers import (
+    PYTHON_VERSIONS,
     TEMPLATE_ROOT,
+    git,
     list_files,
     load_answers,
     load_copier_config,
-    git,
     make_template_repo,
     matrix_case_answers,
     matrix_cases,
-    render_once,
     question_names,
+    render_once,
     render_project,
     table,
     template_source,
@@ -142,12 +143,11 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
 
 
 def test_classifiers_follow_python_min(tmp_path: Path) -> None:
-    versions = list(table("python_versions"))
-    project = render_project(tmp_path / "demo", {"python_min": versions[1]})
+    project = render_project(tmp_path / "demo", {"python_min": PYTHON_VERSIONS[1]})
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["requires-python"] == f">={versions[1]}"
+    assert pyproject["project"]["requires-python"] == f">={PYTHON_VERSIONS[1]}"
     declared = [c.rsplit(" :: ", 1)[1] for c in pyproject["project"]["classifiers"] if re.search(r":: 3\.\d+$", c)]
-    assert declared == versions[1:]
+    assert declared == PYTHON_VERSIONS[1:]
 
 
 @pytest.mark.parametrize("license_id", list(table("licenses")))

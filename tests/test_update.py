@@ -27,6 +27,7 @@ from packaging.version import Version
 from pathspec import PathSpec
 
 from helpers import (
+    PYTHON_VERSIONS,
     RENOVATE_COPIER_UPDATE,
     TEMPLATE_ROOT,
     build_dists,
@@ -397,9 +398,9 @@ def narrowing_repo() -> Path:
 
     def make(root: Path) -> None:
         repo = make_template_at(root / "pypi-template")
-        narrow_python_versions(repo, TAG_B, next(iter(table("python_versions"))))
+        narrow_python_versions(repo, TAG_B, PYTHON_VERSIONS[0])
         # (Projects the narrowing does not touch update as usual: tests/test_fleet.py.)
-        make_project(root / "oldest", repo, {"python_min": next(iter(table("python_versions")))})
+        make_project(root / "oldest", repo, {"python_min": PYTHON_VERSIONS[0]})
 
     return shared_once(shared_folder() / "narrowing-template", make)
 
@@ -420,7 +421,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
 
     Without the guard copier deletes the recorded answer and takes the default, python_min 3.11.
     """
-    oldest = next(iter(table("python_versions")))
+    oldest = PYTHON_VERSIONS[0]
     copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
     project = shutil.copytree(narrowing_repo / "oldest" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
     before = project_files(project)
@@ -431,7 +432,7 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     assert "--data python_min=ANSWER" in proc.stderr
     assert_nothing_changed(project, before)
     # The way out the message gives: choose the answer, and the update goes through.
-    newer = list(table("python_versions"))[1]
+    newer = PYTHON_VERSIONS[1]
     proc = subprocess.run([copier, *RENOVATE_COPIER_UPDATE, "--vcs-ref", TAG_B, "--data", f"python_min={newer}"],
                           cwd=project, capture_output=True, text=True, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr

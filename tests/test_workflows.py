@@ -27,6 +27,7 @@ from packaging.version import InvalidVersion, Version
 from helpers import (
     META_EXTRAS,
     PYTHON,
+    PYTHON_VERSIONS,
     TEMPLATE_ROOT,
     import_script,
     load_answers,
@@ -365,7 +366,7 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     ci = rendered.workflow("ci.yml")
     # A pull request from a branch of the repository runs once, not once for the push as well; and by hand.
     assert ci["on"] == {"push": {"branches": ["main"]}, "pull_request": None, "workflow_dispatch": None}
-    supported = list(table("python_versions"))[list(table("python_versions")).index(rendered.answers["python_min"]):]
+    supported = PYTHON_VERSIONS[PYTHON_VERSIONS.index(rendered.answers["python_min"]) :]
     assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
     assert "python -m pytest" in [s.get("run") for s in steps(ci["jobs"]["tests"])]
     release_build = [s for s in steps(rendered.workflow("publish.yml")["jobs"]["build"]) if "run" in s]
