@@ -139,6 +139,15 @@ def test_the_fleet_covers_what_projects_do() -> None:
     assert any(m.conflicts for m in FLEET) and not all(m.conflicts for m in FLEET)
 
 
+def maintained_copy(member: Member, dst: Path) -> Path:
+    """The member's first copy at `dst`, with its maintainers' edits committed."""
+    project = shutil.copytree(fleet_first_copy(member.name, member.answers), dst, symlinks=True)
+    for edit in member.edits:
+        EDITS[edit](project)
+    git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
+    return project
+
+
 # --- The update, project by project ------------------------------------------------------------
 
 def answers_without_commit(project: Path) -> dict[str, Any]:
@@ -156,11 +165,8 @@ def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow  # ten copier copies and updates: about 25 s of CPU
 @pytest.mark.parametrize("member", FLEET, ids=[m.name for m in FLEET])
 def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -> None:
-    project = shutil.copytree(fleet_first_copy(member.name, member.answers), tmp_path / member.name, symlinks=True)
+    project = maintained_copy(member, tmp_path / member.name)
     assert load_answers(project)["_src_path"] == f"git+file://{fleet_template()}"
-    for edit in member.edits:
-        EDITS[edit](project)
-    git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
     before = project_files(project)
     answers = answers_without_commit(project)
     assert sync_check(project).returncode == 0  # a clean project at v1.0.0 passes
@@ -315,11 +321,7 @@ def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
     behind = FLEET[0]  # updates cleanly
     conflicted = next(m for m in FLEET if m.conflicts)
     for member in (behind, conflicted):
-        project = shutil.copytree(fleet_first_copy(member.name, member.answers), tmp_path / "work" / member.name, symlinks=True)
-        for edit in member.edits:
-            EDITS[edit](project)
-        git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
-        bare_remote(remotes, member.name, project)
+        bare_remote(remotes, member.name, maintained_copy(member, tmp_path / "work" / member.name))
     current = render_project(tmp_path / "work" / "current", src=f"git+file://{fleet_template()}", vcs_ref=NEW)
     commit_new_repo(current, "already on the release")
     bare_remote(remotes, "current", current)
