@@ -42,6 +42,7 @@ from helpers import (
 SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
 CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
 VERIFY_SCRIPT = SCRIPTS / "verify_upload.py"
+SYNC_SCRIPT = SCRIPTS / "check_template_sync.py"
 ACTIONS = table("actions")
 PUBLISH_ACTION = ACTIONS["pypi-publish"]["repo"]
 SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
@@ -697,9 +698,11 @@ def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, 
 
 
 def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
-    """One rule in three places: the version question, this guard, and packaging's own spelling."""
+    """One rule in four places: the version question, this guard, the template-sync check's release
+    tags (standalone scripts each, so each has its copy) and packaging's own spelling."""
     from test_answers import VERSIONS
 
+    sync = import_script(SYNC_SCRIPT, "check_template_sync")
     config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
     for version in VERSIONS:
         try:
@@ -708,6 +711,7 @@ def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType)
             expected = False
         assert bool(guard.CANONICAL.fullmatch(version)) is expected, version
         assert bool(config_rule.search(version)) is expected, version
+        assert bool(sync.RELEASE_TAG.fullmatch(f"v{version}")) is expected, version  # a release tag, vX.Y.Z
 
 
 def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
