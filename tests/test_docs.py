@@ -54,6 +54,7 @@ from helpers import (
     git,
     git_config_with_urls,
     list_files,
+    load_answers,
     load_copier_config,
     make_template_repo,
     question_names,
@@ -548,7 +549,7 @@ def test_documented_command_runs(spec: Run, tmp_path: Path, template_repo: Path,
 def recorded_sources(root: Path) -> set[str]:
     """The `_src_path` of every answers file below `root`, git's folders aside."""
     return {
-        yaml.safe_load(path.read_text(encoding="utf-8"))["_src_path"]
+        load_answers(path.parent)["_src_path"]
         for path in root.rglob(".copier-answers.yml")
         if ".git" not in path.relative_to(root).parts
     }
