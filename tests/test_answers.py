@@ -14,7 +14,8 @@ import time
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import copier
 import jinja2.sandbox
@@ -299,6 +300,9 @@ def test_cli_refuses_bad_answer_with_nonzero_exit(template: Path, tmp_path: Path
     assert (snapshot(dst) == before) if existing else not dst.exists()
 
 
+T = TypeVar("T")
+
+
 class Terminal:
     """copier's real prompt in an 80-column pseudo-terminal; pyte rebuilds the screen the user sees.
 
@@ -321,41 +325,45 @@ class Terminal:
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
 
+    def read(self, timeout: float) -> str:
+        """Feed what the program drew within `timeout` to the screen; answer its cursor query."""
+        try:
+            data = self.child.read_nonblocking(65536, timeout=timeout)
+        except pexpect.TIMEOUT:
+            return ""
+        if self.CURSOR_QUERY in data:
+            self.child.send(f"\x1b[{self.screen.cursor.y + 1};{self.screen.cursor.x + 1}R")
+        self.stream.feed(data)
+        return data
+
     def pump(self, seconds: float) -> bool:
         """Feed output to the screen until a prompt waits (True), the program ends (False) or time runs out."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                data = self.child.read_nonblocking(65536, timeout=0.1)
-            except pexpect.TIMEOUT:
-                continue
+                if self.PROMPT_START in self.read(0.1):
+                    return True  # callers wait for what they expect on the screen (wait_until)
             except pexpect.EOF:
                 return False
-            if self.CURSOR_QUERY in data:
-                self.child.send(f"\x1b[{self.screen.cursor.y + 1};{self.screen.cursor.x + 1}R")
-            self.stream.feed(data)
-            if self.PROMPT_START in data:
-                self.drain()  # let the prompt finish drawing before the screen is read
-                return True
         raise AssertionError(f"no prompt within {seconds:.0f} s:\n{self.text()}")
 
-    def drain(self) -> str:
-        """Feed what the program draws until it is quiet for 0.3 s; returns the screen."""
-        while True:
+    def wait_until(self, found: Callable[[str], T | None], seconds: float) -> T:
+        """Feed output to the screen until `found(screen)` returns something, and return that.
+
+        It waits for content, not for silence: no quiet period is both short and safe under load.
+        """
+        deadline = time.monotonic() + seconds
+        while (result := found(self.text())) is None:
+            assert time.monotonic() < deadline, f"not on the screen within {seconds:.0f} s:\n{self.text()}"
             try:
-                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.3))
-            except (pexpect.TIMEOUT, pexpect.EOF):
-                return self.text()
+                self.read(0.05)
+            except pexpect.EOF:
+                raise AssertionError(f"the program ended first:\n{self.text()}") from None
+        return result
 
     def wait_for(self, text: str, seconds: float) -> None:
         """Feed output to the screen until it shows `text`."""
-        deadline = time.monotonic() + seconds
-        while text not in self.text():
-            assert time.monotonic() < deadline, self.text()
-            try:
-                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.2))
-            except pexpect.TIMEOUT:
-                pass
+        self.wait_until(lambda screen: True if text in screen else None, seconds)
 
     def close(self) -> int | None:
         self.child.close(force=True)
@@ -380,20 +388,23 @@ def test_prompts_at_80_columns_show_every_help_and_only_buildable_backends(templ
     dst = tmp_path / "meta"
     terminal = Terminal(["copy", str(template), str(dst)])
     seen: dict[str, str] = {}
+
+    def waiting(screen: str) -> str | None:
+        """The new question on the screen once its help is drawn whole (the lowest: the one waiting)."""
+        asked = [q for q in question_names() if help_lines(q)[0] in screen and q not in seen]
+        return asked[-1] if asked and all(line in screen for line in help_lines(asked[-1])) else None
+
     try:
         while terminal.pump(60):
-            screen = terminal.text()
-            asked = [q for q in question_names() if help_lines(q)[0] in screen and q not in seen]
-            assert asked, screen
-            question = asked[-1]  # the lowest on the screen: the one waiting
-            seen[question] = screen
+            question = terminal.wait_until(waiting, 30)
+            seen[question] = terminal.text()
             if question == "project_kind":
                 terminal.child.send("\x1b[B")  # Down: meta-package
-                terminal.drain()
             if question == "build_backend":
                 for _ in range(len(table("backends")) + 1):  # every item the arrow keys reach
+                    before = terminal.text()
                     terminal.child.send("\x1b[B")
-                    seen[question] += "\n" + terminal.drain()
+                    seen[question] += "\n" + terminal.wait_until(lambda screen: screen if screen != before else None, 30)
             terminal.child.send("\r")
     finally:
         status = terminal.close()
