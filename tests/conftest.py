@@ -24,7 +24,10 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Template Tests\n\temail = tests@example.invalid\n"
-        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n",
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
+        # Throwaway repositories never need housekeeping: no `git maintenance run --auto` after
+        # each commit and fetch (about 370 processes a run).
+        "[maintenance]\n\tauto = false\n",
         encoding="utf-8",
     )
     with pytest.MonkeyPatch.context() as mp:
