@@ -637,16 +637,17 @@ def fleet_template() -> Path:
     return shared_once(shared_folder() / "fleet" / "pypi-template", make)
 
 
-def fleet_first_copy(name: str, data: dict[str, Any]) -> Path:
-    """Project `name` copied from the fleet template's first release through a `git+file://` URL and
-    committed, as its maintainers have it; made once per run (tests copy it, never change it)."""
+def fleet_first_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]) -> Path:
+    """Project `name` copied from the fleet template's first release (or `release`) through a
+    `git+file://` URL and committed, as its maintainers have it; made once per run (tests copy it
+    or read it, never change it)."""
     template = fleet_template()
 
     def make(root: Path) -> None:
-        project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=FLEET_RELEASES[0])
+        project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=release)
         commit_new_repo(project, "New project from pypi-template")
 
-    return shared_once(shared_folder() / "fleet" / "first-copies" / name, make, inputs=data) / name
+    return shared_once(shared_folder() / "fleet" / f"copies-{release}" / name, make, inputs=data) / name
 
 
 # --- A package index on 127.0.0.1 that logs every request ---------------------------------------

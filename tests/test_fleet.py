@@ -42,7 +42,6 @@ from helpers import (
     git,
     load_answers,
     project_files,
-    render_project,
     run,
     table,
     tool,
@@ -211,8 +210,7 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
 
     if not member.edits:
         # An untouched project is exactly a new copy of the new release.
-        fresh = render_project(tmp_path / "fresh" / member.name, member.answers, src=f"git+file://{fleet_template()}", vcs_ref=NEW)
-        assert after == project_files(fresh)
+        assert after == project_files(fleet_first_copy(member.name, member.answers, release=NEW))
 
 
 def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str, bytes]) -> None:
@@ -322,9 +320,7 @@ def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
     conflicted = next(m for m in FLEET if m.conflicts)
     for member in (behind, conflicted):
         bare_remote(remotes, member.name, maintained_copy(member, tmp_path / "work" / member.name))
-    current = render_project(tmp_path / "work" / "current", src=f"git+file://{fleet_template()}", vcs_ref=NEW)
-    commit_new_repo(current, "already on the release")
-    bare_remote(remotes, "current", current)
+    bare_remote(remotes, "current", fleet_first_copy(behind.name, behind.answers, release=NEW))  # already on the release
     other = tmp_path / "work" / "other"
     other.mkdir()
     (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")

@@ -276,11 +276,12 @@ def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> No
     assert_release_check_passed(check, project, answers)
     files = sorted((project / "dist").iterdir())
 
-    # 5. A wrong password is refused, and the index stores nothing (it does not hold these yet).
     before = index.stored()
-    wrong = twine_upload(write_pypirc(project, tmp_path / "wrong.pypirc", index, "not-" + index.password), files, home)
-    assert wrong.returncode != 0 and "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
-    assert index.stored() == before
+    if case == "library":  # the index's refusals do not depend on what the files hold: checked once
+        # 5. A wrong password is refused, and the index stores nothing (it does not hold these yet).
+        wrong = twine_upload(write_pypirc(project, tmp_path / "wrong.pypirc", index, "not-" + index.password), files, home)
+        assert wrong.returncode != 0 and "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
+        assert index.stored() == before
 
     # 2. twine uploads with the settings of `.pypirc.example`: the index holds exactly these files.
     upload = twine_upload(pypirc, files, home)
@@ -303,13 +304,14 @@ def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> No
         assert "rehearsal-cli==1.0.0" in installed_names(python)
         run([python, "-c", "import rehearsal_client, rehearsal_cli"], cwd=tmp_path)
 
-    # 4. The same version again is refused ("File already exists" on PyPI) and nothing changes.
-    stored = index.stored()
-    again = twine_upload(pypirc, files, home)
-    output = again.stdout + again.stderr
-    assert again.returncode != 0, output
-    assert "400 Bad Request" in output and "already exists" in output, output
-    assert index.stored() == stored
+    if case == "library":
+        # 4. The same version again is refused ("File already exists" on PyPI) and nothing changes.
+        stored = index.stored()
+        again = twine_upload(pypirc, files, home)
+        output = again.stdout + again.stderr
+        assert again.returncode != 0, output
+        assert "400 Bad Request" in output and "already exists" in output, output
+        assert index.stored() == stored
 
 
 @pytest.mark.slow

@@ -354,8 +354,8 @@ NOT_GIT = "Updating is only supported in git-tracked subprojects."
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize("state", ["modified", "untracked", "not-git"])
 def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: TemplateRepo, state: str) -> None:
-    if state == "not-git":
-        project = render_project(tmp_path / "demo-pkg", src=template_repo.path, vcs_ref=TAG_A)
+    if state == "not-git":  # the first copy as copier wrote it, before anyone ran `git init`
+        project = shutil.copytree(template_repo.first_copy, tmp_path / "demo-pkg", symlinks=True, ignore=shutil.ignore_patterns(".git"))
     else:
         project = template_repo.project_in(tmp_path)
         if state == "modified":
