@@ -161,6 +161,7 @@ class TemplateRepo:
     path: Path
     action: str  # the action whose pin the fix at TAG_B changes
     first_copy: Path  # make_project() from it at TAG_A: tests take copies, never this one
+    latest_copy: Path  # make_project() from it at TAG_B, with the same (default) answers: read only
 
     @property
     def old_sha(self) -> str:
@@ -185,10 +186,11 @@ def template_repo() -> TemplateRepo:
         git(repo, "tag", RELEASE_CANDIDATE)
         (root / "action").write_text(action, encoding="utf-8")
         make_project(root / "first-copy", repo)
+        make_project(root / "latest-copy", repo, vcs_ref=TAG_B)
 
     root = shared_once(shared_folder() / "update-template", make)
     action = (root / "action").read_text(encoding="utf-8")
-    return TemplateRepo(root / "pypi-template", action, root / "first-copy" / "demo-pkg")
+    return TemplateRepo(root / "pypi-template", action, root / "first-copy" / "demo-pkg", root / "latest-copy" / "demo-pkg")
 
 
 # --- Generated projects ------------------------------------------------------------------------
@@ -199,10 +201,14 @@ def make_project(parent: Path, src: Path, data: dict[str, Any] | None = None, vc
     return commit_new_repo(render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref), "Generate from pypi-template")
 
 
+def answers_of(project: Path) -> dict[str, Any]:
+    """`project`'s recorded answers, without copier's own keys (_commit, _src_path)."""
+    return {k: v for k, v in load_answers(project).items() if not k.startswith("_")}
+
+
 def render_fresh(parent: Path, project: Path, src: Path) -> Path:
     """A new project rendered at TAG_B with `project`'s recorded answers, to compare with."""
-    answers = {k: v for k, v in load_answers(project).items() if not k.startswith("_")}
-    return render_project(parent / "demo-pkg", answers, src=src, vcs_ref=TAG_B)
+    return render_project(parent / "demo-pkg", answers_of(project), src=src, vcs_ref=TAG_B)
 
 
 def add_dependency(pyproject: str) -> str:
@@ -626,8 +632,7 @@ def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateR
     plain, quiet, as_json = documented_commands("copier check-update")
     assert (plain, quiet, as_json) == (["check-update"], ["check-update", "--quiet"], ["check-update", "--output-format", "json"])
     # Prereleases are for trying a template release: nobody is offered them by default.
-    current = make_project(tmp_path / "current", template_repo.path, vcs_ref=TAG_B)
-    assert copier_cli(*quiet, cwd=current).returncode == 0
+    assert copier_cli(*quiet, cwd=template_repo.latest_copy).returncode == 0  # at the newest release
     project = template_repo.project_in(tmp_path)
     proc = copier_cli(*plain, cwd=project)
     assert proc.returncode == 0 and "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
@@ -679,7 +684,8 @@ def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: T
     copier.run_recopy(project, defaults=True, overwrite=True, unsafe=False, quiet=True)  # `copier recopy --defaults --overwrite`
     git(project, "add", WORKFLOW)
     git(project, "restore", ".")
-    fresh = render_fresh(tmp_path / "fresh", project, template_repo.path)
+    fresh = template_repo.latest_copy  # a new copy of TAG_B with the same answers
+    assert answers_of(project) == answers_of(fresh)
     assert workflow.read_bytes() == (fresh / WORKFLOW).read_bytes()
     assert changed_paths(project) == {WORKFLOW}
     assert_user_edits_intact(project)
