@@ -73,11 +73,6 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The folder where helpers keep what the whole run shares (build environments, builds)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(helpers, "SHARED_FOLDER", helpers.shared_tmp(tmp_path_factory))
-        # One bytecode cache for every Python subprocess of the run, outside every project and
-        # environment: with PYTHONDONTWRITEBYTECODE (set on CI machines) each process would compile
-        # its imports from source again, and compiling whole environments on install costs more.
-        mp.setenv("PYTHONPYCACHEPREFIX", str(helpers.SHARED_FOLDER / "pycache"))
-        mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
         yield helpers.SHARED_FOLDER
 
 

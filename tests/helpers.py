@@ -181,13 +181,17 @@ class Dists:
 
 
 def build_environment(requires: list[str]) -> Path:
-    """A virtual environment holding `requires` and build, made once per run: its python."""
+    """A virtual environment holding `requires` and build, made once per run: its python.
+
+    Compiled on install: with PYTHONDONTWRITEBYTECODE set, a backend imported from source costs
+    every hook subprocess a second or more (setuptools).
+    """
     key = hashlib.sha256("\n".join(sorted(requires)).encode()).hexdigest()[:16]
 
     def make(root: Path) -> None:
         python = make_venv(root)
         frontend = f"build=={importlib.metadata.version('build')}"  # the frontend the test venv has
-        install_into(python, *requires, frontend)
+        install_into(python, *requires, frontend, extra_args=("--compile-bytecode",))
 
     return shared_once(shared_folder() / "build-environments" / key, make, inputs=sorted(requires)) / "bin" / "python"
 
@@ -274,10 +278,7 @@ def make_venv(path: Path) -> Path:
 
 
 def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str, ...] = ()) -> None:
-    """`uv pip install` into `python`'s environment, from outside this repository: its [tool.uv]
-    (compile-bytecode, meant for the test venv) must not compile every environment up front."""
-    args = [tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)]
-    run(args, cwd=Path(tempfile.gettempdir()))
+    run([tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)])
 
 
 @cache
@@ -361,14 +362,15 @@ def dev_environment(project: Path) -> Path:
     """The project's own `dev` dependency group in a virtual environment, made once per run: its bin folder.
 
     What `uv run` installs there: the tests and every pre-commit hook's tool at the hook's version
-    (the hook repositories cannot be cloned here).
+    (the hook repositories cannot be cloned here). Compiled on install: with PYTHONDONTWRITEBYTECODE,
+    each check-jsonschema call would otherwise spend a second compiling its imports.
     """
     pyproject = project / "pyproject.toml"
     groups = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]
     key = hashlib.sha256(json.dumps(groups, sort_keys=True).encode()).hexdigest()[:16]
 
     def make(root: Path) -> None:
-        install_into(make_venv(root), extra_args=("--group", f"{pyproject}:dev"))
+        install_into(make_venv(root), extra_args=("--compile-bytecode", "--group", f"{pyproject}:dev"))
 
     return shared_once(shared_folder() / "dev-environments" / key, make, inputs=groups) / "bin"
 
@@ -382,7 +384,7 @@ def pyroma_environment() -> Path:
     pyroma = f"pyroma=={importlib.metadata.version('pyroma')}"
 
     def make(root: Path) -> None:
-        install_into(make_venv(root), pyroma, *requires)
+        install_into(make_venv(root), pyroma, *requires, extra_args=("--compile-bytecode",))
 
     return shared_once(shared_folder() / "pyroma-environment", make, inputs=[pyroma, *requires]) / "bin"
 

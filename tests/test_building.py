@@ -137,11 +137,13 @@ def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> 
 
 @pytest.fixture(scope="module")
 def pytest_path() -> Path:
-    """pytest installed once per run, for the fresh environments below to import (else each would
-    install it again)."""
+    """pytest installed once per run and compiled, for the fresh environments below to import.
+
+    Else each would install it again and import it from source (PYTHONDONTWRITEBYTECODE).
+    """
 
     def make(root: Path) -> None:
-        install_into(Path(PYTHON), "pytest>=8", extra_args=("--target", str(root)))
+        install_into(Path(PYTHON), "pytest>=8", extra_args=("--target", str(root), "--compile-bytecode"))
 
     return shared_once(shared_folder() / "pytest-for-projects", make)
 

@@ -176,7 +176,7 @@ def oldest_tools() -> Path:
 
     def make(root: Path) -> None:
         run([tool("uv"), "venv", "--quiet", "--seed", "--python", OLDEST_PYTHON, root])
-        install_into(root / "bin" / "python", *table("release_tools"))
+        install_into(root / "bin" / "python", *table("release_tools"), extra_args=("--compile-bytecode",))
 
     return shared_once(shared_folder() / f"python-{OLDEST}-release-tools", make, inputs=table("release_tools")) / "bin" / "python"
 

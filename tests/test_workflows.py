@@ -844,9 +844,10 @@ def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions
     """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
     outputs = project.parent / "github_output"
     outputs.write_text("", encoding="utf-8")
-    # Speed only: no up-front compile of every file pip installs (5 s); imports compile what they
-    # use, into the run's bytecode cache (tests/conftest.py).
-    runner = {**os.environ, "PIP_COMPILE": "0"}
+    # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
+    runner = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # Speed only: no up-front compile of every file pip installs (5 s); imports compile what they use.
+    runner["PIP_COMPILE"] = "0"
     for step in steps(job):
         if "run" not in step:
             continue
