@@ -278,7 +278,10 @@ def make_venv(path: Path) -> Path:
 
 
 def install_into(python: Path, *requirements: str | Path, extra_args: tuple[str, ...] = ()) -> None:
-    run([tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)])
+    """`uv pip install` into `python`'s environment, from outside this repository: its [tool.uv]
+    compile-bytecode is for the test venv, not for every environment a test makes and uses once."""
+    args = [tool("uv"), "pip", "install", "--quiet", "--python", python, *extra_args, *map(str, requirements)]
+    run(args, cwd=Path(tempfile.gettempdir()))
 
 
 @cache
