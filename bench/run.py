@@ -320,11 +320,24 @@ def bench_skeletons(root: Path, repos: dict[str, Path], ws: Workspace, rounds: i
     return {name: summary(s) for name, s in samples.items()}
 
 
+MACHINE_LOOP = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(30_000_000):\n    s += i\nprint(time.perf_counter() - t)"
+
+
+def machine_seconds() -> float:
+    """Seconds a fresh interpreter takes for 30 M additions: how fast the machine is right now.
+
+    Suite times are read against it: on a shared 2-core VM the same suite moves by half within a
+    day, and this loop with it.
+    """
+    return float(subprocess.run([sys.executable, "-c", MACHINE_LOOP], capture_output=True, text=True, check=True).stdout)
+
+
 def bench_suite() -> dict:
     out = {}
     for name, extra in (("full", []), ("quick", ["-m", "not slow"])):
+        before = machine_seconds()
         wall, cpu = timed(lambda: sh([sys.executable, "-m", "pytest", "-q", *extra], cwd=ROOT))()
-        out[name] = {"seconds": wall, "cpu_seconds": cpu}
+        out[name] = {"seconds": wall, "cpu_seconds": cpu, "machine_seconds": [before, machine_seconds()]}
     return out
 
 
@@ -366,7 +379,8 @@ def report(results: dict) -> list[str]:
     for name, r in results.get("suite", {}).items():
         goal = f"<= {SUITE_BUDGET_S[name]:.0f}s"
         label = f"{r['seconds']:.1f}s ({r['cpu_seconds']:.0f}s CPU)"
-        lines.append(f"{'suite ' + name:<22} {label:<30} {'':<30} {'':>6} {'':>6}  {goal}")
+        machine = " / ".join(f"{m:.2f}" for m in r["machine_seconds"])
+        lines.append(f"{'suite ' + name:<22} {label:<30} {'':<30} {'':>6} {'':>6}  {goal}  (machine: {machine} s before / after)")
     return lines
 
 

@@ -44,3 +44,11 @@ def test_fleet_benchmark_releases_what_the_fleet_test_updates(tmp_path: Path) ->
     for name in changed:
         assert (bench / name).read_bytes() == (tests / name).read_bytes() != (TEMPLATE_ROOT / name).read_bytes(), name
     assert len(BENCH.FLEET_ANSWERS) >= 10
+
+
+def test_suite_report_states_the_budget_and_the_machine_speed() -> None:
+    """A suite time means little without the machine's speed at the time: both are on its line."""
+    suite = {"full": {"seconds": 158.04, "cpu_seconds": 285.2, "machine_seconds": [1.73, 1.88]}}
+    (line,) = [line for line in BENCH.report({"suite": suite}) if line.startswith("suite full")]
+    assert "158.0s (285s CPU)" in line, line
+    assert line.endswith("<= 180s  (machine: 1.73 / 1.88 s before / after)"), line
