@@ -52,3 +52,12 @@ def test_suite_report_states_the_budget_and_the_machine_speed() -> None:
     (line,) = [line for line in BENCH.report({"suite": suite}) if line.startswith("suite full")]
     assert "158.0s (285s CPU)" in line, line
     assert line.endswith("<= 180s  (machine: 1.73 / 1.88 s before / after)"), line
+
+
+def test_suite_runs_share_the_machine_speed_measured_between_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three measurements for two runs: the one after the full run is the one before the quick run."""
+    speeds = iter([1.5, 2.5, 3.5])
+    monkeypatch.setattr(BENCH, "machine_seconds", lambda: next(speeds))
+    monkeypatch.setattr(BENCH, "sh", lambda *args, **kwargs: None)  # no suite: only the bookkeeping
+    suite = BENCH.bench_suite()
+    assert [suite[name]["machine_seconds"] for name in ("full", "quick")] == [[1.5, 2.5], [2.5, 3.5]]
