@@ -642,8 +642,8 @@ def fleet_template() -> Path:
     return shared_once(shared_folder() / "fleet" / "pypi-template", make)
 
 
-def fleet_first_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]) -> Path:
-    """Project `name` copied from the fleet template's first release (or `release`) through a
+def fleet_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]) -> Path:
+    """Project `name` copied from the fleet template at `release` (the first by default) through a
     `git+file://` URL and committed, as its maintainers have it; made once per run (tests copy it
     or read it, never change it)."""
     template = fleet_template()

@@ -37,7 +37,7 @@ from helpers import (
     RENOVATE_VERSION,
     TEMPLATE_ROOT,
     commit_new_repo,
-    fleet_first_copy,
+    fleet_copy,
     fleet_template,
     git,
     load_answers,
@@ -140,7 +140,7 @@ def test_the_fleet_covers_what_projects_do() -> None:
 
 def maintained_copy(member: Member, dst: Path) -> Path:
     """The member's first copy at `dst`, with its maintainers' edits committed."""
-    project = shutil.copytree(fleet_first_copy(member.name, member.answers), dst, symlinks=True)
+    project = shutil.copytree(fleet_copy(member.name, member.answers), dst, symlinks=True)
     for edit in member.edits:
         EDITS[edit](project)
     git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
@@ -210,7 +210,7 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
 
     if not member.edits:
         # An untouched project is exactly a new copy of the new release.
-        assert after == project_files(fleet_first_copy(member.name, member.answers, release=NEW))
+        assert after == project_files(fleet_copy(member.name, member.answers, release=NEW))
 
 
 def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str, bytes]) -> None:
@@ -320,7 +320,7 @@ def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
     conflicted = next(m for m in FLEET if m.conflicts)
     for member in (behind, conflicted):
         bare_remote(remotes, member.name, maintained_copy(member, tmp_path / "work" / member.name))
-    bare_remote(remotes, "current", fleet_first_copy(behind.name, behind.answers, release=NEW))  # already on the release
+    bare_remote(remotes, "current", fleet_copy(behind.name, behind.answers, release=NEW))  # already on the release
     other = tmp_path / "work" / "other"
     other.mkdir()
     (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")

@@ -26,7 +26,7 @@ from helpers import (
     TEMPLATE_URL,
     commit_new_repo,
     copy_template_tree,
-    fleet_first_copy,
+    fleet_copy,
     fleet_template,
     git,
     git_config_with_urls,
@@ -179,7 +179,7 @@ def config_problems(records: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.client
 def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_gitconfig: Path) -> None:
     """A project at v1.0.0: Renovate proposes v1.1.0 for a git+file:// or https source, none for `gh:`."""
-    project = shutil.copytree(fleet_first_copy("lib-setuptools", {}), tmp_path / "project", symlinks=True)
+    project = shutil.copytree(fleet_copy("lib-setuptools", {}), tmp_path / "project", symlinks=True)
     answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
     source = f"git+file://{fleet_template()}"
     for variant, url in {"https": TEMPLATE_URL, "gh": "gh:ORG/pypi-template"}.items():
