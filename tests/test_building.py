@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,20 @@ def test_isolated_wheel_equals_shared_environment_wheel(backend: str, tmp_path: 
     assert wheel.name == dists.wheel.name
     assert sorted(isolated.wheel_names()) == sorted(dists.wheel_names())
     assert isolated.wheel_metadata_bytes() == dists.wheel_metadata_bytes()
+
+
+def test_one_off_environments_are_compiled_only_when_asked(tmp_path: Path) -> None:
+    """install_into compiles bytecode on request only: this repository's [tool.uv] compile-bytecode
+    is for the test venv, and environments a test makes and uses once would pay for every file."""
+    wheel = tmp_path / "tiny_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("tiny_pkg/__init__.py", "ANSWER = 42\n")
+        zf.writestr("tiny_pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tiny-pkg\nVersion: 1.0\n")
+        zf.writestr("tiny_pkg-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        zf.writestr("tiny_pkg-1.0.dist-info/RECORD", "tiny_pkg/__init__.py,,\ntiny_pkg-1.0.dist-info/METADATA,,\n"
+                    "tiny_pkg-1.0.dist-info/WHEEL,,\ntiny_pkg-1.0.dist-info/RECORD,,\n")  # fmt: skip
+    for compiled in (False, True):
+        venv = tmp_path / f"venv-{compiled}"
+        install_into(make_venv(venv), wheel, extra_args=("--compile-bytecode",) if compiled else ())
+        (package,) = venv.glob("lib/python3*/site-packages/tiny_pkg")
+        assert bool(list(package.rglob("*.pyc"))) is compiled, compiled
