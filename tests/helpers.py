@@ -45,6 +45,10 @@ FLEET_WORKFLOW = TEMPLATE_ROOT / "fleet" / "renovate.yml"
 RENOVATE_COPIER_UPDATE = ["update", "--skip-answered", "--defaults", "--answers-file", ".copier-answers.yml"]
 # The interpreter running the tests; generated projects are installed with it.
 PYTHON = sys.executable
+# copier's prompts (prompt_toolkit) in a pseudo-terminal: bracketed paste goes on as each prompt
+# starts (the moment to press a key), and the terminal is asked where the cursor is (and waited for).
+PROMPT_START = "\x1b[?2004h"
+CURSOR_QUERY = "\x1b[6n"
 
 
 @cache

@@ -34,7 +34,9 @@ from packaging.version import InvalidVersion, Version
 from readme_renderer.markdown import render as render_pypi_markdown
 
 from helpers import (
+    CURSOR_QUERY,
     ODD_ANSWERS,
+    PROMPT_START,
     TEMPLATE_ROOT,
     backend_names,
     build_once,
@@ -310,9 +312,6 @@ class Terminal:
     one piece; it also asks where the cursor is, and waits for the answer.
     """
 
-    PROMPT_START = "\x1b[?2004h"  # bracketed paste on: a prompt is waiting for keys
-    CURSOR_QUERY = "\x1b[6n"
-
     def __init__(self, args: list[str], columns: int = 80, rows: int = 40) -> None:
         self.screen = pyte.Screen(columns, rows)
         self.stream = pyte.Stream(self.screen)
@@ -331,7 +330,7 @@ class Terminal:
             data = self.child.read_nonblocking(65536, timeout=timeout)
         except pexpect.TIMEOUT:
             return ""
-        if self.CURSOR_QUERY in data:
+        if CURSOR_QUERY in data:
             self.child.send(f"\x1b[{self.screen.cursor.y + 1};{self.screen.cursor.x + 1}R")
         self.stream.feed(data)
         return data
@@ -341,7 +340,7 @@ class Terminal:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                if self.PROMPT_START in self.read(0.1):
+                if PROMPT_START in self.read(0.1):
                     return True  # callers wait for what they expect on the screen (wait_until)
             except pexpect.EOF:
                 return False

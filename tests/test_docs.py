@@ -46,6 +46,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 from helpers import (
+    CURSOR_QUERY,
+    PROMPT_START,
     PYTHON,
     TEMPLATE_ROOT,
     TEMPLATE_URL,
@@ -107,10 +109,6 @@ SCRATCH_COPIES = {
         "absolute path, and check_template_sync.py refuses that source in the project's CI"
     ),
 }
-# prompt_toolkit turns bracketed paste on as each prompt starts: the moment to press Enter. It
-# also asks the terminal where the cursor is, and waits for the answer.
-PROMPT_START = "\x1b[?2004h"
-CURSOR_QUERY = "\x1b[6n"
 TTY_BUDGET = 240.0
 NEW_RELEASE_LINE = "# Added in v1.1.0 of the throwaway template"
 
