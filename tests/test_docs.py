@@ -36,6 +36,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,35 @@ def test_troubleshooting_has_symptom_cause_and_fix_for_each_failure() -> None:
         assert any(failure in title for title in entries), failure
     for title, body in entries.items():
         assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], title
+
+
+# --- Decisions ----------------------------------------------------------------------------------
+# A decision goes under the topic it belongs to; a new topic is added here too, deliberately.
+DECISION_TOPICS = ["Answers", "Generated files and updates", "The release pipeline", "Checkers", "The test suite and speed"]
+DECIDED = re.compile(r"\*Decided (\d{4}-\d\d-\d\d)(?:, revised (\d{4}-\d\d-\d\d(?:, \d{4}-\d\d-\d\d)*))?\*")
+
+
+def test_decisions_are_dated_and_grouped_by_topic() -> None:
+    """Each decision is a `###` section under a `##` topic, its date on the line after its heading."""
+    text = (TEMPLATE_ROOT / "docs" / "decisions.md").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert [line[3:] for line in lines if line.startswith("## ")] == DECISION_TOPICS
+    counts = dict.fromkeys(DECISION_TOPICS, 0)
+    topic = None
+    for heading, after in zip(lines, lines[1:]):
+        if heading.startswith("## "):
+            topic = heading[3:]
+        elif heading.startswith("### "):
+            assert topic, f"{heading!r} is under no topic"
+            dated = DECIDED.fullmatch(after)
+            assert dated, f"{heading!r} has no '*Decided YYYY-MM-DD*' line after it"
+            dates = [date.fromisoformat(d) for d in [dated[1], *(dated[2] or "").split(", ")] if d]
+            assert dates == sorted(set(dates)), f"{heading!r}: dates out of order"
+            counts[topic] += 1
+        assert not heading.startswith("####"), f"{heading!r}: decisions have two heading levels"
+    assert all(counts.values()), counts
+    contents = re.findall(r"^- \[([^\]]+)\]\(#[a-z-]+\)", text.split("\n## ", 1)[0], flags=re.MULTILINE)
+    assert contents == DECISION_TOPICS, "the contents list at the top links the topics in order"
 
 
 # --- Home: the generated tree ---------------------------------------------------------------------

@@ -142,7 +142,7 @@ def test_repo_review_fails_nothing_and_ignores_only_the_declared_checks(project:
 
 
 def test_repo_review_ignores_are_recorded_as_decisions() -> None:
-    section = (TEMPLATE_ROOT / "docs" / "decisions.md").read_text(encoding="utf-8").split("## repo-review", 1)[1].split("\n## ", 1)[0]
+    section = (TEMPLATE_ROOT / "docs" / "decisions.md").read_text(encoding="utf-8").split("### repo-review", 1)[1].split("\n##", 1)[0]
     assert {code for code in REPO_REVIEW_IGNORES if f"`{code}`" in section} == REPO_REVIEW_IGNORES
 
 
