@@ -16,12 +16,14 @@ from pathvalidate import ValidationError, validate_filepath
 from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
+import helpers
 from helpers import (
     PYTHON_VERSIONS,
     TEMPLATE_ROOT,
     backend_names,
     copy_template_tree,
     git,
+    import_script,
     list_files,
     load_answers,
     load_copier_config,
@@ -292,3 +294,16 @@ def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
     assert pyproject["build-system"]["build-backend"] == "new_backend.api"
     assert pyproject["tool"]["new-backend"] == {}
 
+
+def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/run.py's verified benchmark times every backend of copier.yml, a new one included."""
+    run_py = TEMPLATE_ROOT / "bench" / "run.py"
+    assert import_script(run_py, "bench_run_backends").BACKENDS == backend_names()
+    expected = [*backend_names(), "new-backend"]
+    monkeypatch.setattr(helpers, "COPIER_YML", config_with_new_backend(tmp_path / "copier.yml"))
+    helpers.load_copier_config.cache_clear()  # the table is read once per process
+    try:
+        assert import_script(run_py, "bench_run_backends").BACKENDS == expected
+    finally:
+        monkeypatch.undo()
+        helpers.load_copier_config.cache_clear()
