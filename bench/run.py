@@ -41,7 +41,9 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
 SUITE_BUDGET_S = {"full": 180.0, "quick": 60.0}
-BACKENDS = ["setuptools", "hatchling", "flit-core", "pdm-backend", "uv-build", "poetry-core"]
+sys.path.insert(0, str(ROOT / "tests"))  # copier.yml's backends table, read as the tests read it
+from helpers import backend_names  # noqa: E402
+BACKENDS = backend_names()
 IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results")
 
 

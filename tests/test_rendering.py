@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import copier
 import pytest
+import yaml
 from copier.errors import UnsafeTemplateError
 from pathvalidate import ValidationError, validate_filepath
 from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
+import helpers
 from helpers import (
     PYTHON_VERSIONS,
     TEMPLATE_ROOT,
+    backend_names,
+    copy_template_tree,
     git,
+    import_script,
     list_files,
     load_answers,
     load_copier_config,
@@ -29,6 +35,7 @@ from helpers import (
     render_project,
     table,
     template_source,
+    tool,
 )
 
 CASES = matrix_cases()
@@ -248,3 +255,55 @@ def test_development_status_choices_are_pypi_classifiers(tmp_path: Path) -> None
     declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["classifiers"]
     assert [c for c in declared if c.startswith("Development Status ::")] == [f"Development Status :: {choices[-1]}"]
 
+
+
+# A backend's own pyproject.toml tables live in one file per table entry, included by name.
+LAYOUTS = TEMPLATE_ROOT / "includes" / "backends"
+NEW_BACKEND = {"requires": "new-backend>=1", "build_backend": "new_backend.api", "meta_package": True}
+
+
+def config_with_new_backend(path: Path) -> Path:
+    """copier.yml with one more entry in its backends table ("new-backend"), written to `path`."""
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    config["backends"]["default"]["new-backend"] = NEW_BACKEND
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_every_backend_has_one_layout_file() -> None:
+    """No table entry without its layout, no layout without its table entry (and nothing else there)."""
+    assert sorted(p.name for p in LAYOUTS.iterdir()) == sorted(f"{name}.toml.jinja" for name in backend_names())
+
+
+def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
+    """A backend added to the table alone cannot render a project that lacks its tables."""
+    template = copy_template_tree(tmp_path / "tpl")
+    config_with_new_backend(template / "copier.yml")
+    dst = tmp_path / "out" / "demo-pkg"
+    # The CLI, as a user runs it (in process, copier's interrupted folder walk leaks a scandir iterator).
+    proc = subprocess.run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "build_backend=new-backend", template, dst],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("jinja2.exceptions.TemplateNotFound: 'includes/backends/new-backend.toml.jinja' not found"), proc.stderr
+    assert not dst.exists()
+    # The same copy renders again once the layout file exists: the file was all that was missing.
+    (template / "includes" / "backends" / "new-backend.toml.jinja").write_text("\n[tool.new-backend]\n", encoding="utf-8")
+    project = render_project(dst, {"build_backend": "new-backend"}, src=template)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["build-system"]["build-backend"] == "new_backend.api"
+    assert pyproject["tool"]["new-backend"] == {}
+
+
+def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/run.py's verified benchmark times every backend of copier.yml, a new one included."""
+    run_py = TEMPLATE_ROOT / "bench" / "run.py"
+    assert import_script(run_py, "bench_run_backends").BACKENDS == backend_names()
+    expected = [*backend_names(), "new-backend"]
+    monkeypatch.setattr(helpers, "COPIER_YML", config_with_new_backend(tmp_path / "copier.yml"))
+    helpers.load_copier_config.cache_clear()  # the table is read once per process
+    try:
+        assert import_script(run_py, "bench_run_backends").BACKENDS == expected
+    finally:
+        monkeypatch.undo()
+        helpers.load_copier_config.cache_clear()
