@@ -41,8 +41,9 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
 SUITE_BUDGET_S = {"full": 180.0, "quick": 60.0}
-sys.path.insert(0, str(ROOT / "tests"))  # copier.yml's backends table, read as the tests read it
-from helpers import backend_names  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # the backends table and the fleet release, as the tests have them
+from helpers import backend_names, read_copier_config, release_fleet_fix  # noqa: E402
+
 BACKENDS = backend_names()
 IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results")
 
@@ -213,30 +214,13 @@ FLEET_ANSWERS = [
     ["project_kind=meta-package", "build_backend=hatchling", "use_testpypi=false"],
     ["project_kind=meta-package", "build_backend=pdm-backend"], ["project_kind=meta-package", "build_backend=uv-build"],
 ]
-FLEET_PIN = ("checkout", "0123456789abcdef0123456789abcdef01234567", "v7.9.9")
-FLEET_STEP = "List the files to release (template fix in v1.1.0)"
-
-
-def fleet_release(repo: Path) -> None:
-    """The fleet's v1.1.0 (as tests/helpers.py's release_fleet_fix): a moved pin, a new publish.yml step."""
-    config = repo / "copier.yml"
-    pin = yaml.safe_load(config.read_text(encoding="utf-8"))["actions"]["default"][FLEET_PIN[0]]
-    text = config.read_text(encoding="utf-8")
-    old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
-    config.write_text(text.replace(old, f"      sha: {FLEET_PIN[1]}\n      version: {FLEET_PIN[2]}\n"), encoding="utf-8")
-    workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"
-    anchor = "      - name: Upload the distributions\n"
-    text = workflow.read_text(encoding="utf-8")
-    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
-
-
 def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
     """Renovate's `copier update` of each fleet project, against a plain copy of the same answers.
 
     Per project and round: the update of a fresh copy of the project at v1.0.0 (A), and
     `copier copy --defaults` of v1.1.0 with its answers (B), alternating.
     """
-    repo = make_repo(ROOT, root / "repos" / "fleet", fleet_release)
+    repo = make_repo(ROOT, root / "repos" / "fleet", release_fleet_fix)
     source = f"git+file://{repo}"
     pristine = []
     for i, answers in enumerate(FLEET_ANSWERS):
@@ -282,7 +266,8 @@ def make_skeleton(kind: str, dst: Path) -> Path:
             path.write_text("{{ _copier_answers | to_nice_yaml }}\n" if "answers_file" in path.name else "x\n", encoding="utf-8")
     if kind == "empty":
         return dst
-    config = yaml.safe_load((dst / "copier.yml").read_text(encoding="utf-8"))
+    # One flat copier.yml: the included tables and computed values merged in, as copier merges them.
+    config = read_copier_config(lambda path: (dst / path).read_bytes())
     # Choices computed from the tables become the tables' keys (the tables go or lose their content).
     for question, source in (("python_min", "python_versions"), ("license", "licenses"), ("build_backend", "backends")):
         config[question]["choices"] = list(config[source]["default"])

@@ -36,6 +36,8 @@ from plumbum import local
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
+# The table every generated `uses:` line renders from, and which this repository's Renovate moves.
+ACTIONS_TABLE = "includes/tables/actions.yml"
 # The source every documented `copier copy` uses; tests serve it from local repositories (insteadOf).
 TEMPLATE_URL = "https://github.com/ORG/pypi-template.git"
 # The organisation-wide Renovate workflow an organisation copies (outside template/).
@@ -51,10 +53,39 @@ PROMPT_START = "\x1b[?2004h"
 CURSOR_QUERY = "\x1b[6n"
 
 
+def read_copier_config(read: Callable[[str], bytes]) -> dict[str, Any]:
+    """copier.yml as copier merges it: its YAML documents in order, each `!include` in place.
+
+    `read` gives a file's bytes by its path in the template (from a folder, or from a git tag).
+    Keys keep the place of their first document and the value of their last, as copier's ChainMap.
+    """
+
+    class Loader(yaml.SafeLoader):
+        """One loader class per call, so the `!include` constructor reads this template."""
+
+    def include(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
+        path = str(node.value)
+        assert not any(c in path for c in "*?["), f"copier.yml includes a glob ({path}): name each file"
+        return [doc for doc in yaml.load_all(read(path), Loader=Loader) if doc]
+
+    Loader.add_constructor("!include", include)
+    merged: dict[str, Any] = {}
+    for doc in yaml.load_all(read("copier.yml"), Loader=Loader):
+        for part in doc if isinstance(doc, list) else [doc] if doc else []:
+            merged.update(part)
+    return merged
+
+
 @cache
 def load_copier_config() -> dict[str, Any]:
-    """copier.yml as data: the single source of backends, Python versions, licenses and pins."""
-    return yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    """copier.yml and the tables it includes, as data: the single source of backends, Python
+    versions, licenses and pins (includes/tables/), the questions, and the computed values."""
+    return read_copier_config(lambda path: (COPIER_YML.parent / path).read_bytes())
+
+
+def copier_config_at(repo: Path, ref: str) -> dict[str, Any]:
+    """copier.yml and its includes as a commit of `repo` holds them (a release tag, say)."""
+    return read_copier_config(lambda path: git(repo, "show", f"{ref}:{path}").encode())
 
 
 def question_names() -> list[str]:
@@ -619,12 +650,12 @@ FLEET_FIX_STEP = "List the files to release (template fix in v1.1.0)"
 
 
 def release_fleet_fix(repo: Path) -> None:
-    """The v1.1.0 change: a new step in publish.yml and a moved pin in copier.yml's actions table."""
+    """The v1.1.0 change: a new step in publish.yml and a moved pin in the actions table."""
     pin = table("actions")[FLEET_PIN]
-    config = repo / "copier.yml"
+    config = repo / ACTIONS_TABLE
     old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
     text = config.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"copier.yml's {FLEET_PIN} pin is not where the fleet release expects it"
+    assert text.count(old) == 1, f"{ACTIONS_TABLE}'s {FLEET_PIN} pin is not where the fleet release expects it"
     new = f"      sha: {FLEET_NEW_PIN['sha']}\n      version: {FLEET_NEW_PIN['version']}\n"
     config.write_text(text.replace(old, new), encoding="utf-8")
     workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tomllib
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
+import jinja2.meta
 import pytest
-import yaml
 from copier.errors import UnsafeTemplateError
 from pathvalidate import ValidationError, validate_filepath
 from validate_pyproject import api as vp_api
@@ -67,6 +69,20 @@ def test_question_interface_is_kept() -> None:
         "use_testpypi",
     }
     assert expected <= set(question_names())
+
+
+def test_every_question_reads_only_keys_defined_before_it() -> None:
+    """copier evaluates copier.yml's keys in document order (tables, questions, computed values):
+    a default, choice list, condition, help or validator that reads a later key fails every render."""
+    config = load_copier_config()
+    names = [name for name in config if not name.startswith("_")]
+    env = jinja2.Environment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])  # copier's filters
+    for index, name in enumerate(names):
+        later = set(names[index + 1 :])
+        for field, text in config[name].items():
+            if isinstance(text, str) and ("{{" in text or "{%" in text):
+                read = jinja2.meta.find_undeclared_variables(env.parse(text)) & later
+                assert not read, f"{name}'s {field} reads {sorted(read)}, which copier.yml defines after it"
 
 
 def test_defaults_with_copie(copie: Any) -> None:
@@ -262,12 +278,12 @@ LAYOUTS = TEMPLATE_ROOT / "includes" / "backends"
 NEW_BACKEND = {"requires": "new-backend>=1", "build_backend": "new_backend.api", "meta_package": True}
 
 
-def config_with_new_backend(path: Path) -> Path:
-    """copier.yml with one more entry in its backends table ("new-backend"), written to `path`."""
-    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
-    config["backends"]["default"]["new-backend"] = NEW_BACKEND
-    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+def template_with_new_backend(dst: Path) -> Path:
+    """A copy of this template whose backends table has one more entry ("new-backend")."""
+    template = copy_template_tree(dst)
+    with (template / "includes" / "tables" / "backends.yml").open("a", encoding="utf-8") as fh:
+        fh.write("    new-backend: " + json.dumps(NEW_BACKEND) + "\n")
+    return template
 
 
 def test_every_backend_has_one_layout_file() -> None:
@@ -277,8 +293,7 @@ def test_every_backend_has_one_layout_file() -> None:
 
 def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
     """A backend added to the table alone cannot render a project that lacks its tables."""
-    template = copy_template_tree(tmp_path / "tpl")
-    config_with_new_backend(template / "copier.yml")
+    template = template_with_new_backend(tmp_path / "tpl")
     dst = tmp_path / "out" / "demo-pkg"
     # The CLI, as a user runs it (in process, copier's interrupted folder walk leaks a scandir iterator).
     proc = subprocess.run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "build_backend=new-backend", template, dst],
@@ -300,7 +315,7 @@ def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.Mo
     run_py = TEMPLATE_ROOT / "bench" / "run.py"
     assert import_script(run_py, "bench_run_backends").BACKENDS == backend_names()
     expected = [*backend_names(), "new-backend"]
-    monkeypatch.setattr(helpers, "COPIER_YML", config_with_new_backend(tmp_path / "copier.yml"))
+    monkeypatch.setattr(helpers, "COPIER_YML", template_with_new_backend(tmp_path / "tpl") / "copier.yml")
     helpers.load_copier_config.cache_clear()  # the table is read once per process
     try:
         assert import_script(run_py, "bench_run_backends").BACKENDS == expected

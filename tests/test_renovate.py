@@ -20,11 +20,13 @@ from markdown.extensions.toc import slugify  # how mkdocs names a heading's anch
 from packaging.version import Version
 
 from helpers import (
+    ACTIONS_TABLE,
     FLEET_RELEASES,
     FLEET_WORKFLOW,
     TEMPLATE_ROOT,
     TEMPLATE_URL,
     commit_new_repo,
+    copier_config_at,
     copy_template_tree,
     fleet_copy,
     fleet_template,
@@ -118,11 +120,11 @@ def moved_pins(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
 
 
 def actions_at(tag: str) -> dict[str, Any]:
-    return yaml.safe_load(git(TEMPLATE_ROOT, "show", f"{tag}:copier.yml"))["actions"]["default"]
+    return copier_config_at(TEMPLATE_ROOT, tag)["actions"]["default"]
 
 
 def test_changelog_names_the_pins_each_release_moved() -> None:
-    """Projects read which action pins an update brings; the bot moves them in copier.yml."""
+    """Projects read which action pins an update brings; the bot moves them in the actions table."""
     sections = changelog_sections()
     tags = {Version(tag): tag for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()}
     newest = max(sections)
@@ -131,7 +133,7 @@ def test_changelog_names_the_pins_each_release_moved() -> None:
         before = actions_at(tags[max(earlier)]) if earlier else {}
         after = actions_at(tags[version]) if version in tags else table("actions")
         if version == newest and version in tags:  # pins moved since the last release need a section
-            assert actions_at(tags[version]) == table("actions"), f"copier.yml moved pins after {version}: add a section"
+            assert actions_at(tags[version]) == table("actions"), f"the actions table moved pins after {version}: add a section"
         assert pins_named(section) == moved_pins(before, after), version
 
 
@@ -244,15 +246,15 @@ def test_pull_request_links_the_release_section_of_the_changelog(project: Path) 
 
 @pytest.mark.client
 def test_renovate_extracts_every_pin_of_this_repository(tmp_path: Path) -> None:
-    """The bot configuration moves copier.yml's table (digest and version together) and the workflows."""
+    """The bot configuration moves the actions table (digest and version together) and the workflows."""
     repo = copy_template_tree(tmp_path / "pypi-template")
     commit_new_repo(repo, "this repository")
     home = tmp_path / "home"
     home.mkdir()
     found = package_files(run_renovate(repo, home, lookup=False))  # what it finds, not what it proposes
-    assert set(found) == {("regex", "copier.yml"), ("github-actions", ".github/workflows/tests.yml"),
+    assert set(found) == {("regex", ACTIONS_TABLE), ("github-actions", ".github/workflows/tests.yml"),
                                       ("github-actions", "fleet/renovate.yml")}  # fmt: skip
-    table_pins = {(d["depName"], d["currentValue"], d["currentDigest"], d["datasource"]) for d in found["regex", "copier.yml"]}
+    table_pins = {(d["depName"], d["currentValue"], d["currentDigest"], d["datasource"]) for d in found["regex", ACTIONS_TABLE]}
     assert table_pins == {(a["repo"], a["version"], a["sha"], "github-tags") for a in table("actions").values()}
     for name in (".github/workflows/tests.yml", "fleet/renovate.yml"):
         pinned = re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\S+)", (repo / name).read_text(encoding="utf-8"))

@@ -32,6 +32,7 @@ from helpers import (
     TEMPLATE_ROOT,
     build_dists,
     commit_new_repo,
+    copier_config_at,
     git,
     install_copier,
     install_into,
@@ -389,7 +390,7 @@ def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: Templ
 
 def narrow_python_versions(repo: Path, tag: str, dropped: str) -> None:
     """Release `tag`: the template no longer offers Python `dropped` (a table narrowed)."""
-    config = repo / "copier.yml"
+    config = repo / "includes" / "tables" / "python_versions.yml"
     text = config.read_text(encoding="utf-8")
     line = f'    "{dropped}": "{table("python_versions")[dropped]}"\n'
     assert text.count(line) == 1
@@ -481,7 +482,7 @@ def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[
 def test_narrowing_a_table_is_detected(tmp_path: Path) -> None:
     repo = make_template_at(tmp_path / "pypi-template")
     narrow_python_versions(repo, TAG_B, "3.10")
-    old, new = (yaml.safe_load(git(repo, "show", f"{tag}:copier.yml")) for tag in (TAG_A, TAG_B))
+    old, new = (copier_config_at(repo, tag) for tag in (TAG_A, TAG_B))
     assert removed_choices(old, new) == {"python_versions": ["3.10"]}
     assert removed_choices(old, old) == {}
 
@@ -493,7 +494,7 @@ def test_releases_that_narrow_a_table_are_major_and_say_so() -> None:
     changelog = (TEMPLATE_ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
     sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
     for older, newer in zip(tags, tags[1:]):
-        old, new = (yaml.safe_load(git(TEMPLATE_ROOT, "show", f"v{v}:copier.yml")) for v in (older, newer))
+        old, new = (copier_config_at(TEMPLATE_ROOT, f"v{v}") for v in (older, newer))
         removed = removed_choices(old, new)
         if removed:
             assert newer.major > older.major, (newer, removed)
