@@ -55,6 +55,7 @@ from helpers import (
     commit_new_repo,
     git,
     git_config_with_urls,
+    import_script,
     list_files,
     load_answers,
     load_copier_config,
@@ -322,6 +323,22 @@ def test_troubleshooting_has_symptom_cause_and_fix_for_each_failure() -> None:
         assert any(failure in title for title in entries), failure
     for title, body in entries.items():
         assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], title
+
+
+# --- Manual publishing -----------------------------------------------------------------------------
+NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def test_manual_publishing_lists_the_release_check_steps(tmp_path: Path) -> None:
+    """The page's count and table of steps are the generated script's STEPS, in order."""
+    project = render_project(tmp_path / "my-package")
+    script = import_script(project / "scripts" / "release_check.py", "release_check_for_docs")
+    steps = [name for name, _, _ in script.STEPS]
+    page = (TEMPLATE_ROOT / "docs" / "manual-publishing.md").read_text(encoding="utf-8")
+    section = page.split("\n## The local release check\n", 1)[1].split("\n## ", 1)[0]
+    (count,) = re.findall(r"It runs (\w+) steps", section)
+    assert NUMBER_WORDS[count] == len(steps)
+    assert re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE) == steps
 
 
 # --- Home: the generated tree ---------------------------------------------------------------------
