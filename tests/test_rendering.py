@@ -17,6 +17,7 @@ from validate_pyproject import plugins as vp_plugins
 from helpers import (
     PYTHON_VERSIONS,
     TEMPLATE_ROOT,
+    VARIANTS,
     git,
     list_files,
     load_answers,
@@ -140,6 +141,68 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
         name = answers["import_name"]
         assert {f"src/{name}/__init__.py", f"src/{name}/py.typed", f"tests/test_{name}.py"} <= files
         assert "optional-dependencies" not in project_table
+
+
+# A path a generated file names is in the project, or it is the template's own and says so
+# ("pypi-template's docs/decisions.md"), or it is one of these, with the reason it is not there.
+NOT_IN_THE_PROJECT = {
+    "release-scripts/verify_upload.py": "publish.yml's verify jobs download the script into release-scripts/",
+    "pinned.txt": "verify_upload.py writes it into its own temporary folder",
+}
+PATH_REFERENCE = re.compile(
+    r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)(?P<path>(?:\.?[\w-]+/)*\.?[\w-]+\.(?:md|py|ya?ml|toml|txt|json|cfg|in|lock|typed|example))\b(?![/\w])"
+)
+# `(pypi-template's docs/decisions.md, "Title")`: the quoted title, after a comment's line break too.
+SECTION = re.compile(r',\s*(?:#\s*)?"([^"]+)"')
+
+
+def path_references(project: Path) -> list[tuple[str, str, bool, str | None]]:
+    """(file, path, named as the template's, section title) for every file path a generated file names."""
+    found = []
+    for name in sorted(list_files(project)):
+        text = (project / name).read_text(encoding="utf-8")
+        for match in PATH_REFERENCE.finditer(text):
+            section = SECTION.match(text, match.end())
+            found.append((name, match["path"], bool(match["template"]), section[1] if section else None))
+    return found
+
+
+def missing_paths(project: Path) -> list[tuple[str, str]]:
+    """The references that name nothing: not in the project, not in the template, not a known exception."""
+    files = list_files(project)
+    missing = []
+    for name, path, template, section in path_references(project):
+        if template:
+            target = TEMPLATE_ROOT / path
+        elif "/" in path:
+            target = project / path
+        else:  # a bare file name: some file of the project has it
+            target = next((project / f for f in files if f.rsplit("/", 1)[-1] == path), project / path)
+        exists = target.is_file() or path in NOT_IN_THE_PROJECT
+        if exists and section and path.endswith(".md"):  # the section it names is a heading there
+            exists = bool(re.search(rf"^#+ {re.escape(section)}", target.read_text(encoding="utf-8"), flags=re.MULTILINE))
+        if not exists:
+            missing.append((name, f"{path} ({section})" if section else path))
+    return missing
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_generated_files_name_only_paths_that_exist(variant: str) -> None:
+    """A generated project has no docs/decisions.md: a file that points at one names the template's."""
+    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    references = path_references(project)
+    assert len(references) > 20 and any(template for _, _, template, _ in references), references
+    assert missing_paths(project) == []
+
+
+def test_path_reference_check_is_live(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo")
+    with (project / "RELEASING.md").open("a", encoding="utf-8") as out:
+        out.write('\nSee docs/decisions.md, CONTRIBUTING.md, RELEASING.md, "Nothing" and pypi-template\'s docs/decisions.md, "No such decision".\n')
+    assert missing_paths(project) == [
+        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"), ("RELEASING.md", "RELEASING.md (Nothing)"),
+        ("RELEASING.md", "docs/decisions.md (No such decision)"),
+    ]  # fmt: skip
 
 
 def test_classifiers_follow_python_min(tmp_path: Path) -> None:
