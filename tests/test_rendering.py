@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import copier
+import yaml
 import pytest
 from copier.errors import UnsafeTemplateError
 from pathvalidate import ValidationError, validate_filepath
@@ -58,7 +60,7 @@ def test_question_interface_is_kept() -> None:
     expected = {
         "project_name", "import_name", "description", "user_name", "user_email", "github_owner",
         "repository_name", "license", "python_min", "build_backend", "project_kind", "version",
-        "use_testpypi",
+        "use_testpypi", "default_branch",
     }
     assert expected <= set(question_names())
 
@@ -203,6 +205,61 @@ def test_path_reference_check_is_live(tmp_path: Path) -> None:
         ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"), ("RELEASING.md", "RELEASING.md (Nothing)"),
         ("RELEASING.md", "docs/decisions.md (No such decision)"),
     ]  # fmt: skip
+
+
+def git_accepts_branch(name: str) -> bool:
+    return subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False).returncode == 0
+
+
+def test_default_branch_is_named_wherever_the_branch_matters(tmp_path: Path) -> None:
+    """ci.yml's push filter, the changelog URL, README's license link and RELEASING.md's push."""
+    branch = "release/2.x"
+    project = render_project(tmp_path / "demo", {"default_branch": branch, "github_owner": "acme"})
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ci[True]["push"] == {"branches": [branch]}  # YAML 1.1 reads the key `on` as True
+    urls = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Changelog"] == f"https://github.com/acme/demo/blob/{branch}/CHANGELOG.md"
+    assert f"(https://github.com/acme/demo/blob/{branch}/LICENSE)" in (project / "README.md").read_text(encoding="utf-8")
+    assert f"\n   git push origin {branch}\n" in (project / "RELEASING.md").read_text(encoding="utf-8")
+    generated = "".join((project / name).read_text(encoding="utf-8") for name in list_files(project))
+    assert "/main/" not in generated and "origin main" not in generated and "[main]" not in generated
+
+
+# Branch names YAML or GitHub read as something else ("on", "1.0") must reach ci.yml as written.
+ACCEPTED_BRANCHES = ["main", "master", "trunk", "release/2.x", "dev_1.0", "on", "1.0", "a.b-c/d_e"]
+REFUSED_BRANCHES = {
+    "": "letters, digits, . _ - / only", "feature x": "letters, digits, . _ - / only",
+    "a+b": "letters, digits, . _ - / only", "!main": "letters, digits, . _ - / only",
+    "ma*in": "letters, digits, . _ - / only", "naïve": "letters, digits, . _ - / only", "a~1": "letters, digits, . _ - / only",
+    "a..b": "not a branch name git accepts", "-main": "not a branch name git accepts",
+    "main/": "not a branch name git accepts", "/main": "not a branch name git accepts",
+    "main.": "not a branch name git accepts", "a//b": "not a branch name git accepts",
+    ".hidden": "not a branch name git accepts", "a/.b": "not a branch name git accepts",
+    "main.lock": "not a branch name git accepts", "a.lock/b": "not a branch name git accepts",
+    "HEAD": "not a branch name git accepts",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("branch", ACCEPTED_BRANCHES)
+def test_default_branch_accepts_branch_names_git_accepts(tmp_path: Path, branch: str) -> None:
+    assert git_accepts_branch(branch)
+    project = render_project(tmp_path / "demo", {"default_branch": branch})
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ci[True]["push"]["branches"] == [branch]
+
+
+@pytest.mark.parametrize(("branch", "rule"), list(REFUSED_BRANCHES.items()), ids=list(REFUSED_BRANCHES))
+def test_default_branch_refuses_what_git_or_github_filters_would_not_take(tmp_path: Path, branch: str, rule: str) -> None:
+    """git's own rules (compared with `git check-ref-format --branch`), on a narrower alphabet."""
+    if rule == "not a branch name git accepts":
+        assert not git_accepts_branch(branch)
+    dst = tmp_path / "demo"
+    with pytest.raises(ValueError) as err:
+        render_project(dst, {"default_branch": branch})
+    first, *details = str(err.value).split("\n")
+    assert first == f"Validation error for question 'default_branch': {rule}" and len(first) <= 80
+    assert details[0].startswith(f'default_branch "{branch}" ')
+    assert not dst.exists()
 
 
 def test_classifiers_follow_python_min(tmp_path: Path) -> None:
