@@ -56,6 +56,7 @@ from helpers import (
     commit_new_repo,
     git,
     git_config_with_urls,
+    import_script,
     list_files,
     load_answers,
     load_copier_config,
@@ -352,6 +353,20 @@ def test_decisions_are_dated_and_grouped_by_topic() -> None:
     assert all(counts.values()), counts
     contents = re.findall(r"^- \[([^\]]+)\]\(#[a-z-]+\)", text.split("\n## ", 1)[0], flags=re.MULTILINE)
     assert contents == DECISION_TOPICS, "the contents list at the top links the topics in order"
+# --- Manual publishing -----------------------------------------------------------------------------
+NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def test_manual_publishing_lists_the_release_check_steps(tmp_path: Path) -> None:
+    """The page's count and table of steps are the generated script's STEPS, in order."""
+    project = render_project(tmp_path / "my-package")
+    script = import_script(project / "scripts" / "release_check.py", "release_check_for_docs")
+    steps = [name for name, _, _ in script.STEPS]
+    page = (TEMPLATE_ROOT / "docs" / "manual-publishing.md").read_text(encoding="utf-8")
+    section = page.split("\n## The local release check\n", 1)[1].split("\n## ", 1)[0]
+    (count,) = re.findall(r"It runs (\w+) steps", section)
+    assert NUMBER_WORDS[count] == len(steps)
+    assert re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE) == steps
 
 
 # --- Home: the generated tree ---------------------------------------------------------------------
@@ -390,15 +405,86 @@ def test_index_tree_meta_package_has_no_code(tmp_path: Path) -> None:
 
 
 # --- README -----------------------------------------------------------------------------------------
+README = TEMPLATE_ROOT / "README.md"
+
+
+def readme_install_lines() -> list[str]:
+    """README's install block: the first console block of "Render a project"."""
+    section = README.read_text(encoding="utf-8").split("\n## Render a project\n", 1)[1]
+    first = next(f for f in fences(README) if f.lang == "console" and f.body.strip() in section)
+    return first.body.splitlines()
+
+
+def readme_pipx_line(python: str) -> str:
+    """The command README's table gives for getting pipx, on the row for `python`."""
+    (row,) = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {python}")]
+    return re.findall(r"`([^`]+)`", row.rsplit(" | ", 1)[1])[0]
+
+
 def test_readme_commands_are_the_ones_ci_runs() -> None:
-    """CI on a fresh machine with only Python runs README's install line, then its test command."""
+    """CI on a fresh machine with only Python gets pipx as README says for a Python of one's own,
+    runs README's install line verbatim, then its test command."""
     readme = [line for where, line, _ in shell_lines() if where.startswith("README.md:")]
     ci = [line for line in (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    commands = [line for line in ci if line.startswith(("python3 -m pip", "uv run"))]
-    assert commands == ['python3 -m pip install "uv>=0.9"', "uv run --group test pytest"]
-    assert set(commands) <= set(readme)
+    commands = [line for line in ci if line.startswith(("python3 -m pip", "pipx", "uv run"))]
+    assert readme_install_lines() == ['pipx install "uv>=0.9"']
+    assert commands == [readme_pipx_line("your own"), *readme_install_lines(), "uv run --group test pytest"]
+    assert set(commands[1:]) <= set(readme)
     # The first render needs no copier installed: uvx runs it.
     assert any(line.startswith("uvx copier copy https://") for line in readme), readme
+
+
+def externally_managed_python(root: Path) -> Path:
+    """This interpreter's installation laid out again under `root`, as a system Python is: an
+    EXTERNALLY-MANAGED file (PEP 668) in its stdlib folder, where pip looks for it
+    (`sysconfig.get_path("stdlib")`), and only pip in its site-packages. A virtual environment would
+    not do: pip ignores the marker in one. Returns the interpreter."""
+    import sys
+    import sysconfig
+
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    (root / "bin").mkdir(parents=True)
+    # A copy, not a link: the interpreter finds its prefix (and so its stdlib) from where it lies.
+    python = Path(shutil.copy2(os.path.realpath(getattr(sys, "_base_executable", sys.executable)), root / "bin" / version))
+    (root / "bin" / "python3").symlink_to(version)
+    for library in (Path(sys.base_prefix) / "lib").glob("libpython*"):
+        (root / "lib" / library.name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "lib" / library.name).symlink_to(library)
+    stdlib = root / "lib" / version
+    (stdlib / "site-packages").mkdir(parents=True)
+    for entry in Path(sysconfig.get_path("stdlib")).iterdir():
+        if entry.name != "site-packages":
+            (stdlib / entry.name).symlink_to(entry)
+    import pip
+
+    (stdlib / "site-packages" / "pip").symlink_to(Path(pip.__file__).parent)
+    (stdlib / "EXTERNALLY-MANAGED").write_text(
+        "[externally-managed]\nError=This Python belongs to the system (the test's stand-in for Debian's).\n", encoding="utf-8"
+    )
+    return python
+
+
+@pytest.mark.slow
+def test_readme_install_line_works_on_an_externally_managed_python(tmp_path: Path) -> None:
+    """Debian's and Ubuntu's Python refuse `pip install` (PEP 668): README's line must still give a working uv."""
+    system = externally_managed_python(tmp_path / "system")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = shell_env(home) | {"PATH": os.pathsep.join([str(system.parent), "/usr/bin", "/bin"])}
+    refused = subprocess.run(["python3", "-m", "pip", "install", "uv>=0.9"], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert refused.returncode == 1 and "externally-managed-environment" in refused.stderr, refused.stderr
+    # What `sudo apt install pipx` does: pipx in the system's site-packages, its command beside python3
+    # (pip's --prefix skips the PEP 668 check, as a distribution's package manager does).
+    run([system, "-m", "pip", "install", "--quiet", "--prefix", system.parent.parent, "pipx"], env=env, cwd=tmp_path)
+    assert readme_pipx_line("Debian's") == "sudo apt install pipx"
+    bash("\n".join(readme_install_lines()), tmp_path, env)
+    # `uv` and `uvx` in ~/.local/bin (pipx ensurepath puts that on PATH), and they work.
+    env["PATH"] = os.pathsep.join([str(home / ".local" / "bin"), env["PATH"]])
+    assert shutil.which("uv", path=env["PATH"]) == str(home / ".local" / "bin" / "uv")
+    version = run(["uv", "--version"], env=env, cwd=tmp_path).stdout
+    assert tuple(map(int, re.match(r"uv (\d+)\.(\d+)", version).groups())) >= (0, 9), version  # type: ignore[union-attr]
+    run(["uv", "venv", "--quiet", "--python", system, tmp_path / "venv"], env=env, cwd=tmp_path)
+    assert run(["uvx", "--version"], env=env, cwd=tmp_path).stdout.startswith("uvx ")
 
 
 # --- Every command that a test can run is run -----------------------------------------------------

@@ -35,6 +35,7 @@ from helpers import (
     cached_client,
     free_port,
     import_script,
+    make_venv,
     render_project,
     run,
     serve_index,
@@ -223,6 +224,20 @@ def test_a_misspelt_name_fails_before_any_request(
     assert verifier.main(argv(index, deps, dist, project="acme-verfy"), sleep=Sleeps(), log=lambda _: None) == 1
     assert "--project acme-verfy --version 0.3.0 does not name the built" in capsys.readouterr().err
     assert index.log == []
+
+
+def test_an_interpreter_without_pip_is_named_before_any_request(tmp_path: Path, index: LocalIndex, deps: LocalIndex) -> None:
+    """A virtual environment made by uv has no pip: the script says how to run it, and asks no index."""
+    python = make_venv(tmp_path / "venv")
+    dist = tmp_path / "dist"
+    write_wheel(dist, "acme_verify", VERSION)
+    proc = subprocess.run([python, VERIFY_SCRIPT, *argv(index, deps, dist)], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr == (
+        f"error: pip is not installed for {python} (an environment made by uv has none): "
+        "run `uv run .github/scripts/verify_upload.py ...`, which installs it for the script\n"
+    )
+    assert index.log == [] and deps.log == []
 
 
 @pytest.mark.slow

@@ -1,16 +1,19 @@
 """Rehearsal: the manual release path of a generated project, end to end against a real index.
 
-A real package index (pypiserver, upload authentication, no overwrite, no fallback to PyPI) runs
-on 127.0.0.1. For a library and a meta-package: the project's release check passes, an upload with
-a wrong password is refused and stores nothing, twine uploads with a `.pypirc` written from the
-project's `.pypirc.example`, pip installs the release (and the meta-package's extras) from that
-index only, and a second upload of the same version is refused. The release check also fails
-clearly on a broken README and on a `~/.pypirc` that others can read.
+Two real package indexes (pypiserver, upload authentication, no overwrite, no fallback to PyPI)
+run on 127.0.0.1, one standing for TestPyPI and one for PyPI. For a library and a meta-package:
+the project's release check passes, an upload with a wrong password is refused and stores nothing,
+RELEASING.md's upload and verify commands run as printed on a machine set up as it says (git and
+uv, inside a virtual environment uv made) with a `.pypirc` written from the project's
+`.pypirc.example`, pip installs the release (and the meta-package's extras) from the index only,
+and a second upload of the same version is refused. The release check also fails clearly on a
+broken README and on a `~/.pypirc` that others can read.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -30,6 +33,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -103,10 +107,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+@contextlib.contextmanager
+def running_index(root: Path) -> Iterator[Index]:
     """pypiserver: uploads need the password, files are never overwritten, no redirect to PyPI."""
-    root = tmp_path_factory.mktemp("index")
     packages = root / "packages"
     packages.mkdir()
     password = secrets.token_urlsafe(16)
@@ -131,6 +134,20 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
         yield Index(url=f"http://127.0.0.1:{port}/", packages=packages, password=password)
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """The index the manual release's `testpypi` section uploads to."""
+    with running_index(tmp_path_factory.mktemp("index")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def pypi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """The index standing for PyPI: the `pypi` section, and where pip takes dependencies from."""
+    with running_index(tmp_path_factory.mktemp("pypi")) as served:
+        yield served
 
 
 # --- Running the generated project's tools ----------------------------------------------------
@@ -171,22 +188,26 @@ def step_results(output: str) -> dict[str, str]:
     return {name: verdict for verdict, name in STEP_LINE.findall(output)}
 
 
-def twine_upload(config: Path, files: list[Path], home: Path) -> subprocess.CompletedProcess[str]:
+def twine_upload(config: Path, files: list[Path], home: Path, repository: str = "testpypi") -> subprocess.CompletedProcess[str]:
     """The documented upload, `--verbose` so the server's refusal message is shown."""
     return subprocess.run(
-        [tool("twine"), "--no-color", "upload", "--repository", "testpypi", "--config-file", str(config),
+        [tool("twine"), "--no-color", "upload", "--repository", repository, "--config-file", str(config),
          "--non-interactive", "--disable-progress-bar", "--verbose", *map(str, files)],
         env=tool_env(home), capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
 
-def write_pypirc(project: Path, path: Path, index: Index, password: str) -> Path:
-    """The project's `.pypirc.example`, its testpypi section pointed at the local index."""
+def write_pypirc(project: Path, path: Path, index: Index, password: str, pypi: Index | None = None) -> Path:
+    """The project's `.pypirc.example`, its testpypi section (and its pypi section) pointed at local indexes."""
     config = configparser.ConfigParser()
     config.read(project / ".pypirc.example", encoding="utf-8")
     config["testpypi"]["repository"] = index.url
     config["testpypi"]["username"] = USER
     config["testpypi"]["password"] = password
+    if pypi:
+        config["pypi"]["repository"] = pypi.url
+        config["pypi"]["username"] = USER
+        config["pypi"]["password"] = pypi.password
     with path.open("w", encoding="utf-8") as out:
         config.write(out)
     path.chmod(0o600)
@@ -221,6 +242,82 @@ def build_stand_in(root: Path, name: str, version: str) -> Path:
     return build_dists(root).wheel
 
 
+# --- RELEASING.md's commands as printed, on a machine set up as it says ------------------------
+def console_blocks(markdown: str) -> list[str]:
+    """The console fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
+    return [t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"]
+
+
+def releasing_section(project: Path, heading: str) -> str:
+    """A section of the project's RELEASING.md (`## X` or `### X`), up to the next `## `."""
+    text = (project / "RELEASING.md").read_text(encoding="utf-8")
+    return text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def printed_uploads(output: str) -> list[str]:
+    """The upload commands a passing release check ends with."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("All ") and "Upload next" in line) + 1
+    return [line.strip() for line in lines[start:] if line.startswith("  ")]
+
+
+def uv_machine(tmp_path: Path, home: Path, pypi: Index) -> dict[str, str]:
+    """The machine RELEASING.md asks for, git and uv, inside a virtual environment uv made (no pip in it).
+
+    Nothing of the test venv is on PATH: no twine, no keyring, no python that has pip. pip's default
+    index is the index standing for PyPI (pip itself comes from the real one, through uv).
+    """
+    tools = tmp_path / "uv-only"
+    tools.mkdir()
+    for name in ("uv", "uvx"):
+        (tools / name).symlink_to(tool(name))
+    python = make_venv(tmp_path / "dev-venv")
+    env = {k: v for k, v in tool_env(home).items() if not k.startswith("PYTEST_")}
+    path = os.pathsep.join([str(python.parent), str(tools), "/usr/bin", "/bin"])
+    return env | {"PATH": path, "VIRTUAL_ENV": str(python.parent.parent), "PIP_INDEX_URL": pypi.simple}
+
+
+def as_printed(block: str, version: str, index: Index, pypi: Index, tmp: Path) -> str:
+    """A block as printed, but for what the test stands in for: the version, the two indexes, /tmp."""
+    for printed, local in [("X.Y.Z", version), ("https://test.pypi.org/simple/", index.simple),
+                           ("https://pypi.org/simple/", pypi.simple), ("/tmp/", f"{tmp}/")]:  # fmt: skip
+        block = block.replace(printed, local)
+    return block
+
+
+def run_block(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env,
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def follow_releasing(project: Path, answers: dict[str, Any], printed: list[str], index: Index, pypi: Index, tmp_path: Path) -> None:
+    """RELEASING.md's "Upload and verify" and "Verifying" blocks, in order, as printed, on a uv machine."""
+    machine = uv_machine(tmp_path, tmp_path / "home", pypi)
+    blocks = console_blocks(releasing_section(project, "### Upload and verify"))
+    # The uploads RELEASING.md gives are the ones the release check printed, in the same order.
+    assert [b for b in blocks if "twine upload" in b] == [f"{c}\n" for c in printed]
+    assert len([b for b in blocks if "verify_upload.py" in b]) == len(printed)
+    files = {f.name: f.read_bytes() for f in sorted((project / "dist").iterdir())}
+    stores = {"testpypi": index, "pypi": pypi}
+    work = tmp_path / "tmp"
+    work.mkdir()
+    for block in [*blocks, *console_blocks(releasing_section(project, "## Verifying"))]:
+        script = as_printed(block, answers["version"], index, pypi, work)
+        if answers["project_kind"] == "meta-package" and "verify_upload.py" in block:
+            script = script.rstrip("\n") + f" --deps-index-url {pypi.simple}\n"  # its extras' stand-ins are on no real index
+        proc = run_block(script, project, machine)
+        assert proc.returncode == 0, f"{script}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        if upload := re.search(r"twine upload --repository (\S+) ", block):
+            stored = stores[upload[1]].stored()
+            assert {name: stored.get(name) for name in files} == files, proc.stdout + proc.stderr
+        if "verify_upload.py" in block:
+            assert f"{answers['project_name']}" in proc.stdout and proc.stdout.rstrip().endswith(": OK"), proc.stdout
+    made = {"verify-testpypi", f"check-{answers['project_name']}"} if answers["use_testpypi"] else {f"check-{answers['project_name']}"}
+    assert {p.name for p in work.iterdir()} == made  # every environment the blocks make in /tmp/
+
+
 # --- The rehearsal: one test per kind, steps in the order a maintainer follows ----------------
 def assert_release_check_passed(proc: subprocess.CompletedProcess[str], project: Path, answers: dict[str, Any]) -> None:
     output = proc.stdout
@@ -236,8 +333,8 @@ def assert_release_check_passed(proc: subprocess.CompletedProcess[str], project:
         assert set(extras.split(", ")) == {*META_EXTRAS, "all"}
     # It ends with the upload commands, in order, exactly as the script and RELEASING.md give them.
     commands = load_script(project).upload_commands(local_config=False)
-    assert commands == ["twine upload --repository testpypi dist/*", "twine upload --repository pypi dist/*"]
-    assert output.rstrip().splitlines()[-3:-1] == [f"  {c}" for c in commands]
+    assert commands == ["uvx twine upload --repository testpypi dist/*", "uvx twine upload --repository pypi dist/*"]
+    assert printed_uploads(output) == commands
 
 
 def assert_installed_release_matches(python: Path, answers: dict[str, Any], cwd: Path) -> None:
@@ -257,18 +354,19 @@ def assert_installed_release_matches(python: Path, answers: dict[str, Any], cwd:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
-def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> None:
+def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path: Path) -> None:
     project = render_project(tmp_path / CASES[case]["project_name"], CASES[case])
     answers = load_answers(project)
     home = tmp_path / "home"
     home.mkdir()
-    pypirc = write_pypirc(project, home / ".pypirc", index, index.password)
+    pypirc = write_pypirc(project, home / ".pypirc", index, index.password, pypi=pypi)
 
     if case == "meta":
-        # Its extras name stand-ins, on the index before the release check installs `[all]`.
+        # Its extras name stand-ins, on both indexes before the release check installs `[all]`.
         stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
-        stand_ins_upload = twine_upload(pypirc, stand_ins, home)
-        assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
+        for repository in ("testpypi", "pypi"):
+            stand_ins_upload = twine_upload(pypirc, stand_ins, home, repository)
+            assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
 
     # 1. The release check passes (with a private ~/.pypirc in place). The library runs the
     # documented `uv run` command (the docs' own runs leave it to this test), the meta-package `python`.
@@ -283,10 +381,12 @@ def test_manual_release_rehearsal(case: str, index: Index, tmp_path: Path) -> No
         assert wrong.returncode != 0 and "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
         assert index.stored() == before
 
-    # 2. twine uploads with the settings of `.pypirc.example`: the index holds exactly these files.
-    upload = twine_upload(pypirc, files, home)
-    assert upload.returncode == 0, upload.stdout + upload.stderr
+    # 2. RELEASING.md's uploads (with the settings of `.pypirc.example`) and verifications, as printed:
+    # the indexes hold exactly these files.
+    pypi_before = pypi.stored()
+    follow_releasing(project, answers, printed_uploads(check.stdout), index, pypi, tmp_path)
     assert index.stored() == {**before, **{f.name: f.read_bytes() for f in files}}
+    assert pypi.stored() == {**pypi_before, **{f.name: f.read_bytes() for f in files}}
     assert all(f.name in index.page(answers["project_name"]) for f in files)
 
     # 3. A fresh environment installs `NAME==VERSION` from this index only; metadata = answers.
@@ -481,7 +581,7 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
     assert ("--repository testpypi" in manual) is uses_testpypi
     assert "--config-file .pypirc" in manual
     local = script.upload_commands(local_config=True)
-    assert local[-1] == "twine upload --config-file .pypirc --repository pypi dist/*"
+    assert local[-1] == "uvx twine upload --config-file .pypirc --repository pypi dist/*"
 
 
 def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
@@ -494,6 +594,16 @@ def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Pat
     assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []
     assert "dependency confusion" in manual
     assert "chmod 600 ~/.pypirc" in manual and "keyring set https://upload.pypi.org/legacy/ __token__" in manual
+
+
+@pytest.mark.parametrize("case", ["library", "no-testpypi"])
+def test_releasing_verbs_agree_with_the_indexes_named(rendered: dict[str, Path], case: str) -> None:
+    """Without TestPyPI the subject is PyPI alone: "PyPI never accepts", not "PyPI never accept"."""
+    text = (rendered[case] / "RELEASING.md").read_text(encoding="utf-8")
+    subject, accept, refuse = ("PyPI", "accepts", "refuses") if case == "no-testpypi" else ("PyPI and TestPyPI", "accept", "refuse")
+    assert f"{subject} never {accept} the same file name twice" in text
+    assert f"{subject} {refuse} versions with a `+local` part" in text
+    assert re.findall(r"(?<!Test)\bPyPI (?:never )?(?:accept|refuse)\b", text) == []
 
 
 def test_script_tools_are_the_tested_tools(rendered: dict[str, Path]) -> None:

@@ -13,6 +13,7 @@ import copier
 import jinja2
 import jinja2.meta
 import pytest
+import yaml
 from copier.errors import UnsafeTemplateError
 from pathvalidate import ValidationError, validate_filepath
 from validate_pyproject import api as vp_api
@@ -24,6 +25,7 @@ from helpers import (
     TEMPLATE_ROOT,
     backend_names,
     copy_template_tree,
+    VARIANTS,
     git,
     import_script,
     list_files,
@@ -66,7 +68,7 @@ def test_question_interface_is_kept() -> None:
     expected = {
         "project_name", "import_name", "description", "user_name", "user_email", "github_owner",
         "repository_name", "license", "python_min", "build_backend", "project_kind", "version",
-        "use_testpypi",
+        "use_testpypi", "default_branch",
     }
     assert expected <= set(question_names())
 
@@ -163,6 +165,123 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
         name = answers["import_name"]
         assert {f"src/{name}/__init__.py", f"src/{name}/py.typed", f"tests/test_{name}.py"} <= files
         assert "optional-dependencies" not in project_table
+
+
+# A path a generated file names is in the project, or it is the template's own and says so
+# ("pypi-template's docs/decisions.md"), or it is one of these, with the reason it is not there.
+NOT_IN_THE_PROJECT = {
+    "release-scripts/verify_upload.py": "publish.yml's verify jobs download the script into release-scripts/",
+    "pinned.txt": "verify_upload.py writes it into its own temporary folder",
+}
+PATH_REFERENCE = re.compile(
+    r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)(?P<path>(?:\.?[\w-]+/)*\.?[\w-]+\.(?:md|py|ya?ml|toml|txt|json|cfg|in|lock|typed|example))\b(?![/\w])"
+)
+# `(pypi-template's docs/decisions.md, "Title")`: the quoted title, after a comment's line break too.
+SECTION = re.compile(r',\s*(?:#\s*)?"([^"]+)"')
+
+
+def path_references(project: Path) -> list[tuple[str, str, bool, str | None]]:
+    """(file, path, named as the template's, section title) for every file path a generated file names."""
+    found = []
+    for name in sorted(list_files(project)):
+        text = (project / name).read_text(encoding="utf-8")
+        for match in PATH_REFERENCE.finditer(text):
+            section = SECTION.match(text, match.end())
+            found.append((name, match["path"], bool(match["template"]), section[1] if section else None))
+    return found
+
+
+def missing_paths(project: Path) -> list[tuple[str, str]]:
+    """The references that name nothing: not in the project, not in the template, not a known exception."""
+    files = list_files(project)
+    missing = []
+    for name, path, template, section in path_references(project):
+        if template:
+            target = TEMPLATE_ROOT / path
+        elif "/" in path:
+            target = project / path
+        else:  # a bare file name: some file of the project has it
+            target = next((project / f for f in files if f.rsplit("/", 1)[-1] == path), project / path)
+        exists = target.is_file() or path in NOT_IN_THE_PROJECT
+        if exists and section and path.endswith(".md"):  # the section it names is a heading there
+            exists = bool(re.search(rf"^#+ {re.escape(section)}", target.read_text(encoding="utf-8"), flags=re.MULTILINE))
+        if not exists:
+            missing.append((name, f"{path} ({section})" if section else path))
+    return missing
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_generated_files_name_only_paths_that_exist(variant: str) -> None:
+    """A generated project has no docs/decisions.md: a file that points at one names the template's."""
+    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    references = path_references(project)
+    assert len(references) > 20 and any(template for _, _, template, _ in references), references
+    assert missing_paths(project) == []
+
+
+def test_path_reference_check_is_live(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo")
+    with (project / "RELEASING.md").open("a", encoding="utf-8") as out:
+        out.write('\nSee docs/decisions.md, CONTRIBUTING.md, RELEASING.md, "Nothing" and pypi-template\'s docs/decisions.md, "No such decision".\n')
+    assert missing_paths(project) == [
+        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"), ("RELEASING.md", "RELEASING.md (Nothing)"),
+        ("RELEASING.md", "docs/decisions.md (No such decision)"),
+    ]  # fmt: skip
+
+
+def git_accepts_branch(name: str) -> bool:
+    return subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False).returncode == 0
+
+
+def test_default_branch_is_named_wherever_the_branch_matters(tmp_path: Path) -> None:
+    """ci.yml's push filter, the changelog URL, README's license link and RELEASING.md's push."""
+    branch = "release/2.x"
+    project = render_project(tmp_path / "demo", {"default_branch": branch, "github_owner": "acme"})
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ci[True]["push"] == {"branches": [branch]}  # YAML 1.1 reads the key `on` as True
+    urls = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Changelog"] == f"https://github.com/acme/demo/blob/{branch}/CHANGELOG.md"
+    assert f"(https://github.com/acme/demo/blob/{branch}/LICENSE)" in (project / "README.md").read_text(encoding="utf-8")
+    assert f"\n   git push origin {branch}\n" in (project / "RELEASING.md").read_text(encoding="utf-8")
+    generated = "".join((project / name).read_text(encoding="utf-8") for name in list_files(project))
+    assert "/main/" not in generated and "origin main" not in generated and "[main]" not in generated
+
+
+# Branch names YAML or GitHub read as something else ("on", "1.0") must reach ci.yml as written.
+ACCEPTED_BRANCHES = ["main", "master", "trunk", "release/2.x", "dev_1.0", "on", "1.0", "a.b-c/d_e"]
+REFUSED_BRANCHES = {
+    "": "letters, digits, . _ - / only", "feature x": "letters, digits, . _ - / only",
+    "a+b": "letters, digits, . _ - / only", "!main": "letters, digits, . _ - / only",
+    "ma*in": "letters, digits, . _ - / only", "naïve": "letters, digits, . _ - / only", "a~1": "letters, digits, . _ - / only",
+    "a..b": "not a branch name git accepts", "-main": "not a branch name git accepts",
+    "main/": "not a branch name git accepts", "/main": "not a branch name git accepts",
+    "main.": "not a branch name git accepts", "a//b": "not a branch name git accepts",
+    ".hidden": "not a branch name git accepts", "a/.b": "not a branch name git accepts",
+    "main.lock": "not a branch name git accepts", "a.lock/b": "not a branch name git accepts",
+    "HEAD": "not a branch name git accepts",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("branch", ACCEPTED_BRANCHES)
+def test_default_branch_accepts_branch_names_git_accepts(tmp_path: Path, branch: str) -> None:
+    assert git_accepts_branch(branch)
+    project = render_project(tmp_path / "demo", {"default_branch": branch})
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ci[True]["push"]["branches"] == [branch]
+
+
+@pytest.mark.parametrize(("branch", "rule"), list(REFUSED_BRANCHES.items()), ids=list(REFUSED_BRANCHES))
+def test_default_branch_refuses_what_git_or_github_filters_would_not_take(tmp_path: Path, branch: str, rule: str) -> None:
+    """git's own rules (compared with `git check-ref-format --branch`), on a narrower alphabet."""
+    if rule == "not a branch name git accepts":
+        assert not git_accepts_branch(branch)
+    dst = tmp_path / "demo"
+    with pytest.raises(ValueError) as err:
+        render_project(dst, {"default_branch": branch})
+    first, *details = str(err.value).split("\n")
+    assert first == f"Validation error for question 'default_branch': {rule}" and len(first) <= 80
+    assert details[0].startswith(f'default_branch "{branch}" ')
+    assert not dst.exists()
 
 
 def test_classifiers_follow_python_min(tmp_path: Path) -> None:

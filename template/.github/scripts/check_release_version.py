@@ -32,7 +32,8 @@ else:  # Python 3.10: tomli, which `build` installs there (the workflows install
     import tomli as tomllib
 
 
-# A canonical PEP 440 public version, the spelling PyPI shows (the same rule as copier.yml's version).
+# A canonical PEP 440 public version, the spelling PyPI shows (the rule of the version question in
+# pypi-template's copier.yml).
 CANONICAL = re.compile(
     r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
     r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"

@@ -1,4 +1,8 @@
 #!/usr/bin/env python3
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["pip>=22.3"]
+# ///
 """Prove that a package index serves exactly the files this run built, then install them from it.
 
 The publish workflow runs it after each upload (TestPyPI before PyPI, and PyPI after), with the
@@ -21,7 +25,10 @@ The publish workflow runs it after each upload (TestPyPI before PyPI, and PyPI a
 
 Only the index's lag is retried (a file not listed yet, pip's "No matching distribution"); a
 Python the release does not support, a misspelt name or a different file fail at once.
-Standard library only, except pypi-attestations for step 2 (Python 3.10+):
+Standard library only, except pip (22.3 or later, which installs into another environment) and
+pypi-attestations for step 2 (Python 3.10+). The publish workflow runs it with setup-python's pip;
+by hand, `uv run .github/scripts/verify_upload.py ...` gives it pip (the `# /// script` block
+above), which an environment made by uv lacks:
 
     python verify_upload.py --index-url https://test.pypi.org/simple/ --project acme-tools \\
         --version 1.2.3 --dist dist --import acme_tools \\
@@ -34,6 +41,7 @@ import argparse
 import email.parser
 import hashlib
 import html.parser
+import importlib.util
 import json
 import os
 import re
@@ -407,6 +415,12 @@ def verify(
     sleep: Callable[[float], object] = time.sleep,
     log: Callable[[str], object] = print,
 ) -> None:
+    if importlib.util.find_spec("pip") is None:
+        # Every install below is this interpreter's pip: say so before any index is asked.
+        raise VerifyError(
+            f"pip is not installed for {sys.executable} (an environment made by uv has none): "
+            "run `uv run .github/scripts/verify_upload.py ...`, which installs it for the script"
+        )
     built = built_files(args.dist, args.project, args.version)
     identity = (
         Identity(args.repository, args.workflow, args.environment) if args.repository else None
