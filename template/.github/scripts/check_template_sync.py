@@ -94,8 +94,7 @@ def leftover_files(root: Path) -> list[str]:
         folders[:] = sorted(
             name
             for name in folders
-            if name not in SKIPPED_FOLDERS
-            and not os.path.isfile(os.path.join(folder, name, "pyvenv.cfg"))
+            if name not in SKIPPED_FOLDERS and not Path(folder, name, "pyvenv.cfg").is_file()
         )
         found += [
             Path(folder, name).relative_to(root).as_posix()
@@ -207,7 +206,7 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
             Problem(answers_file, 0, "missing: copier update has nothing to update from")
         )
     for name in leftover_files(root):
-        message = LEFTOVERS[os.path.splitext(name)[1]]
+        message = LEFTOVERS[Path(name).suffix]
         if name not in files:  # said, or the user looks for it in `git status` in vain
             message += " (git ignores it: `git status` does not list it)"
         problems.append(Problem(name, 0, message))
