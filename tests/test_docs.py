@@ -99,10 +99,6 @@ NOT_RUN = {
         "docs/quickstart.md, docs/manual-publishing.md: run by tests/test_rehearsal.py::"
         "test_manual_release_rehearsal[library], which also requires every step to PASS"
     ),
-    'copier update --defaults --vcs-ref "$release"': (
-        "docs/updating.md: inside the rollout loop over a GitHub organisation; run twice by "
-        "tests/test_fleet.py::test_rollout_loop_is_safe_to_rerun against local repositories and a stand-in gh"
-    ),
 }
 # `copier copy` lines that do not copy from TEMPLATE_URL, with the reason: they record another source.
 SCRATCH_COPIES = {

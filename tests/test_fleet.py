@@ -5,6 +5,9 @@ The template is a throwaway tagged copy of this one (helpers.fleet_template), re
 `git+file://` URL as Renovate reaches it offline; v1.1.0 adds a step to publish.yml and moves an
 action pin. For every project: the fix arrived or the conflict is visible, no user edit is lost,
 no answer changed, and check_template_sync.py fails exactly on the conflicted ones.
+
+Then fleet/rollout.sh, the rollout without Renovate, to a later release one project refuses: on
+bare repositories with a stand-in gh, and on local checkouts (--local), each run more than once.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from helpers import (
     fleet_copy,
     fleet_template,
     git,
+    git_config_with_urls,
     load_answers,
     project_files,
     run,
@@ -271,40 +275,98 @@ def test_fleet_workflow_is_pinned_scoped_and_runs_the_tested_renovate() -> None:
     assert renovate["env"]["RENOVATE_AUTODISCOVER_TOPICS"] == "pypi-template"
 
 
-# --- No Renovate: the rollout loop of docs/updating.md -----------------------------------------
+# --- No Renovate: fleet/rollout.sh, the script docs/updating.md and docs/organisations.md run --
 
-UPDATING = TEMPLATE_ROOT / "docs" / "updating.md"
+ROLLOUT = TEMPLATE_ROOT / "fleet" / "rollout.sh"
 ORG = "acme-corp"
-# A stand-in for the GitHub CLI: `repo list` and `repo clone` from local bare repositories,
-# `pr create` recorded as a JSON line.
-FAKE_GH = r'''#!/usr/bin/env python3
+# A release after the fleet's two that no longer offers Python 3.10: projects that chose it refuse it.
+LATER, DROPPED_PYTHON = "v1.2.0", "3.10"
+BRANCH = f"pypi-template-{LATER}"
+# A stand-in for the GitHub CLI, for what the script calls: `repo list` and `repo clone` from local
+# bare repositories, `pr create` recorded as a JSON line, `pr view` answering from those lines.
+FAKE_GH = r"""#!/usr/bin/env python3
 import json, os, subprocess, sys
-args = sys.argv[1:]
-remotes = os.environ["FAKE_GH_REMOTES"]
+args, remotes, log = sys.argv[1:], os.environ["FAKE_GH_REMOTES"], os.environ["FAKE_GH_LOG"]
+def option(name):
+    return args[args.index(name) + 1]
+def prs():
+    return [json.loads(line) for line in open(log)] if os.path.exists(log) else []
 if args[:2] == ["repo", "list"]:
-    for org in sorted(os.listdir(remotes)):
-        for name in sorted(os.listdir(os.path.join(remotes, org))):
-            print(f"{org}/{name.removesuffix('.git')}")
-elif args[:2] == ["repo", "clone"]:
-    repo, folder, *rest = args[2:]
-    extra = rest[1:] if rest[:1] == ["--"] else rest
-    sys.exit(subprocess.call(["git", "clone", *extra, os.path.join(remotes, repo + ".git"), folder]))
+    for name in sorted(os.listdir(os.path.join(remotes, args[2]))):
+        print(f"{args[2]}/{name.removesuffix('.git')}")
+elif args[:2] == ["repo", "clone"] and args[4] == "--":
+    sys.exit(subprocess.call(["git", "clone", *args[5:], os.path.join(remotes, args[2] + ".git"), args[3]]))
+elif args[:2] == ["pr", "view"]:
+    if not any(pr["repo"] == option("--repo") and pr["head"] == args[2] for pr in prs()):
+        sys.exit(f"no pull requests found for branch {args[2]!r}")
+    print("OPEN")  # what `--json state --jq .state` prints
 elif args[:2] == ["pr", "create"]:
-    origin = subprocess.check_output(["git", "remote", "get-url", "origin"], text=True).strip()
-    with open(os.environ["FAKE_GH_LOG"], "a") as log:
-        log.write(json.dumps({"remote": origin, "args": args[2:]}) + "\n")
-    print("https://github.invalid/pull/1")
+    pr = {"repo": option("--repo"), "head": option("--head"), "base": option("--base"), "draft": "--draft" in args}
+    with open(log, "a") as fh:
+        fh.write(json.dumps(pr) + "\n")
+    print(f"https://github.invalid/{pr['repo']}/pull/{len(prs())}")
 else:
     sys.exit(f"fake gh: unsupported: {args}")
-'''
+"""
+REFUSED = Member("lib-310", {"python_min": DROPPED_PYTHON}, ())
+BEHIND = FLEET[0]  # lib-setuptools: updates cleanly
+EDITED = FLEET[1]  # lib-hatchling: updates cleanly
+CONFLICTED = next(m for m in FLEET if m.conflicts)  # lib-poetry-core
 
 
-def rollout_script(release: str) -> str:
-    """The loop docs/updating.md gives, for the fleet's organisation and release."""
-    (script,) = [body for body in re.findall(r"```bash\n(.*?)```", UPDATING.read_text(encoding="utf-8"), re.S)
-                 if "gh pr create" in body]  # fmt: skip
-    assert "org=acme-corp release=v1.2.0\n" in script
-    return script.replace("release=v1.2.0\n", f"release={release}\n")
+@dataclass
+class Rollout:
+    env: dict[str, str]
+    cwd: Path
+    remotes: Path
+    log: Path
+
+    def run(self, *args: str) -> tuple[int, dict[str, str]]:
+        """The script's exit status and its report: each repository's outcome."""
+        proc = subprocess.run(["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False)
+        summary, *lines = proc.stdout.splitlines()
+        report = dict(line.strip().split(": ", 1) for line in lines)
+        assert summary.startswith(f"Rollout of pypi-template {LATER}: {len(report)} repositories, "), proc.stdout + proc.stderr
+        assert summary.endswith(f", {sum(o.startswith('FAILED') for o in report.values())} failed"), proc.stdout
+        return proc.returncode, report
+
+    def prs(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()] if self.log.exists() else []
+
+    def remote(self, name: str) -> Path:
+        return self.remotes / ORG / f"{name}.git"
+
+
+def later_release(tmp_path: Path) -> Path:
+    """The fleet's template plus LATER, which drops DROPPED_PYTHON from python_versions."""
+    repo = tmp_path / "pypi-template"
+    run(["git", "clone", "--quiet", fleet_template(), repo])
+    config = repo / "copier.yml"
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(f'    "{DROPPED_PYTHON}": ')]
+    assert len(kept) == len(lines) - 1
+    config.write_text("".join(kept), encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Drop Python {DROPPED_PYTHON}")
+    git(repo, "tag", LATER)
+    return repo
+
+
+@pytest.fixture
+def rollout(tmp_path: Path, run_gitconfig: Path) -> Rollout:
+    """The script's environment: the stand-in gh first on PATH, and git serving the fleet's template
+    URL from a copy that also has LATER (the projects record the shared template's URL)."""
+    config = tmp_path / "gitconfig"
+    git_config_with_urls(config, {f"file://{fleet_template()}": later_release(tmp_path)}, base=run_gitconfig)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
+    (bin_dir / "gh").chmod(0o755)
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), str(Path(PYTHON).parent), os.environ["PATH"]]),
+           "GIT_CONFIG_GLOBAL": str(config), "COPIER_CACHE_DIR": str(tmp_path / "copier-cache"),
+           "FAKE_GH_REMOTES": str(tmp_path / "remotes"), "FAKE_GH_LOG": str(tmp_path / "prs.jsonl")}  # fmt: skip
+    env.pop("GITHUB_ACTIONS", None)
+    (tmp_path / "laptop").mkdir()
+    return Rollout(env, tmp_path / "laptop", tmp_path / "remotes", tmp_path / "prs.jsonl")
 
 
 def bare_remote(remotes: Path, name: str, project: Path) -> Path:
@@ -313,48 +375,113 @@ def bare_remote(remotes: Path, name: str, project: Path) -> Path:
     return remote
 
 
-@pytest.mark.slow  # two copier updates and two runs of the loop
-def test_rollout_loop_is_safe_to_rerun(tmp_path: Path) -> None:
-    remotes = tmp_path / "remotes"
-    behind = FLEET[0]  # updates cleanly
-    conflicted = next(m for m in FLEET if m.conflicts)
-    for member in (behind, conflicted):
-        bare_remote(remotes, member.name, maintained_copy(member, tmp_path / "work" / member.name))
-    bare_remote(remotes, "current", fleet_copy(behind.name, behind.answers, release=NEW))  # already on the release
+def push_commit(remote: Path, branch: str, tmp_path: Path) -> None:
+    """Someone's commit on `branch` of `remote`: a line added to the README."""
+    clone = tmp_path / f"someone-{remote.name}-{branch}"
+    run(["git", "clone", "--quiet", "--branch", branch, remote, clone])
+    readme(clone)
+    git(clone, "commit", "--quiet", "--all", "--message", "Someone's work")
+    git(clone, "push", "--quiet", "origin", branch)
+
+
+def refs(remote: Path) -> str:
+    return git(remote, "show-ref")
+
+
+def refusal(report: dict[str, str]) -> str:
+    """The outcome of the repository whose update is refused, taken out of `report`."""
+    outcome = report.pop(f"{ORG}/{REFUSED.name}", "")
+    assert outcome.startswith("FAILED: copier update: ") and "'python_min'" in outcome, outcome
+    return outcome
+
+
+@pytest.mark.slow  # four copier updates (one refused), then one refused, then one of each
+def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout: Rollout, tmp_path: Path) -> None:
+    for member in (REFUSED, BEHIND, EDITED, CONFLICTED):
+        bare_remote(rollout.remotes, member.name, maintained_copy(member, tmp_path / "work" / member.name))
     other = tmp_path / "work" / "other"
     other.mkdir()
     (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")
-    commit_new_repo(other, "something else")
-    bare_remote(remotes, "other", other)
+    bare_remote(rollout.remotes, "other", commit_new_repo(other, "something else"))
+    url = f"https://github.invalid/{ORG}/{{}}/pull/{{}}".format
 
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
-    (bin_dir / "gh").chmod(0o755)
-    log = tmp_path / "prs.jsonl"
-    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), str(Path(PYTHON).parent), os.environ["PATH"]]),
-           "FAKE_GH_REMOTES": str(remotes), "FAKE_GH_LOG": str(log)}  # fmt: skip
-    run_dir = tmp_path / "laptop"
-    run_dir.mkdir()
-    script = rollout_script(NEW)
-    branch = f"pypi-template-{NEW}"
-
-    first = run(["bash", "-c", script], cwd=run_dir, env=env)
-    prs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    # One pull request each; a conflict gets a draft, which cannot be merged by accident.
-    drafts = {Path(pr["remote"]).name: "--draft" in pr["args"] for pr in prs}
-    assert (len(prs), drafts) == (2, {f"{behind.name}.git": False, f"{conflicted.name}.git": True}), first.stdout + first.stderr
-    assert f"{ORG}/current: already on {NEW}" in first.stdout
-    for name, pushed in [(behind.name, True), (conflicted.name, True), ("current", False), ("other", False)]:
-        branches = git(remotes / ORG / f"{name}.git", "branch", "--list", branch)
-        assert bool(branches) is pushed, name
+    # 1. The refused repository is listed first; every repository after it still gets its pull request.
+    code, report = rollout.run(LATER, ORG)
+    refusal(report)
+    assert (code, report) == (1, {
+        f"{ORG}/{EDITED.name}": f"pull request opened: {url(EDITED.name, 1)}",
+        f"{ORG}/{CONFLICTED.name}": "draft pull request opened, check_template_sync.py fails (resolve it on the branch): "
+                                    f"{url(CONFLICTED.name, 2)}",
+        f"{ORG}/{BEHIND.name}": f"pull request opened: {url(BEHIND.name, 3)}",
+        f"{ORG}/other": "skipped: not generated from pypi-template",
+    })  # fmt: skip
+    assert [(pr["repo"], pr["head"], pr["base"], pr["draft"]) for pr in rollout.prs()] == [
+        (f"{ORG}/{EDITED.name}", BRANCH, "main", False),
+        (f"{ORG}/{CONFLICTED.name}", BRANCH, "main", True),  # cannot be merged by accident
+        (f"{ORG}/{BEHIND.name}", BRANCH, "main", False),
+    ]
     # What was pushed is the update: the new release, with the conflict left for a person.
-    pushed = remotes / ORG / f"{conflicted.name}.git"
-    assert "_commit: v1.1.0" in git(pushed, "show", f"{branch}:.copier-answers.yml").splitlines()
-    assert "<<<<<<< before updating" in git(pushed, "show", f"{branch}:{PUBLISH}")
+    for member in (EDITED, CONFLICTED, BEHIND):
+        answers = git(rollout.remote(member.name), "show", f"{BRANCH}:.copier-answers.yml").splitlines()
+        assert f"_commit: {LATER}" in answers, member.name
+    assert "<<<<<<< before updating" in git(rollout.remote(CONFLICTED.name), "show", f"{BRANCH}:{PUBLISH}")
+    assert git(rollout.remote(REFUSED.name), "branch", "--list", BRANCH) == ""
+    assert git(rollout.remote("other"), "branch", "--list", BRANCH) == ""
 
-    # Again, with the clones and branches of the first run still there: nothing new, no failure.
-    second = run(["bash", "-c", script], cwd=run_dir, env=env)
-    assert len(log.read_text(encoding="utf-8").splitlines()) == len(prs)
-    for member in (behind, conflicted):
-        assert f"{ORG}/{member.name}: {branch} already pushed" in second.stdout
+    # 2. BEHIND's pull request is merged, someone resolves CONFLICTED's on its branch; EDITED waits.
+    git(rollout.remote(BEHIND.name), "update-ref", "refs/heads/main", f"refs/heads/{BRANCH}")
+    push_commit(rollout.remote(CONFLICTED.name), BRANCH, tmp_path)
+    before = {name: refs(rollout.remote(name)) for name in (REFUSED.name, BEHIND.name, EDITED.name, CONFLICTED.name)}
+    code, report = rollout.run(LATER, ORG)
+    refusal(report)
+    assert (code, report) == (1, {
+        f"{ORG}/{EDITED.name}": f"up to date: {BRANCH} already holds this update",
+        f"{ORG}/{CONFLICTED.name}": f"left alone: {BRANCH} has commits made by hand",
+        f"{ORG}/{BEHIND.name}": f"up to date: already on {LATER}",
+        f"{ORG}/other": "skipped: not generated from pypi-template",
+    })  # fmt: skip
+    assert {name: refs(rollout.remote(name)) for name in before} == before  # nothing pushed
+    assert len(rollout.prs()) == 3
+
+    # 3. EDITED's default branch moves on: its branch is rebuilt on it and pushed again, into the
+    # same pull request. Only the repositories named (a wave).
+    push_commit(rollout.remote(EDITED.name), "main", tmp_path)
+    code, report = rollout.run(LATER, ORG, REFUSED.name, EDITED.name)
+    refusal(report)
+    assert (code, report) == (1, {f"{ORG}/{EDITED.name}": f"pull request updated: {BRANCH} rebuilt and pushed"})
+    remote = rollout.remote(EDITED.name)
+    assert git(remote, "rev-parse", f"{BRANCH}^") == git(remote, "rev-parse", "main")
+    assert f"_commit: {LATER}" in git(remote, "show", f"{BRANCH}:.copier-answers.yml").splitlines()
+    assert git(remote, "show", f"{BRANCH}:README.md").count(README_LINE) == 2  # EDITED's own, and the new commit's
+    assert len(rollout.prs()) == 3
+
+
+@pytest.mark.slow  # three copier updates (one refused), then one refused
+def test_rollout_of_local_checkouts_goes_on_past_a_refused_one_and_is_safe_to_rerun(rollout: Rollout, tmp_path: Path) -> None:
+    """`--local`, as docs/organisations.md runs it: the update committed on a branch, nothing pushed."""
+    members = (REFUSED, BEHIND, CONFLICTED)
+    for member in members:
+        maintained_copy(member, rollout.cwd / member.name)
+    heads = {m.name: git(rollout.cwd / m.name, "rev-parse", "HEAD") for m in members}
+    expected = {
+        BEHIND.name: f"committed on {BRANCH}",
+        CONFLICTED.name: f"committed on {BRANCH}, check_template_sync.py fails: resolve it there",
+    }
+    for again in (False, True):
+        code, report = rollout.run("--local", LATER, *(f"{m.name}/" for m in members))
+        outcome = report.pop(REFUSED.name)
+        assert outcome.startswith("FAILED: copier update: ") and "'python_min'" in outcome, outcome
+        if again:
+            expected = dict.fromkeys(expected, f"up to date: {BRANCH} already holds this update")
+        assert (code, report) == (1, expected)
+        for member in members:
+            project = rollout.cwd / member.name
+            # Each checkout is back where it was, clean; the update waits on its branch.
+            assert git(project, "symbolic-ref", "--short", "HEAD") == "main"
+            assert git(project, "rev-parse", "HEAD") == heads[member.name]
+            assert git(project, "status", "--porcelain", "--ignored") == ""
+            if member is REFUSED:
+                assert git(project, "branch", "--list", BRANCH) == ""
+            else:
+                assert git(project, "rev-parse", f"{BRANCH}^") == heads[member.name]
+                assert f"_commit: {LATER}" in git(project, "show", f"{BRANCH}:.copier-answers.yml").splitlines()

@@ -6,6 +6,8 @@ Each case is a small project written here; tests/test_fleet.py runs the script o
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +16,21 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from helpers import PYTHON, TEMPLATE_ROOT, TEMPLATE_URL, commit_new_repo, git, import_script, render_once
+from helpers import (
+    FLEET_PIN,
+    FLEET_RELEASES,
+    PYTHON,
+    TEMPLATE_ROOT,
+    TEMPLATE_URL,
+    commit_new_repo,
+    fleet_copy,
+    git,
+    import_script,
+    render_once,
+    run,
+    table,
+    tool,
+)
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
 GOOD_ANSWERS = f"_commit: v1.0.0\n_src_path: {TEMPLATE_URL}\nproject_name: demo-pkg\n"
@@ -142,13 +158,36 @@ def test_release_candidates_and_other_urls_are_usable(sync: ModuleType) -> None:
 def test_untracked_files_count_and_ignored_ones_do_not(
     sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """What copier just wrote is checked before anyone commits it; what git ignores is never committed."""
+    """What copier just wrote is checked before anyone commits it; conflict markers in what git
+    ignores are never committed (a .rej is found anyway: see the next test)."""
     root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, ".gitignore": "/build/\n"})
     (root / "new.yml.rej").write_text("@@\n", encoding="utf-8")
     (root / "build").mkdir()
     (root / "build" / "old.txt").write_text("<<<<<<< HEAD\n", encoding="utf-8")
     code, _, err = run_check(sync, root, capsys)
     assert code == 1 and "new.yml.rej: hunks" in err and "build/" not in err, err
+
+
+def test_leftovers_count_where_git_ignores_them_but_not_in_third_party_folders(
+    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """copier's .rej and a merge tool's .orig are found though a `*.rej` rule hides them from git;
+    the ones installed distributions ship, in a virtual environment of any name, node_modules,
+    .tox or .nox, are not the project's (copier writes nothing there)."""
+    ignore = "*.rej\n*.orig\n/env/\n/.venv/\n/node_modules/\n/.tox/\n/.nox/\n"
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, ".gitignore": ignore})
+    for name in ["pyproject.toml.rej", "src/demo/core.py.orig", "env/pyvenv.cfg", ".venv/pyvenv.cfg",
+                 "env/lib/python3.12/site-packages/pkg/setup.py.orig", ".venv/lib/pkg/a.py.rej",
+                 "node_modules/pkg/index.js.rej", ".tox/py312/lib/x.py.orig", ".nox/tests/x.rej", ".git/x.rej"]:  # fmt: skip
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("@@\n", encoding="utf-8")
+    code, out, err = run_check(sync, root, capsys)
+    hidden = " (git ignores it: `git status` does not list it)"
+    assert (code, out, err.splitlines()) == (1, "", [
+        f"error: pyproject.toml.rej: hunks copier could not apply: apply them by hand, then delete the file{hidden}",
+        f"error: src/demo/core.py.orig: a backup from a merge tool or patch: check the file beside it, then delete this one{hidden}",
+        "2 problem(s): the template update is not complete",
+    ])  # fmt: skip
 
 
 def test_annotations_on_github_actions(
@@ -197,3 +236,37 @@ def test_the_step_passes_on_a_new_project_and_fails_on_a_conflict(generated: Pat
     proc = subprocess.run(step, cwd=project, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert "pyproject.toml:" in proc.stderr and "conflict marker '<<<<<<< before updating'" in proc.stderr
+
+
+@pytest.mark.slow  # one copier update
+def test_a_rejected_hunk_git_ignores_still_fails(tmp_path: Path, run_gitconfig: Path) -> None:
+    """`copier update --conflict rej` where git ignores `*.rej` (GitHub's Patch.gitignore, copied into
+    many global ignores): the file keeps the template's line, the user's edit is only in the ignored
+    .rej, and git shows nothing; the check must still fail, naming the .rej file."""
+    project = shutil.copytree(fleet_copy("lib-setuptools", {}), tmp_path / "project", symlinks=True)
+    ci = project / ".github" / "workflows" / "ci.yml"
+    old_sha, user_sha = table("actions")[FLEET_PIN]["sha"], "fedcba9876543210fedcba9876543210fedcba98"
+    ci.write_text(ci.read_text(encoding="utf-8").replace(old_sha, user_sha, 1), encoding="utf-8")  # a bot's bump
+    git(project, "commit", "--quiet", "--all", "--message", "Bump checkout")
+    excludes = tmp_path / "global-gitignore"
+    excludes.write_text("*.rej\n*.orig\n", encoding="utf-8")
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[include]\n\tpath = {run_gitconfig}\n[core]\n\texcludesFile = {excludes}\n", encoding="utf-8")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(config)}
+    env.pop("GITHUB_ACTIONS", None)
+
+    run([tool("copier"), "update", "--defaults", "--conflict", "rej", "--vcs-ref", FLEET_RELEASES[1]], cwd=project, env=env)
+    # What docs/updating.md says rej mode leaves: the user's line is gone from ci.yml, kept only in
+    # the .rej, and neither git status nor the unmerged list shows anything of it.
+    rejected = project / ".github" / "workflows" / "ci.yml.rej"
+    assert user_sha not in ci.read_text(encoding="utf-8") and user_sha in rejected.read_text(encoding="utf-8")
+    status = run(["git", "status", "--porcelain"], cwd=project, env=env).stdout
+    assert " M .github/workflows/ci.yml" in status.splitlines() and "ci.yml.rej" not in status, status
+    assert run(["git", "diff", "--name-only", "--diff-filter=U"], cwd=project, env=env).stdout == ""
+
+    proc = subprocess.run(
+        [PYTHON, ".github/scripts/check_template_sync.py"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "error: .github/workflows/ci.yml.rej: hunks copier could not apply" in proc.stderr, proc.stderr
+    assert "(git ignores it: `git status` does not list it)" in proc.stderr

@@ -5,7 +5,9 @@
 check fails (exit 1), naming each file and line, on:
 
 - conflict markers (`<<<<<<< before updating`, `=======`, `>>>>>>> after updating`, or git's);
-- `*.rej` files (hunks copier could not apply);
+- `*.rej` files (hunks copier could not apply) and `*.orig` backups (`git mergetool`, `patch`),
+  found on disk even where git ignores them (many global ignores list `*.rej` and `*.orig`),
+  except in folders the template renders nothing into (see SKIPPED_FOLDERS);
 - the `#copier updated` line Renovate appends to the answers file, left there when copier failed;
 - a `_src_path` or `_commit` in the answers file that no updater can use: a `gh:`/`gl:` shortcut
   or a path instead of a URL, a commit that is not a release tag.
@@ -42,6 +44,15 @@ DESCRIBE = re.compile(r".+-[0-9]+-g[0-9a-f]{4,40}")
 # Sources both copier and Renovate resolve: a URL of these schemes, or scp-like `user@host:path`.
 URL = re.compile(r"((git\+)?(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+)")
 SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+# Left beside a file by `copier update --conflict rej` (and copier#2386), git mergetool or patch.
+LEFTOVERS = {
+    ".rej": "hunks copier could not apply: apply them by hand, then delete the file",
+    ".orig": "a backup from a merge tool or patch: check the file beside it, then delete this one",
+}
+# Folders copier never writes into, full of third-party files (installed distributions ship
+# .orig and .rej files of their own), and the slow part of a walk; virtual environments of any
+# name (they hold pyvenv.cfg) are skipped too.
+SKIPPED_FOLDERS = {".git", "node_modules", ".tox", ".nox"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,23 @@ def project_files(root: Path) -> list[str]:
         for path in root.rglob("*")
         if path.is_file() and ".git" not in path.relative_to(root).parts
     )
+
+
+def leftover_files(root: Path) -> list[str]:
+    """Every `*.rej` and `*.orig` below `root`, ignored by git or not, outside SKIPPED_FOLDERS."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(
+            name
+            for name in folders
+            if name not in SKIPPED_FOLDERS and not Path(folder, name, "pyvenv.cfg").is_file()
+        )
+        found += [
+            Path(folder, name).relative_to(root).as_posix()
+            for name in files
+            if name.endswith(tuple(LEFTOVERS))
+        ]
+    return sorted(found)
 
 
 def read_lines(path: Path) -> list[str] | None:
@@ -177,16 +205,14 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
         problems.append(
             Problem(answers_file, 0, "missing: copier update has nothing to update from")
         )
+    for name in leftover_files(root):
+        message = LEFTOVERS[Path(name).suffix]
+        if name not in files:  # said, or the user looks for it in `git status` in vain
+            message += " (git ignores it: `git status` does not list it)"
+        problems.append(Problem(name, 0, message))
     for name in files:
-        if name.endswith(".rej"):
-            problems.append(
-                Problem(
-                    name,
-                    0,
-                    "hunks copier could not apply: apply them by hand, then delete the file",
-                )
-            )
-            continue
+        if name.endswith(tuple(LEFTOVERS)):
+            continue  # reported whole above (a mergetool backup holds the conflict markers)
         lines = read_lines(root / name)
         if lines is None:
             continue

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Roll one pypi-template release out to many repositories: one branch (and pull request) each.
+#
+#   rollout.sh RELEASE ORG [NAME...]    GitHub: every repository of ORG (or the NAMEs only), cloned
+#                                       into ./rollout/ORG/, updated, pushed, with a pull request
+#   rollout.sh --local RELEASE DIR...   local checkouts: the update committed on a branch of each,
+#                                       nothing pushed, no gh
+#
+# The branch is pypi-template-RELEASE, made from the default branch (GitHub) or the checked-out
+# one (--local). Safe to re-run: a repository already on RELEASE is "up to date"; a branch an
+# earlier run made is rebuilt, and pushed again (--force-with-lease) only if the update changed; a
+# branch someone committed to is left alone. An update left incomplete (conflicts: whatever
+# .github/scripts/check_template_sync.py refuses) is committed as it is and gets a draft pull
+# request. A refused or failed update does not stop the others: the report at the end gives each
+# repository's outcome, and the exit status is 1 if any failed (2: wrong arguments).
+#
+# Needs bash, git (user.name and user.email set), copier >= 9.15 and python3 on PATH; GitHub mode
+# needs gh, logged in with a token that may push workflow files (gh auth login, or a GitHub App
+# token in GH_TOKEN: not a workflow's GITHUB_TOKEN). Copy it into the organisation's tooling.
+set -uo pipefail # not -e: one repository's failure must not stop the repositories after it
+
+template=${ROLLOUT_TEMPLATE:-pypi-template} # what the _src_path of a generated repository contains
+workdir=${ROLLOUT_DIR:-rollout}             # GitHub mode: the clones, kept for the next run
+
+usage() {
+  echo "usage: $0 RELEASE ORG [NAME...]  |  $0 --local RELEASE DIR..." >&2
+  exit 2
+}
+
+mode=github
+if [ "${1:-}" = --local ]; then
+  mode=local
+  shift
+fi
+[ $# -ge 2 ] || usage
+release=$1
+shift
+branch="$template-$release"
+message="Update $template to $release"
+
+# The outcome of one repository, on file descriptor 3 (the caller captures it).
+say() { printf '%s\n' "$*" >&3; }
+
+# Whether branch tip $1 is an untouched commit of this script on base $2: one commit, whose tree
+# is still the one its message records (an amended or added commit is someone's work).
+made_here() {
+  [ "$(git rev-list --count "$2..$1")" = 1 ] &&
+    [ "$(git log -1 --format=%B "$1" | sed -n 's/^Rollout-Tree: //p')" = "$(git rev-parse "$1^{tree}")" ]
+}
+
+# The first line of copier's error, from its output in file $1.
+reason() {
+  local line
+  line=$(grep -E '^[A-Za-z_.]*(Error|Exception): ' "$1" | tail -n 1)
+  [ -n "$line" ] || line=$(grep -v '^[[:space:]]*$' "$1" | tail -n 1)
+  printf '%s\n' "${line:-no message}"
+}
+
+# In the repository's folder: the update of base $1 (a commit), given the tip $2 of this branch
+# from an earlier run (or ""). Returns 0 with $commit set to the new commit, or to "" when that
+# tip already holds the update (with $3 = reuse, a tip made here on this very base is taken as
+# it is, copier not run), and $incomplete to yes, no or unknown; returns 1 after saying why it
+# stops (not generated from the template, up to date, left alone, refused), with $result set to
+# ok or failed.
+build_update() {
+  local base=$1 tip=$2 answers log tree
+  commit="" incomplete=unknown result=ok
+  answers=$(git show "$base:.copier-answers.yml" 2>/dev/null)
+  if ! printf '%s\n' "$answers" | grep -q "^_src_path: .*$template"; then
+    say "skipped: not generated from $template"
+    return 1
+  fi
+  if printf '%s\n' "$answers" | grep -qx "_commit: $release"; then
+    say "up to date: already on $release"
+    return 1
+  fi
+  if [ -n "$tip" ] && ! made_here "$tip" "$base"; then
+    say "left alone: $branch has commits made by hand"
+    return 1
+  fi
+  if [ "${3:-}" = reuse ] && [ -n "$tip" ] && [ "$(git rev-parse "$tip^")" = "$base" ]; then
+    return 0 # the same release on the same base: copier would make the same commit
+  fi
+  result=failed
+  git switch --quiet --detach "$base" || { say "FAILED: cannot check out $base"; return 1; }
+  log=$(mktemp) || { say "FAILED: mktemp"; return 1; }
+  copier update --defaults --vcs-ref "$release" </dev/null 2>"$log"
+  local status=$?
+  cat "$log" >&2
+  if [ "$status" != 0 ]; then
+    say "FAILED: copier update: $(reason "$log")"
+    rm -f "$log"
+    git reset --quiet --hard && git clean --quiet -d --force
+    return 1
+  fi
+  rm -f "$log"
+  incomplete=no
+  if [ -f .github/scripts/check_template_sync.py ] && ! python3 .github/scripts/check_template_sync.py >&2; then
+    incomplete=yes
+  fi
+  { git add --all && tree=$(git write-tree) && git reset --quiet --hard; } || { say "FAILED: git add"; return 1; }
+  if [ -n "$tip" ] && [ "$tree" = "$(git rev-parse "$tip^{tree}")" ]; then
+    return 0 # the branch already holds this very update
+  fi
+  commit=$(git commit-tree "$tree" -p "$base" -m "$message" -m "Rollout-Tree: $tree") ||
+    { say "FAILED: git commit-tree"; return 1; }
+}
+
+# GitHub mode, one repository (ORG/NAME): clone or fetch, update, push, open a pull request.
+update_github() {
+  local repo=$1 dir="$workdir/$1" default tip state reuse url
+  if [ -d "$dir/.git" ]; then
+    { git -C "$dir" fetch --quiet --prune origin && git -C "$dir" remote set-head origin --auto >/dev/null; } ||
+      { say "FAILED: git fetch"; return 1; }
+  else
+    gh repo clone "$repo" "$dir" -- --quiet || { say "FAILED: gh repo clone"; return 1; }
+  fi
+  cd "$dir" || { say "FAILED: no folder $dir"; return 1; }
+  default=$(git symbolic-ref --short refs/remotes/origin/HEAD) || { say "FAILED: no default branch"; return 1; }
+  # What an earlier run left in this clone is dropped: the clone is this script's.
+  { git switch --quiet --discard-changes --detach "$default" && git clean --quiet -d -x --force; } ||
+    { say "FAILED: cannot reset the clone"; return 1; }
+  tip=$(git rev-parse --quiet --verify "refs/remotes/origin/$branch^{commit}")
+  state="" reuse=no
+  if [ -n "$tip" ]; then
+    state=$(gh pr view "$branch" --repo "$repo" --json state --jq .state 2>/dev/null)
+    [ "$state" != OPEN ] || reuse=reuse # a missing pull request needs to know whether to be a draft
+  fi
+  build_update "$(git rev-parse "$default")" "$tip" "$reuse" || { [ "$result" = ok ]; return; }
+  if [ -n "$commit" ]; then
+    git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
+      { say "FAILED: git push"; return 1; }
+  fi
+  if [ "$state" = OPEN ] && [ -n "$commit" ]; then
+    say "pull request updated: $branch rebuilt and pushed"
+  elif [ "$state" = OPEN ]; then
+    say "up to date: $branch already holds this update"
+  elif [ -n "$state" ]; then
+    say "left alone: the pull request of $branch is $state"
+  else
+    local args=(pr create --repo "$repo" --head "$branch" --base "${default#origin/}" --title "$message"
+      --body "\`copier update --defaults --vcs-ref $release\`, made by rollout.sh: read the release's changelog entry before merging.")
+    [ "$incomplete" = no ] || args+=(--draft) # not merged by accident before someone resolves it
+    url=$(gh "${args[@]}") || { say "FAILED: gh pr create ($branch is pushed)"; return 1; }
+    if [ "$incomplete" = no ]; then
+      say "pull request opened: $url"
+    else
+      say "draft pull request opened, check_template_sync.py fails (resolve it on the branch): $url"
+    fi
+  fi
+}
+
+# Local mode, one checkout: the update committed on the branch, then back to the branch it was on.
+update_local() {
+  local dir=$1 orig tip status
+  { cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; } || { say "FAILED: not a git checkout"; return 1; }
+  [ -z "$(git status --porcelain)" ] || { say "FAILED: uncommitted changes: commit or stash them first"; return 1; }
+  orig=$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD)
+  tip=$(git rev-parse --quiet --verify "refs/heads/$branch^{commit}")
+  build_update "$(git rev-parse HEAD)" "$tip" reuse
+  status=$?
+  git switch --quiet "$orig" 2>/dev/null || git switch --quiet --detach "$orig"
+  [ "$status" = 0 ] || { [ "$result" = ok ]; return; }
+  if [ -z "$commit" ]; then
+    say "up to date: $branch already holds this update"
+  elif git branch --quiet --force "$branch" "$commit"; then
+    if [ "$incomplete" = no ]; then
+      say "committed on $branch"
+    else
+      say "committed on $branch, check_template_sync.py fails: resolve it there"
+    fi
+  else
+    say "FAILED: git branch"
+    return 1
+  fi
+}
+
+repos=()
+if [ "$mode" = local ]; then
+  repos=("$@")
+else
+  org=$1
+  shift
+  if [ $# -gt 0 ]; then
+    for name in "$@"; do repos+=("$org/$name"); done
+  else
+    list=$(gh repo list "$org" --limit 1000 --no-archived --json nameWithOwner --jq '.[].nameWithOwner') ||
+      { echo "rollout.sh: cannot list the repositories of $org" >&2; exit 1; }
+    while IFS= read -r repo; do [ -z "$repo" ] || repos+=("$repo"); done <<<"$list"
+  fi
+fi
+
+report=()
+failed=0
+for repo in ${repos[@]+"${repos[@]}"}; do
+  echo "== ${repo%/}" >&2
+  if [ "$mode" = local ]; then
+    outcome=$(update_local "$repo" 3>&1 1>&2)
+  else
+    outcome=$(update_github "$repo" 3>&1 1>&2)
+  fi
+  status=$?
+  [ "$status" = 0 ] || failed=$((failed + 1))
+  report+=("${repo%/}: ${outcome:-FAILED (exit status $status)}")
+done
+
+echo "Rollout of $template $release: ${#repos[@]} repositories, $failed failed"
+for line in ${report[@]+"${report[@]}"}; do echo "  $line"; done
+[ "$failed" = 0 ]
