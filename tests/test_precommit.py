@@ -5,7 +5,8 @@ job runs the same checks.
 The hook repositories cannot be cloned here (no network but package registries), so the hooks run as
 local hooks: each with the entry its repository's .pre-commit-hooks.yaml declares (MANIFESTS), the
 ids, args and file filters the generated config gives, and the tool from the project's own dev
-dependency group (helpers.dev_environment), at the version the hook pins.
+dependency group (helpers.dev_environment), at the version the hook pins. The generated config's own
+local hook (mypy, `uv run mypy`) runs as generated: uv makes the project's environment from PyPI.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,11 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import PYTHON_VERSIONS, VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
+from helpers import PYTHON, PYTHON_VERSIONS, VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
+from test_workflows import render_importing_a_typed_dependency
 
 HOOKS = table("hooks")
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"  # the Python `uv run` uses here
 # What each hook's repository declares for it (.pre-commit-hooks.yaml at the pinned tag), minus
 # `language: python` (here: the tool from the dev group) and the descriptive fields.
 MANIFESTS: dict[str, dict[str, Any]] = {
@@ -40,8 +44,6 @@ MANIFESTS: dict[str, dict[str, Any]] = {
     "ruff-check": {"entry": "ruff check --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
     "ruff-format": {"entry": "ruff format --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
     "codespell": {"entry": "codespell", "types": ["text"]},
-    "mypy": {"entry": "mypy", "types_or": ["python", "pyi"], "args": ["--ignore-missing-imports", "--scripts-are-modules"],
-             "require_serial": True},
     "validate-pyproject": {"entry": "validate-pyproject", "files": "^pyproject.toml$"},
     "check-github-workflows": {"entry": "check-jsonschema --builtin-schema vendor.github-workflows",
                                "files": r"^\.github/workflows/[^/]+$", "types": ["yaml"]},
@@ -71,6 +73,16 @@ def configured_hooks(project: Path) -> list[tuple[str, dict[str, Any]]]:
     return [(repo["repo"], hook) for repo in load_config(project)["repos"] for hook in repo["hooks"]]
 
 
+def hook_tool(repo: str, hook: dict[str, Any]) -> str:
+    """The command a hook runs: its manifest's entry, or a local hook's own (`uv run [options] mypy`)."""
+    return shlex.split(hook["entry"])[-1] if repo == "local" else shlex.split(MANIFESTS[hook["id"]]["entry"])[0]
+
+
+def install_target(project: Path) -> str:
+    """What CI installs the project as: with every extra (`all`) where it has extras."""
+    return '".[all]"' if "all" in pyproject(project)["project"].get("optional-dependencies", {}) else "."
+
+
 def pyproject(project: Path) -> dict[str, Any]:
     return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
 
@@ -95,7 +107,11 @@ def test_validate_config_refuses_a_broken_config(tmp_path: Path, runner: str) ->
 
 
 def test_hook_revisions_come_from_the_table(project: Path) -> None:
-    assert [(r["repo"], r["rev"]) for r in load_config(project)["repos"]] == [(h["repo"], h["rev"]) for h in HOOKS.values()]
+    """Every hook repository at the table's tag; mypy is a local hook, whose table entry pins the dev
+    group's mypy (the release its repository's tag names)."""
+    repos = load_config(project)["repos"]
+    assert [(r["repo"], r["rev"]) for r in repos if r["repo"] != "local"] == [(h["repo"], h["rev"]) for n, h in HOOKS.items() if n != "mypy"]
+    assert [hook["id"] for r in repos if r["repo"] == "local" for hook in r["hooks"]] == ["mypy"]
 
 
 def python_min(project: Path) -> str:
@@ -109,27 +125,33 @@ def checkers_python(project: Path) -> str:
 
 def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
     """`==` the hook's tag; a checker that needs a newer Python than python_min is marked so, since
-    uv resolves the group for every Python the project supports."""
+    uv resolves the group for every Python the project supports. The test group is pytest alone."""
     groups = pyproject(project)["dependency-groups"]
-    assert groups["dev"][0] == {"include-group": "test"}
+    assert groups["dev"][0] == {"include-group": "test"} and groups["test"] == ["pytest>=9"]
     pins = [Requirement(r) for r in groups["dev"][1:]]
     expected = []
     for hook in HOOKS.values():
         newer = "python" in hook and PYTHON_VERSIONS.index(hook["python"]) > PYTHON_VERSIONS.index(python_min(project))
         marker = f"; python_version >= '{hook['python']}'" if newer else ""
         expected.append(Requirement(f"{hook['package']}=={hook['rev'].removeprefix('v')}{marker}"))
+    if python_min(project) == "3.10":  # mypy checks the release script's Python 3.10 branch: its tomli import
+        expected.append(Requirement("tomli>=2"))
     assert pins == expected
 
 
 def test_mypy_hook_checks_what_ci_checks(project: Path) -> None:
-    """Every [tool.mypy] file, not only the staged ones, with what the tests import installed."""
-    (mypy,) = [hook for _, hook in configured_hooks(project) if hook["id"] == "mypy"]
-    assert mypy["pass_filenames"] is False and mypy["args"] == []
-    assert mypy["additional_dependencies"] == pyproject(project)["dependency-groups"]["test"]
+    """Every [tool.mypy] file, not only the staged ones, in the project's own environment (`uv run`:
+    the dev group, the project and its dependencies, with every extra where CI installs them)."""
+    ((repo, mypy),) = [(repo, hook) for repo, hook in configured_hooks(project) if hook["id"] == "mypy"]
+    assert repo == "local" and mypy["language"] == "system"
+    extras = ["--extra", "all"] if install_target(project) != "." else []
+    assert shlex.split(mypy["entry"]) == ["uv", "run", *extras, "mypy"]
+    assert mypy["pass_filenames"] is False and mypy["require_serial"] is True
+    assert mypy["types_or"] == ["python", "pyi"] and not {"args", "additional_dependencies"} & set(mypy)
 
 
 def test_every_configured_hook_has_its_manifest(project: Path) -> None:
-    assert {hook["id"] for _, hook in configured_hooks(project)} == set(MANIFESTS)
+    assert {hook["id"] for repo, hook in configured_hooks(project) if repo != "local"} == set(MANIFESTS)
 
 
 # --- Running the hooks ----------------------------------------------------------------------------
@@ -137,7 +159,13 @@ def test_every_configured_hook_has_its_manifest(project: Path) -> None:
 def local_config(project: Path, bin_dir: Path) -> dict[str, Any]:
     """The generated config as local hooks: manifest entries, the config's own keys, the dev group's tools."""
     hooks = []
-    for _, hook in configured_hooks(project):
+    for repo, hook in configured_hooks(project):
+        if repo == "local" and PYTHON_VERSIONS.index(python_min(project)) <= PYTHON_VERSIONS.index(RUNNING):
+            hooks.append(hook)  # as generated: `uv run` makes the project's environment with this Python
+            continue
+        if repo == "local":  # uv would need the project's newer Python, which this machine may lack
+            hooks.append({**hook, "entry": str(bin_dir / hook_tool(repo, hook))})
+            continue
         manifest = MANIFESTS[hook["id"]]
         own = {k: v for k, v in hook.items() if k != "additional_dependencies"}  # installed by the dev group
         entry = shlex.split(manifest["entry"])
@@ -165,16 +193,19 @@ def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.Comple
         committed_copy(project, work)
     config = work / "local-hooks.yaml"
     config.write_text(yaml.safe_dump(local_config(project, dev_environment(project))), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_"))}  # zizmor stays offline
+    # zizmor stays offline; `uv run` makes the copy's own .venv (not this run's VIRTUAL_ENV), with
+    # this run's Python rather than one it would download.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_")) and k != "VIRTUAL_ENV"}
     env |= {"PRE_COMMIT_HOME": str(work / "pre-commit-home"), "PREK_HOME": str(work / "prek-home"),
-            "MYPY_CACHE_DIR": str(project_mypy_cache(project))}  # fmt: skip
+            "MYPY_CACHE_DIR": str(project_mypy_cache(project)), "UV_PYTHON": PYTHON, "UV_PYTHON_DOWNLOADS": "never"}  # fmt: skip
     proc = subprocess.run([tool(runner), "run", "--all-files", "--config", str(config)], cwd=copy, env=env,
                           capture_output=True, text=True, check=False)  # fmt: skip
     return proc, {m["id"]: m["status"] for m in RESULT.finditer(proc.stdout)}, copy
 
 
-# The configuration differs between variants only in mypy's extra dependencies (tomli for 3.10)
-# and in what the hooks find (src/ or none, odd text): each runner on the variants that differ.
+# The configuration differs between variants only in the mypy hook's `--extra all` (a meta-package
+# with extras) and in what the hooks find (src/ or none, odd text): each runner on the variants that
+# differ, and on a project importing a typed dependency below.
 # test_quality and test_workflows run the same tools on every variant (ruff, mypy, zizmor, schemas).
 OLDEST_LIBRARY, NEWEST_META, ODD = (f"library-{PYTHON_VERSIONS[0]}", f"meta-{PYTHON_VERSIONS[-1]}", f"library-odd-names-{PYTHON_VERSIONS[-1]}")
 RUNS = [pytest.param("prek", OLDEST_LIBRARY, id=f"prek-{OLDEST_LIBRARY}"), pytest.param("prek", NEWEST_META, id=f"prek-{NEWEST_META}"),
@@ -198,6 +229,18 @@ def test_codespell_passes_on_every_variant(project: Path) -> None:
     """The one hook tool no other module runs on every variant (answers reach README, LICENSE...)."""
     proc = subprocess.run([dev_environment(project) / "codespell"], cwd=project, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("runner", "kind"), [("prek", "library"), ("pre-commit", "library"), ("prek", "meta-package")])
+def test_mypy_hook_sees_the_projects_typed_dependencies(runner: str, kind: str, tmp_path: Path) -> None:
+    """Code that imports a typed dependency (a library's [project] dependency, a meta-package's extra)
+    passes the mypy hook, with both runners, as it passes CI's lint job (tests/test_workflows.py)."""
+    project = render_importing_a_typed_dependency(tmp_path / "render", kind)
+    proc, results, copy = run_hooks(runner, project, tmp_path)
+    assert results["mypy"] == "Passed", proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (copy / ".venv").is_dir()  # the hook as generated: `uv run` made the project's environment
 
 
 BROKEN = {
@@ -237,11 +280,16 @@ def lint_job(project: Path) -> dict[str, Any]:
 
 
 def test_lint_job_runs_every_checking_hook_tool(project: Path) -> None:
-    """Each hook but the file fixers has a CI step running its tool; the job installs the dev group."""
+    """Each hook but the file fixers has a CI step running its tool; the job installs the dev group
+    and the project as the tests job does (a meta-package with its extras), so mypy sees its imports."""
     steps = [s for s in lint_job(project)["steps"] if "run" in s]
-    assert steps[0]["run"].splitlines() == ['python -m pip install "pip>=25.1"', "python -m pip install --group dev"]
+    install = f"python -m pip install --group dev {install_target(project)}"
+    assert steps[0]["run"].splitlines() == ['python -m pip install "pip>=25.1"', install]
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    tests_install = [s["run"] for s in ci["jobs"]["tests"]["steps"] if "--group test" in s.get("run", "")]
+    assert [r.splitlines()[-1].replace("--group test", "--group dev") for r in tests_install] == [install]
     commands = {line.split()[0] for s in steps[1:] for line in s["run"].splitlines()}
-    tools = {shlex.split(MANIFESTS[hook["id"]]["entry"])[0] for repo, hook in configured_hooks(project) if repo != FILE_HOOKS_REPO}
+    tools = {hook_tool(repo, hook) for repo, hook in configured_hooks(project) if repo != FILE_HOOKS_REPO}
     assert commands == tools
     (python,) = [s["with"]["python-version"] for s in lint_job(project)["steps"] if "with" in s and "python-version" in s["with"]]
     assert python == checkers_python(project)

@@ -14,6 +14,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import copier
 import pytest
 
 from helpers import (
@@ -24,11 +25,15 @@ from helpers import (
     VARIANTS,
     build_once,
     cache_dirs,
+    commit_new_repo,
+    dev_environment,
     find_python,
     install_into,
+    make_template_repo,
     mypy_cache,
     pyroma_rating,
     render_once,
+    render_project,
     repo_review,
     run,
     serve_index,
@@ -121,6 +126,27 @@ def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
     script.write_text("import tomllib\n", encoding="utf-8")
     proc = subprocess.run([tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "tomllib" in proc.stdout, proc.stdout
+
+
+# --- After an answer change ------------------------------------------------------------------
+
+@pytest.mark.slow  # a copy and an update from a template repository, the dev group installed
+@pytest.mark.parametrize("kind", ["library", "meta-package"])
+def test_raising_python_min_keeps_ruff_and_mypy_passing(tmp_path: Path, kind: str) -> None:
+    """docs/updating.md's answer change: an update never touches tests/, so what the template
+    generated there must pass the checkers for any later python_min (no version branch for ruff's
+    UP036 to flag once the old Python is gone)."""
+    repo = make_template_repo(tmp_path / "pypi-template")
+    project = render_project(tmp_path / "demo-pkg", {"python_min": OLDEST, "project_kind": kind}, src=repo)
+    commit_new_repo(project, "Generate from pypi-template")
+    newer = PYTHON_VERSIONS[1]
+    copier.run_update(project, data={"python_min": newer}, defaults=True, overwrite=True, unsafe=False, quiet=True)
+    assert f'requires-python = ">={newer}"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    bin_dir = dev_environment(project)
+    env = {**os.environ, "MYPY_CACHE_DIR": str(tmp_path / "mypy-cache")}
+    for command in (["ruff", "check", "--no-cache", "--output-format", "concise", "."], ["ruff", "format", "--no-cache", "--check", "."], ["mypy"]):
+        proc = subprocess.run([bin_dir / command[0], *command[1:]], cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{' '.join(command)}:\n{proc.stdout}{proc.stderr}"
 
 
 # Skipped by sp-repo-review itself: pre-commit.ci's settings, since Dependabot updates the hooks,

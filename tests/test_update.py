@@ -722,3 +722,44 @@ def test_changelog_has_a_pep440_section_per_release() -> None:
     # Every release tag of this repository has its section (none yet in a tagless clone).
     for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split():
         assert Version(tag) in versions, tag
+
+
+# --- The messages after a copy and after an update ---------------------------------------------
+
+# 41 characters, which PyPI normalises to another spelling: the copy message then has its longest form.
+LONG_NAME = "Acme.Enterprise_Widget-Toolkit.For-Cloud9"
+
+
+def message_words(setting: str, answers: dict[str, Any]) -> list[str]:
+    """The words of copier.yml's `setting` rendered with `answers` and no wrapping: what it says."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["wordwrap"] = lambda text, *args, **kwargs: text
+    return env.from_string(load_copier_config()[setting]).render(**answers).split()
+
+
+def printed_message(stderr: str, words: list[str]) -> list[str]:
+    """The lines copier printed from the one that starts the message, without trailing blank lines."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(" ".join(words[:3])))
+    return "\n".join(lines[start:]).rstrip("\n").splitlines()
+
+
+@pytest.mark.slow  # a copy and an update from a template repository (copier's CLI)
+def test_messages_fit_80_columns_and_split_no_word(tmp_path: Path) -> None:
+    """A terminal wraps a longer line at column 80, mid-word: each line of both messages fits, with
+    a long project name, and says every word of the message, whole and in order."""
+    repo = make_template_at(tmp_path / "template")
+    project = tmp_path / "acme"
+    copy = copier_cli("copy", "--defaults", "--data", f"project_name={LONG_NAME}", str(repo), str(project), cwd=tmp_path)
+    assert copy.returncode == 0, copy.stderr
+    normalized = re.sub(r"[-_.]+", "-", LONG_NAME).lower()
+    copy_words = message_words("_message_after_copy", {"project_name": LONG_NAME, "normalized_name": normalized})
+    assert f"(https://pypi.org/project/{normalized}/);" in copy_words  # the longest form, normalised name included
+    commit_new_repo(project, "Generate from pypi-template")
+    update = copier_cli("update", "--defaults", "--data", "license=Apache-2.0", cwd=project)
+    assert update.returncode == 0, update.stderr
+    update_words = message_words("_message_after_update", {})
+    for stderr, words in [(copy.stderr, copy_words), (update.stderr, update_words)]:
+        lines = printed_message(stderr, words)
+        assert [line for line in lines if len(line) > 80] == [], lines
+        assert " ".join(lines).split() == words, lines

@@ -445,9 +445,10 @@ def test_dependabot_leaves_template_hooks_to_copier_update(rendered: Rendered) -
     """Bot bumps and `copier update` must not both edit the template's hook `rev:`s and dev-group pins."""
     updates = dependabot_updates(rendered)
     config = load_yaml(rendered.project / ".pre-commit-config.yaml")
-    # Dependabot names a hook by its repository URL, and each additional_dependencies entry by its name.
+    # Dependabot names a hook by its repository URL, and each additional_dependencies entry by its name;
+    # a local hook (mypy, from the project's environment) has neither.
     installed = [Requirement(dep).name for repo in config["repos"] for hook in repo["hooks"] for dep in hook.get("additional_dependencies", [])]
-    pinned = [repo["repo"] for repo in config["repos"]] + installed
+    pinned = [repo["repo"] for repo in config["repos"] if repo["repo"] != "local"] + installed
     assert [rule["dependency-name"] for rule in updates["pre-commit"]["ignore"]] == pinned
     # pip: the build backend (above), then exactly the dev group's `==` pins; the test group's
     # lower bounds stay Dependabot's.
@@ -876,3 +877,58 @@ def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -
 
     tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
     assert run_job_steps(tests, project, venv / "bin", {}) == ""
+
+
+# A typed distribution (it ships py.typed) that no checker of the dev group depends on: mypy finds it
+# only where the project's own dependencies are installed.
+TYPED_DEPENDENCY = "platformdirs>=4"
+TYPED_LIBRARY_CODE = '''"""Where acme-typed keeps its cache."""
+
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
+
+def cache_folder() -> Path:
+    return user_cache_path("acme-typed")
+'''
+TYPED_META_TEST = '''"""The paths extra brings platformdirs, with its types."""
+
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
+
+def test_the_cache_folder_is_named_for_the_project() -> None:
+    folder: Path = user_cache_path("acme-typed")
+    assert folder.name == "acme-typed"
+'''
+
+
+def render_importing_a_typed_dependency(dst: Path, kind: str) -> Path:
+    """A library whose code imports a typed [project] dependency, or a meta-package whose test
+    imports a typed requirement of one of its extras (uv-build: the quickest build to install)."""
+    if kind == "library":
+        project = render_project(dst / "acme-typed", {"build_backend": "uv-build"})
+        pyproject = project / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
+        pyproject.write_text(text.replace("dependencies = []", f'dependencies = ["{TYPED_DEPENDENCY}"]'), encoding="utf-8")
+        (project / "src" / "acme_typed" / "paths.py").write_text(TYPED_LIBRARY_CODE, encoding="utf-8")
+    else:
+        data = {"project_kind": kind, "build_backend": "uv-build", "extras": {"paths": [TYPED_DEPENDENCY]}}
+        project = render_project(dst / "acme-typed", data)
+        (project / "tests" / "test_paths.py").write_text(TYPED_META_TEST, encoding="utf-8")
+    return project
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["library", "meta-package"])
+def test_lint_job_type_checks_with_the_projects_dependencies(tmp_path: Path, kind: str) -> None:
+    """The whole lint job, as a runner runs it, on a project that imports a typed dependency: mypy
+    finds it (the job installs the project, a meta-package with its extras, beside the checkers)."""
+    project = render_importing_a_typed_dependency(tmp_path, kind)
+    venv = tmp_path / "venv"
+    run([tool("uv"), "venv", "--quiet", "--seed", "--python", PYTHON, venv])  # --seed: the steps call pip
+    lint = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["lint"]
+    assert any(s.get("run") == "mypy" for s in steps(lint))
+    assert run_job_steps(lint, project, venv / "bin", {}) == ""
