@@ -312,11 +312,11 @@ class Terminal:
     one piece; it also asks where the cursor is, and waits for the answer.
     """
 
-    def __init__(self, args: list[str], columns: int = 80, rows: int = 40) -> None:
+    def __init__(self, args: list[str], columns: int = 80, rows: int = 40, copier: str | None = None) -> None:
         self.screen = pyte.Screen(columns, rows)
         self.stream = pyte.Stream(self.screen)
         self.child = pexpect.spawn(
-            tool("copier"), args, dimensions=(rows, columns), encoding="utf-8", codec_errors="replace",
+            copier or tool("copier"), args, dimensions=(rows, columns), encoding="utf-8", codec_errors="replace",
             env={**os.environ, "TERM": "xterm"},
         )  # fmt: skip
         self.child.delaybeforesend = None
