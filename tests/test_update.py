@@ -531,6 +531,10 @@ def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
     assert (pyproject["description"], pyproject["license"]) == (NEW_DESCRIPTION, table("licenses")[new_license])
 
 
+RETIRED = "legacy_question"
+ANSWERS_JINJA = Path("includes", "answers.jinja")
+
+
 def edit(repo: Path, path: Path | str, old: str, new: str) -> None:
     file = repo / path
     text = file.read_text(encoding="utf-8")
@@ -541,6 +545,36 @@ def edit(repo: Path, path: Path | str, old: str, new: str) -> None:
 def release(repo: Path, tag: str) -> None:
     git(repo, "commit", "--quiet", "--all", "--message", f"Release {tag}")
     git(repo, "tag", tag)
+
+
+@pytest.mark.slow  # a copy and updates from a template repository (git, copier's CLI)
+def test_a_release_that_drops_a_question_retires_its_name(tmp_path: Path) -> None:
+    """copier passes every recorded answer back as data when it re-renders the new release: a
+    question the release dropped must be listed in retired_questions, or every update of a project
+    that answered it fails half-way."""
+    repo = make_template_repo(tmp_path / "pypi-template", tag=None)
+    edit(repo, "copier.yml", "\nuse_renovate:\n", f"\n{RETIRED}:\n  type: str\n  default: x\n\nuse_renovate:\n")
+    edit(repo, ANSWERS_JINJA, " use_testpypi use_renovate').split()", f" use_testpypi use_renovate {RETIRED}').split()")
+    release(repo, TAG_A)  # a release that asked it
+    project = make_project(tmp_path, repo, {RETIRED: "recorded"})
+    assert load_answers(project)[RETIRED] == "recorded"
+    before = project_files(project)
+    git(repo, "checkout", "--quiet", "HEAD~1", "--", "copier.yml", str(ANSWERS_JINJA))
+    release(repo, TAG_B)  # drops it, and forgets to retire the name
+    proc = copier_cli("update", "--defaults", "--vcs-ref", TAG_B, cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert f'"{RETIRED}" (in --data or --data-file) is not a question of this template' in " ".join(proc.stderr.split())
+    # That re-render runs after copier wrote the update into the project: the user must reset it.
+    assert git(project, "status", "--porcelain") != ""
+    git(project, "reset", "--quiet", "--hard")
+    git(project, "clean", "--quiet", "--force", "-d")
+    assert_nothing_changed(project, before)
+    edit(repo, ANSWERS_JINJA, "{%- set retired_questions = [] -%}", f"{{%- set retired_questions = ['{RETIRED}'] -%}}")
+    release(repo, RELEASE_CANDIDATE)
+    proc = copier_cli("update", "--defaults", "--vcs-ref", RELEASE_CANDIDATE, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    answers = load_answers(project)
+    assert (RETIRED in answers, answers["_commit"]) == (False, RELEASE_CANDIDATE)
 
 
 def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
