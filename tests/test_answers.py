@@ -401,6 +401,22 @@ def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
         assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
 
 
+def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
+    """`3d-tools` is a fine distribution name; the import name it gives, 3d_tools, is no identifier."""
+    dst = tmp_path / "project"
+    message = refused_on_cli(copier_copy(template, dst, "--data", "project_name=3d-tools"), "import_name")
+    assert 'import_name "3d_tools" is not a lowercase Python identifier' in message
+    assert message.endswith(
+        'Unless given, import_name follows project_name ("3d-tools"): give one that follows the\n'
+        "rule with --data import_name=NAME."
+    )
+    assert not dst.exists()
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", template, dst])
+    assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
+    # An import name the user gave is refused by its rule alone.
+    assert "Unless given" not in refused_on_cli(copier_copy(template, tmp_path / "p2", "--data", "import_name=3d"), "import_name")
+
+
 @pytest.mark.parametrize("answer", ["{clients: [acme", '{clients: ["acme>=1]}', "{clients:", "{clients: [acme]}}"])
 def test_malformed_yaml_extras_on_the_command_line_name_extras(template: Path, tmp_path: Path, answer: str) -> None:
     """copier parses a yaml answer before its validator runs; project_name's validator runs first and names it."""
@@ -423,6 +439,22 @@ def test_other_yaml_errors_in_extras_are_copiers_own_message(template: Path, tmp
     message = proc.stderr[proc.stderr.index("\nValueError: ") :]
     assert message.startswith("\nValueError: while parsing a flow mapping\n") and "extras" not in message, message
     assert not dst.exists()
+
+
+def test_meta_package_with_defaults_needs_its_extras(template: Path, tmp_path: Path) -> None:
+    """--defaults would make a meta-package that installs nothing, its README saying it installs other distributions."""
+    dst = tmp_path / "project"
+    message = refused_on_cli(copier_copy(template, dst, "--data", "project_kind=meta-package"), "extras")
+    assert message.startswith("Validation error for question 'extras': a meta-package needs an extra\n")
+    assert not dst.exists()
+    example = message.splitlines()[-1]
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "project_kind=meta-package", *shlex.split(example), template, dst])
+    pyproject = tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert pyproject["optional-dependencies"]["all"] == [f"{dst.name}[clients,worker]"]
+    # No extras on purpose (typed at the prompt, or given): accepted, and the README says what it installs.
+    empty = render(template, tmp_path / "empty", {"project_kind": "meta-package", "extras": {}})
+    assert "optional-dependencies" not in tomllib.loads((empty / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(encoding="utf-8")
 
 
 def test_refused_answer_leaves_existing_folder_as_it_was(template: Path, tmp_path: Path) -> None:

@@ -232,7 +232,7 @@ def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> N
     """The choices follow project_kind: a backend that needs an import package is not offered."""
     dst = tmp_path / "meta"
     with pytest.raises(ValueError) as err:
-        render_project(dst, {"project_kind": "meta-package", "build_backend": backend})
+        render_project(dst, {"project_kind": "meta-package", "extras": {}, "build_backend": backend})
     offered = [name for name, spec in table("backends").items() if spec["meta_package"]]
     assert str(err.value) == f"Invalid choice for 'build_backend': {backend!r} is not in {offered!r}"
     assert not dst.exists()

@@ -27,6 +27,7 @@ from packaging.version import Version
 from pathspec import PathSpec
 
 from helpers import (
+    META_EXTRAS,
     PYTHON_VERSIONS,
     RENOVATE_COPIER_UPDATE,
     TEMPLATE_ROOT,
@@ -453,7 +454,8 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     the project to setuptools without a word. The update refuses; both answers together go through."""
     project = make_project(tmp_path / "flit", template_repo.path, {"build_backend": "flit-core"})
     before = project_files(project)
-    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", cwd=project)
+    meta = ["--data", "project_kind=meta-package", "--data", f"extras={json.dumps(META_EXTRAS)}"]
+    proc = copier_cli("update", "--defaults", *meta, cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'build_backend': recorded answer now invalid\n" in proc.stderr
     offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
@@ -463,7 +465,7 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     documented = UPDATING_DOC.read_text(encoding="utf-8").split("ValueError: Validation error for question 'build_backend'", 1)[1]
     shown = ("ValueError: Validation error for question 'build_backend'" + documented.split("```", 1)[0]).strip()
     assert shown in proc.stderr, shown
-    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", "--data", "build_backend=hatchling", cwd=project)
+    proc = copier_cli("update", "--defaults", *meta, "--data", "build_backend=hatchling", cwd=project)
     assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
     assert (answers["project_kind"], answers["build_backend"]) == ("meta-package", "hatchling")
