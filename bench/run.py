@@ -210,9 +210,9 @@ def bench_update(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
 # The fleet: one project per answer set, updated from v1.0.0 to v1.1.0 as Renovate does it.
 FLEET_ANSWERS = [
     [], ["build_backend=hatchling"], ["build_backend=flit-core"], ["build_backend=pdm-backend", "use_testpypi=false"],
-    ["build_backend=uv-build"], ["build_backend=poetry-core"], ["project_kind=meta-package"],
-    ["project_kind=meta-package", "build_backend=hatchling", "use_testpypi=false"],
-    ["project_kind=meta-package", "build_backend=pdm-backend"], ["project_kind=meta-package", "build_backend=uv-build"],
+    ["build_backend=uv-build"], ["build_backend=poetry-core"], ["project_kind=meta-package", "extras={}"],
+    ["project_kind=meta-package", "extras={}", "build_backend=hatchling", "use_testpypi=false"],
+    ["project_kind=meta-package", "extras={}", "build_backend=pdm-backend"], ["project_kind=meta-package", "extras={}", "build_backend=uv-build"],
 ]
 def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
     """Renovate's `copier update` of each fleet project, against a plain copy of the same answers.

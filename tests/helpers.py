@@ -486,7 +486,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
                                              "python_min": PYTHON_VERSIONS[0], "extras": {"cli": ["click>=8.1"]},
                                              "keywords": "acme"},
-    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1], "keywords": "acme"},
+    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1], "keywords": "acme",
+                                   "extras": {}},
 }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import json
 import keyword
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ from helpers import (
     TEMPLATE_ROOT,
     backend_names,
     build_once,
+    git,
     load_copier_config,
     load_answers,
     matrix_case_answers,
@@ -262,6 +264,199 @@ def test_yaml_numbers_in_a_data_file_are_refused_with_a_hint(template: Path, tmp
         assert load_answers(dst)[name] == line.split(": ")[1]
 
 
+def copier_copy(template: Path, dst: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`copier copy --defaults ARGS` as a user types it; the caller checks the exit code."""
+    return subprocess.run([tool("copier"), "copy", "--defaults", *map(str, args), str(template), str(dst)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+
+
+def refused_on_cli(proc: subprocess.CompletedProcess[str], question: str) -> str:
+    """The message of a refusal on the command line: exit code 1, the rule first, then details."""
+    assert proc.returncode == 1, proc.stderr
+    message = proc.stderr[proc.stderr.index("ValueError: ") + len("ValueError: ") :].strip()
+    assert_prompt_message(message, question)
+    return message
+
+
+def data_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "org.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_answers_jinja_knows_every_question_and_its_type(jinja_env: jinja2.Environment) -> None:
+    """The unknown-key and YAML checks read these lists: a question added to copier.yml goes in them,
+    and one a release removes moves to retired_questions, or every update of a project that answered
+    it fails (copier passes the recorded answer back as data: tests/test_update.py)."""
+    module = jinja_env.get_template("includes/answers.jinja").module
+    config = load_copier_config()
+    assert list(module.questions) == question_names(), "answers.jinja: a removed question moves to retired_questions"
+    assert list(module.yaml_questions) == [q for q in question_names() if config[q]["type"] == "yaml"]
+    assert list(module.yes_no_questions) == [q for q in question_names() if config[q]["type"] == "bool"]
+    assert {config[q]["type"] for q in question_names()} == {"str", "yaml", "bool"}
+    assert not set(module.retired_questions) & set(config)
+    for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split():  # none in a tagless clone
+        released = yaml.safe_load(git(TEMPLATE_ROOT, "show", f"{tag}:copier.yml"))
+        asked = {q for q, spec in released.items() if not q.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)}
+        assert asked <= {*module.questions, *module.retired_questions}, (tag, asked - set(module.questions))
+
+
+# (how it is given, the unknown key, the question it is close to, if any)
+UNKNOWN_KEYS = [
+    (["--data", "no_such_question=1"], "no_such_question", None),
+    (["--data", "use-testpypi=false"], "use-testpypi", "use_testpypi"),
+    ("licence: Apache-2.0\n", "licence", "license"),
+    ('pyhton_min: "3.12"\n', "pyhton_min", "python_min"),
+    ("use_testpypi: false\nrenovate: false\n", "renovate", "use_renovate"),
+]
+
+
+@pytest.mark.parametrize(("given", "key", "near"), UNKNOWN_KEYS, ids=[case[1] for case in UNKNOWN_KEYS])
+def test_unknown_keys_are_refused_naming_the_nearest_question(
+    template: Path, tmp_path: Path, given: list[str] | str, key: str, near: str | None
+) -> None:
+    """copier ignores an unknown key without a word: a typo in an organisation's file would drop its policy."""
+    dst = tmp_path / "project"
+    args = given if isinstance(given, list) else ["--data-file", str(data_file(tmp_path, given))]
+    message = refused_on_cli(copier_copy(template, dst, *args), "project_name")
+    assert message.startswith("Validation error for question 'project_name': unknown question in the data\n")
+    text = " ".join(message.split())
+    assert f'"{key}" (in --data or --data-file) is not a question of this template' in text
+    assert (f"did you mean {near}?" in text) if near else ("did you mean" not in text)
+    assert f"The questions are {', '.join(question_names())} (docs/questions.md)." in text
+    assert not dst.exists()
+
+
+# A valid answer to every question (extras too: a library ignores it).
+EVERY_ANSWER = {
+    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools", "extras": {"cli": ["click>=8.1"]},
+    "description": "Tools that make acme faster", "version": "0.2.0", "development_status": "4 - Beta", "keywords": "acme",
+    "user_name": "Ada Lovelace", "user_email": "ada@example.org", "github_owner": "acme-corp", "repository_name": "acme-tools-py",
+    "default_branch": "trunk", "license": "Apache-2.0", "copyright_holder": "Acme Corp", "copyright_year": "2024-2026", "python_min": "3.12",
+    "build_backend": "hatchling", "use_testpypi": False, "use_renovate": False,
+}  # fmt: skip
+
+
+def test_every_question_and_copiers_own_keys_pass_as_data(template: Path, tmp_path: Path) -> None:
+    """A data file answering every question holds no unknown key, nor is a key of copier's own (`_...`) one."""
+    assert list(EVERY_ANSWER) == question_names()
+    dst = tmp_path / "acme-tools"
+    answers_file = data_file(tmp_path, yaml.safe_dump(EVERY_ANSWER))
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data-file", answers_file, "--data", "_note=x", template, dst])
+    recorded = load_answers(dst)
+    assert {q: recorded[q] for q in EVERY_ANSWER if q != "extras"} == {q: v for q, v in EVERY_ANSWER.items() if q != "extras"}
+    assert "_note" not in recorded
+
+
+@pytest.mark.parametrize("question", ["use_testpypi", "use_renovate"])
+def test_yes_no_typos_are_refused(template: Path, tmp_path: Path, question: str) -> None:
+    """copier reads any text as a boolean: `maybe` and `flase` would be true."""
+    dst = tmp_path / "project"
+    for typo in ["maybe", "flase"]:
+        message = refused_on_cli(copier_copy(template, dst, "--data", f"{question}={typo}"), question)
+        assert message == (
+            f"Validation error for question '{question}': must be true or false\n"
+            f'{question} "{typo}" is not true or false: copier would read it as true.\n'
+            f"Give true or false, e.g. --data {question}=false"
+        )
+        assert not dst.exists()
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", f"{question}=false", template, dst])
+    assert load_answers(dst)[question] is False
+
+
+# What the rule accepts: the words copier reads as booleans, whole numbers 0 and 1, and booleans.
+YES_NO_WORDS = ["true", "false", "True", "FALSE", "yes", "No", "on", "off", "y", "n", "t", "f", "1", "0", " yes ", True, False, 1, 0]  # fmt: skip
+NOT_YES_NO = ["maybe", "flase", "ture", "", "none", "null", "~", "2", "-1", "yess", 2]
+
+
+@pytest.mark.parametrize("raw", YES_NO_WORDS, ids=repr)
+def test_yes_no_rule_accepts_boolean_words(jinja_env: jinja2.Environment, raw: Any) -> None:
+    assert validator_message(jinja_env, "use_renovate", True, data={"use_renovate": raw}) == ""
+
+
+@pytest.mark.parametrize("raw", NOT_YES_NO, ids=repr)
+def test_yes_no_rule_refuses_other_words(jinja_env: jinja2.Environment, raw: Any) -> None:
+    message = validator_message(jinja_env, "use_renovate", True, data={"use_renovate": raw})
+    assert message.startswith(f'must be true or false\nuse_renovate "{raw}" is not true or false'), message
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "boolean", "text"),
+    [("copyright_holder: NO", "copyright_holder", "false", "NO"), ("github_owner: on", "github_owner", "true", "on"),
+     ("description: Yes", "description", "true", "Yes")],
+    ids=["copyright_holder", "github_owner", "description"],
+)  # fmt: skip
+def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
+    template: Path, tmp_path: Path, line: str, name: str, boolean: str, text: str
+) -> None:
+    """YAML 1.1 reads `NO` as false: the LICENSE would name "False", the owner would be the account "True"."""
+    dst = tmp_path / "project"
+    message = refused_on_cli(copier_copy(template, dst, "--data-file", data_file(tmp_path, f"{line}\n")), "project_name")
+    assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
+    assert f"{name} is the YAML boolean {boolean}, not text" in message
+    assert not dst.exists()
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), template, dst])
+    assert load_answers(dst)[name] == text
+    if name == "copyright_holder":
+        assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
+    """`3d-tools` is a fine distribution name; the import name it gives, 3d_tools, is no identifier."""
+    dst = tmp_path / "project"
+    message = refused_on_cli(copier_copy(template, dst, "--data", "project_name=3d-tools"), "import_name")
+    assert 'import_name "3d_tools" is not a lowercase Python identifier' in message
+    assert message.endswith(
+        'Unless given, import_name follows project_name ("3d-tools"): give one that follows the\n'
+        "rule with --data import_name=NAME."
+    )
+    assert not dst.exists()
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", template, dst])
+    assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
+    # An import name the user gave is refused by its rule alone.
+    assert "Unless given" not in refused_on_cli(copier_copy(template, tmp_path / "p2", "--data", "import_name=3d"), "import_name")
+
+
+@pytest.mark.parametrize("answer", ["{clients: [acme", '{clients: ["acme>=1]}', "{clients:", "{clients: [acme]}}"])
+def test_malformed_yaml_extras_on_the_command_line_name_extras(template: Path, tmp_path: Path, answer: str) -> None:
+    """copier parses a yaml answer before its validator runs; project_name's validator runs first and names it."""
+    dst = tmp_path / "project"
+    proc = copier_copy(template, dst, "--data", "project_kind=meta-package", "--data", f"extras={answer}")
+    message = refused_on_cli(proc, "project_name")
+    assert message.startswith("Validation error for question 'project_name': extras: unpaired brackets/quotes\n")
+    assert f'extras "{answer}" is no YAML mapping' in message
+    assert not dst.exists()
+    example = message.splitlines()[-1]  # the way out: the whole answer in single quotes
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "project_kind=meta-package", *shlex.split(example), template, dst])
+    assert set(tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]) == {"clients", "worker", "all"}
+
+
+def test_other_yaml_errors_in_extras_are_copiers_own_message(template: Path, tmp_path: Path) -> None:
+    """What docs/questions.md says of YAML that pairs its brackets yet does not parse: copier's parser error."""
+    dst = tmp_path / "project"
+    proc = copier_copy(template, dst, "--data", "project_kind=meta-package", "--data", "extras={clients [acme]}")
+    assert proc.returncode == 1, proc.stderr
+    message = proc.stderr[proc.stderr.index("\nValueError: ") :]
+    assert message.startswith("\nValueError: while parsing a flow mapping\n") and "extras" not in message, message
+    assert not dst.exists()
+
+
+def test_meta_package_with_defaults_needs_its_extras(template: Path, tmp_path: Path) -> None:
+    """--defaults would make a meta-package that installs nothing, its README saying it installs other distributions."""
+    dst = tmp_path / "project"
+    message = refused_on_cli(copier_copy(template, dst, "--data", "project_kind=meta-package"), "extras")
+    assert message.startswith("Validation error for question 'extras': a meta-package needs an extra\n")
+    assert not dst.exists()
+    example = message.splitlines()[-1]
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "project_kind=meta-package", *shlex.split(example), template, dst])
+    pyproject = tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert pyproject["optional-dependencies"]["all"] == [f"{dst.name}[clients,worker]"]
+    # No extras on purpose (typed at the prompt, or given): accepted, and the README says what it installs.
+    empty = render(template, tmp_path / "empty", {"project_kind": "meta-package", "extras": {}})
+    assert "optional-dependencies" not in tomllib.loads((empty / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(encoding="utf-8")
+
+
 def test_refused_answer_leaves_existing_folder_as_it_was(template: Path, tmp_path: Path) -> None:
     dst = tmp_path / "existing"
     (dst / "src").mkdir(parents=True)
@@ -312,11 +507,11 @@ class Terminal:
     one piece; it also asks where the cursor is, and waits for the answer.
     """
 
-    def __init__(self, args: list[str], columns: int = 80, rows: int = 40) -> None:
+    def __init__(self, args: list[str], columns: int = 80, rows: int = 40, copier: str | None = None) -> None:
         self.screen = pyte.Screen(columns, rows)
         self.stream = pyte.Stream(self.screen)
         self.child = pexpect.spawn(
-            tool("copier"), args, dimensions=(rows, columns), encoding="utf-8", codec_errors="replace",
+            copier or tool("copier"), args, dimensions=(rows, columns), encoding="utf-8", codec_errors="replace",
             env={**os.environ, "TERM": "xterm"},
         )  # fmt: skip
         self.child.delaybeforesend = None
@@ -432,6 +627,29 @@ def test_prompt_at_80_columns_shows_the_rule_of_a_refused_answer(template: Path,
     assert not dst.exists()
 
 
+def test_prompt_explains_that_extras_is_not_yaml(template: Path, tmp_path: Path) -> None:
+    """copier says only "Invalid input" when an answer does not parse as YAML: the help above says why."""
+    dst = tmp_path / "meta"
+    terminal = Terminal(["copy", str(template), str(dst)])
+    try:
+        assert terminal.pump(60)
+        terminal.child.send("\r")  # project_name: the folder's name
+        terminal.wait_for(help_lines("project_kind")[0], 30)
+        terminal.child.send("\x1b[B\r")  # Down: meta-package
+        terminal.wait_for(help_lines("extras")[-1], 30)
+        terminal.child.send("\x15{clients: [acme\r")
+        terminal.wait_for("Invalid input", 30)
+        assert '"Invalid input" means the YAML does not parse: check brackets and quotes.' in terminal.text()
+        terminal.child.send("\x15{clients: [acme-client]}\r")  # the brackets closed: the next question
+        terminal.wait_for(help_lines("description")[0], 30)
+        terminal.child.sendcontrol("c")
+        terminal.child.expect(pexpect.EOF, timeout=30)
+    finally:
+        status = terminal.close()
+    assert status != 0
+    assert not dst.exists()
+
+
 # --- The rules, against the libraries that define them ----------------------------------------
 VERSIONS = [
     "0.1.0", "1.0.0rc1", "1!2.0", "1.0.post1", "1.0.dev0", "1.0a1.post2.dev3", "2026.11", "0", "1.0b2",
@@ -484,15 +702,21 @@ _VALIDATORS: dict[str, jinja2.Template] = {}
 VALIDATOR_CONTEXT = {
     "stdlib_module_names": json.loads(table("stdlib_module_names")),
     "_copier_answers": {},
-    "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml"},
+    "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml", "defaults": True, "user_defaults": {}},
 }
 
 
-def validator_message(env: jinja2.Environment, question: str, answer: Any) -> str:
-    """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive."""
+def validator_message(env: jinja2.Environment, question: str, answer: Any, data: dict[str, Any] | None = None) -> str:
+    """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive.
+
+    `data`: what --data or --data-file gave, raw (copier passes the answer cast to the question's
+    type); by default the answer itself, as the user gave it.
+    """
     if question not in _VALIDATORS:
         _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
-    return _VALIDATORS[question].render(**VALIDATOR_CONTEXT, **{question: answer}).strip()
+    given = {question: answer} if data is None else data
+    context = {**VALIDATOR_CONTEXT, "_copier_conf": {**VALIDATOR_CONTEXT["_copier_conf"], "data": given}}
+    return _VALIDATORS[question].render(**context, **{question: answer}).strip()
 
 
 def test_every_keyword_is_refused_as_import_name(jinja_env: jinja2.Environment) -> None:

@@ -394,7 +394,7 @@ def test_index_tree_is_a_default_render(tmp_path: Path) -> None:
 
 
 def test_index_tree_meta_package_has_no_code(tmp_path: Path) -> None:
-    project = render_project(tmp_path / "my-package", {"project_kind": "meta-package"})
+    project = render_project(tmp_path / "my-package", {"project_kind": "meta-package", "extras": {}})
     for path in index_tree():
         exists = (project / path).exists()
         assert exists != path.startswith("src/"), path

@@ -172,6 +172,7 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
 NOT_IN_THE_PROJECT = {
     "release-scripts/verify_upload.py": "publish.yml's verify jobs download the script into release-scripts/",
     "pinned.txt": "verify_upload.py writes it into its own temporary folder",
+    "pyvenv.cfg": "check_template_sync.py skips the folders that hold one (virtual environments)",
 }
 PATH_REFERENCE = re.compile(
     r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)(?P<path>(?:\.?[\w-]+/)*\.?[\w-]+\.(?:md|py|ya?ml|toml|txt|json|cfg|in|lock|typed|example))\b(?![/\w])"
@@ -374,7 +375,7 @@ def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> N
     """The choices follow project_kind: a backend that needs an import package is not offered."""
     dst = tmp_path / "meta"
     with pytest.raises(ValueError) as err:
-        render_project(dst, {"project_kind": "meta-package", "build_backend": backend})
+        render_project(dst, {"project_kind": "meta-package", "extras": {}, "build_backend": backend})
     offered = [name for name, spec in table("backends").items() if spec["meta_package"]]
     assert str(err.value) == f"Invalid choice for 'build_backend': {backend!r} is not in {offered!r}"
     assert not dst.exists()

@@ -27,6 +27,7 @@ from packaging.version import Version
 from pathspec import PathSpec
 
 from helpers import (
+    META_EXTRAS,
     PYTHON_VERSIONS,
     RENOVATE_COPIER_UPDATE,
     TEMPLATE_ROOT,
@@ -41,6 +42,7 @@ from helpers import (
     make_template_repo,
     make_venv,
     project_files,
+    question_names,
     render_project,
     run,
     shared_folder,
@@ -49,6 +51,7 @@ from helpers import (
     tool,
     twine_check,
 )
+from test_answers import Terminal, help_lines
 
 TAG_A = "v1.0.0"
 TAG_B = "v1.1.0"
@@ -452,7 +455,8 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     the project to setuptools without a word. The update refuses; both answers together go through."""
     project = make_project(tmp_path / "flit", template_repo.path, {"build_backend": "flit-core"})
     before = project_files(project)
-    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", cwd=project)
+    meta = ["--data", "project_kind=meta-package", "--data", f"extras={json.dumps(META_EXTRAS)}"]
+    proc = copier_cli("update", "--defaults", *meta, cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'build_backend': recorded answer now invalid\n" in proc.stderr
     offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
@@ -462,10 +466,118 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     documented = UPDATING_DOC.read_text(encoding="utf-8").split("ValueError: Validation error for question 'build_backend'", 1)[1]
     shown = ("ValueError: Validation error for question 'build_backend'" + documented.split("```", 1)[0]).strip()
     assert shown in proc.stderr, shown
-    proc = copier_cli("update", "--defaults", "--data", "project_kind=meta-package", "--data", "build_backend=hatchling", cwd=project)
+    proc = copier_cli("update", "--defaults", *meta, "--data", "build_backend=hatchling", cwd=project)
     assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
     assert (answers["project_kind"], answers["build_backend"]) == ("meta-package", "hatchling")
+
+
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
+def test_update_refuses_a_recorded_text_answer_a_stricter_rule_refuses(tmp_path: Path) -> None:
+    """A text question's rule applied to the recorded answer (kept()'s `rule` macro): a release that
+    caps description at 40 characters stops the update instead of writing the default summary."""
+    repo = make_template_at(tmp_path / "pypi-template")
+    description = "A summary of fifty characters, longer than the cap"
+    project = make_project(tmp_path, repo, {"description": description})
+    edit(repo, "copier.yml", "{%- elif description | length > 512 -%}", "{%- elif description | length > 40 -%}")
+    release(repo, TAG_B)
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", "--vcs-ref", TAG_B, cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "Validation error for question 'description': recorded answer now invalid\n" in proc.stderr
+    assert f'description "{description}" in {ANSWERS_FILE} is no longer accepted: it breaks one of its rules.' in proc.stderr
+    assert f'copier would replace it with "{load_copier_config()["description"]["default"]}" without a word' in proc.stderr
+    assert_nothing_changed(project, before)
+
+
+NEW_DESCRIPTION = "Tools that make acme faster, typed at the prompt"
+
+
+@pytest.mark.slow  # an update through copier's real prompt (pseudo-terminal)
+@pytest.mark.parametrize(
+    "copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)]  # the oldest copier: installed
+)
+def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
+    tmp_path: Path, template_repo: TemplateRepo, copier_version: str
+) -> None:
+    """docs/updating.md: without --defaults copier asks every question again, pre-filled. A new
+    description typed at its prompt and a license picked with the arrow keys both go through:
+    the guard above refuses only a default copier substitutes for a recorded answer."""
+    copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
+    project = template_repo.project_in(tmp_path)
+    terminal = Terminal(["update", "--vcs-ref", TAG_B, str(project)], copier=copier)
+    answered: list[str] = []
+
+    def waiting(screen: str) -> str | None:
+        """The next question, once its help is drawn whole."""
+        asked = [q for q in question_names() if q not in answered and all(line in screen for line in help_lines(q))]
+        return asked[0] if asked else None
+
+    try:
+        while terminal.pump(120):
+            question = terminal.wait_until(waiting, 30)
+            answered.append(question)
+            if question == "description":
+                terminal.child.send("\x15" + NEW_DESCRIPTION)  # Ctrl-U clears the recorded answer
+            if question == "license":
+                terminal.child.send("\x1b[B")  # Down: the license after MIT
+            terminal.child.send("\r")
+    finally:
+        status = terminal.close()
+    assert "Validation error" not in terminal.text()
+    assert status == 0, terminal.text()
+    assert {"description", "license", "use_renovate"} <= set(answered)
+    answers = load_answers(project)
+    new_license = list(table("licenses"))[1]
+    assert (answers["description"], answers["license"], answers["_commit"]) == (NEW_DESCRIPTION, new_license, TAG_B)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert (pyproject["description"], pyproject["license"]) == (NEW_DESCRIPTION, table("licenses")[new_license])
+
+
+RETIRED = "legacy_question"
+ANSWERS_JINJA = Path("includes", "answers.jinja")
+
+
+def edit(repo: Path, path: Path | str, old: str, new: str) -> None:
+    file = repo / path
+    text = file.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (path, old)
+    file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def release(repo: Path, tag: str) -> None:
+    git(repo, "commit", "--quiet", "--all", "--message", f"Release {tag}")
+    git(repo, "tag", tag)
+
+
+@pytest.mark.slow  # a copy and updates from a template repository (git, copier's CLI)
+def test_a_release_that_drops_a_question_retires_its_name(tmp_path: Path) -> None:
+    """copier passes every recorded answer back as data when it re-renders the new release: a
+    question the release dropped must be listed in retired_questions, or every update of a project
+    that answered it fails half-way."""
+    repo = make_template_repo(tmp_path / "pypi-template", tag=None)
+    edit(repo, "copier.yml", "\nuse_renovate:\n", f"\n{RETIRED}:\n  type: str\n  default: x\n\nuse_renovate:\n")
+    edit(repo, ANSWERS_JINJA, " use_testpypi use_renovate').split()", f" use_testpypi use_renovate {RETIRED}').split()")
+    release(repo, TAG_A)  # a release that asked it
+    project = make_project(tmp_path, repo, {RETIRED: "recorded"})
+    assert load_answers(project)[RETIRED] == "recorded"
+    before = project_files(project)
+    git(repo, "checkout", "--quiet", "HEAD~1", "--", "copier.yml", str(ANSWERS_JINJA))
+    release(repo, TAG_B)  # drops it, and forgets to retire the name
+    proc = copier_cli("update", "--defaults", "--vcs-ref", TAG_B, cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert f'"{RETIRED}" (in --data or --data-file) is not a question of this template' in " ".join(proc.stderr.split())
+    # That re-render runs after copier wrote the update into the project: the user must reset it.
+    assert git(project, "status", "--porcelain") != ""
+    git(project, "reset", "--quiet", "--hard")
+    git(project, "clean", "--quiet", "--force", "-d")
+    assert_nothing_changed(project, before)
+    edit(repo, ANSWERS_JINJA, "{%- set retired_questions = [] -%}", f"{{%- set retired_questions = ['{RETIRED}'] -%}}")
+    release(repo, RELEASE_CANDIDATE)
+    proc = copier_cli("update", "--defaults", "--vcs-ref", RELEASE_CANDIDATE, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    answers = load_answers(project)
+    assert (RETIRED in answers, answers["_commit"]) == (False, RELEASE_CANDIDATE)
 
 
 def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
