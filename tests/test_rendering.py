@@ -87,6 +87,27 @@ def test_every_question_reads_only_keys_defined_before_it() -> None:
                 assert not read, f"{name}'s {field} reads {sorted(read)}, which copier.yml defines after it"
 
 
+# Asked questions whose validator does not end in the update guard, each with the reason.
+NO_UPDATE_GUARD = {
+    "development_status": "PyPI's own classifiers (a test here checks them): a release never drops one",
+    "use_testpypi": "a yes/no answer: every recorded true or false still parses, so copier never drops one",
+    "use_renovate": "a yes/no answer: every recorded true or false still parses, so copier never drops one",
+}
+
+
+def test_every_asked_question_ends_in_the_update_guard() -> None:
+    """copier drops a recorded answer its question no longer accepts and takes the default silently:
+    every validator's last output is `answers.kept(name, value, ...)`, or the question is listed above."""
+    config = load_copier_config()
+    for name in question_names():
+        validator = config[name].get("validator", "")
+        guarded = re.search(rf"answers\.kept\('{name}', {name}, [^\n]*\}}\}}\s*(\{{%-? endif -?%\}}\s*)*\Z", validator)
+        if name in NO_UPDATE_GUARD:
+            assert not guarded, f"{name} ends in the update guard now: drop it from NO_UPDATE_GUARD"
+        else:
+            assert guarded, f"{name}'s validator must end with answers.kept('{name}', {name}, ...) (docs/contributing.md)"
+
+
 def test_defaults_with_copie(copie: Any) -> None:
     """The pytest-copie path (HEAD plus the working tree) with no answer given."""
     result = copie.copy()
