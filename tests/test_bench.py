@@ -1,7 +1,9 @@
-"""The benchmark's inputs: the skeletons it measures keep this template's tree and drop its rules."""
+"""The benchmark's inputs: the skeletons it measures keep this template's tree and drop its rules;
+the anchors it compares with render from their clones with our answers."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,78 @@ def test_suite_runs_share_the_machine_speed_measured_between_them(monkeypatch: p
     monkeypatch.setattr(BENCH, "sh", lambda *args, **kwargs: None)  # no suite: only the bookkeeping
     suite = BENCH.bench_suite()
     assert [suite[name]["machine_seconds"] for name in ("full", "quick")] == [[1.5, 2.5], [2.5, 3.5]]
+
+
+def write_fake_anchor(root: Path) -> tuple[Path, Path]:
+    """A 2-file copier template whose one question has no default, and the answers file naming it."""
+    (root / "fake" / "template").mkdir(parents=True)
+    (root / "fake" / "copier.yml").write_text("_subdirectory: template\ngreeting:\n  type: str\n", encoding="utf-8")
+    (root / "fake" / "template" / "README.md.jinja").write_text("{{ greeting }}\n", encoding="utf-8")
+    answers = root / "anchors.yml"
+    answers.write_text("fake:\n  data:\n    greeting: hello\n", encoding="utf-8")
+    return root / "fake", answers
+
+
+def test_anchor_arguments_name_each_template_and_its_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--anchors NAME=PATH takes a clone with copier.yml and the answers bench/anchors.yml has for NAME."""
+    fake, answers = write_fake_anchor(tmp_path)
+    args = BENCH.parse_args(["--only", "render", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)])
+    assert args.only == {"render", "anchors"}
+    (anchor,) = args.anchors.values()
+    assert (anchor.name, anchor.path, anchor.data) == ("fake", fake, {"greeting": "hello"})
+    assert (anchor.trust, anchor.requires) == (False, [])
+    assert BENCH.parse_args([]).anchors == {}
+    refused = {
+        "expected NAME=PATH": ["--anchors", str(fake)],
+        "given twice": ["--anchors", f"fake={fake}", f"fake={fake}"],
+        "no answers for anchor 'other'": ["--anchors", f"other={fake}"],
+        "has no copier.yml": ["--anchors", f"fake={tmp_path}"],
+        "--only anchors needs --anchors": ["--only", "anchors"],
+    }
+    for message, argv in refused.items():
+        with pytest.raises(SystemExit) as exit_info:
+            BENCH.parse_args([*argv, "--anchor-answers", str(answers)])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err, argv
+
+
+def test_committed_anchor_answers_load() -> None:
+    """bench/anchors.yml gives every anchor the fields Anchor takes (a typo would fail only at bench time)."""
+    known = yaml.safe_load(BENCH.ANCHOR_ANSWERS.read_text(encoding="utf-8"))
+    assert set(known) == {"sp", "pyos", "diamond", "lincc", "copier-uv"}
+    for name, spec in known.items():
+        anchor = BENCH.Anchor(name, TEMPLATE_ROOT, **spec)
+        assert isinstance(anchor.data, dict), name
+    assert [name for name, spec in known.items() if spec.get("requires")] == ["sp", "copier-uv"]
+
+
+def test_anchor_comparison_renders_a_fake_anchor_with_its_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole --anchors path, one round: without its answer the fake anchor's render would fail."""
+    fake, answers = write_fake_anchor(tmp_path)
+    monkeypatch.setattr(BENCH, "ENV", dict(BENCH.ENV))  # main() sets the run's copier settings and git config
+    saved = tmp_path / "result.json"
+    BENCH.main(
+        ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers), "--json", str(saved)]
+    )
+    result = json.loads(saved.read_text(encoding="utf-8"))
+    anchors = result["results"]["anchors"]
+    assert {name: anchors[name]["n"] for name in ("floor", "template", "fake")} == {"floor": 1, "template": 1, "fake": 1}
+    assert anchors["floor"]["round_ratios"] == [1.0]
+    assert result["meta"]["anchors"] == {"fake": str(fake)}
+    table = capsys.readouterr().out
+    assert [line.split()[:2] for line in table.splitlines() if line.startswith("anchor")] in (
+        [["anchor", "fake"], ["anchor-run", "template"]],
+        [["anchor-run", "template"], ["anchor", "fake"]],
+    ), table
+    assert "ahead of every anchor: " in table
+
+
+def test_anchor_comparison_fails_when_an_anchor_lacks_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, answers = write_fake_anchor(tmp_path)
+    answers.write_text("fake:\n  data: {}\n", encoding="utf-8")
+    monkeypatch.setattr(BENCH, "ENV", dict(BENCH.ENV))
+    with pytest.raises(SystemExit, match='Question "greeting" is required'):
+        argv = ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)]
+        BENCH.main([*argv, "--json", str(tmp_path / "r.json")])
