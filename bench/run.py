@@ -15,7 +15,8 @@ A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
 
 The anchors are other project templates, cloned wherever you like (nothing of theirs is kept here):
 each NAME=PATH renders with the answers bench/anchors.yml gives NAME, in rotating rounds with this
-template and the floor, all through the same copier.
+template and the floor, all through the same copier. A shared machine moves seconds by more than a
+small change saves: --instructions adds each render's instruction count (valgrind), which it does not.
 
 Goals: render <= 1.15 and ahead of every anchor, verified (hatchling) <= 1.2, update <= 2.5; suite: full <= 180 s and
 quick (-m "not slow") <= 60 s of wall time on the 2-core CI machine.
@@ -29,6 +30,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -405,11 +407,34 @@ def anchor_copier(root: Path, requires: list[str]) -> str:
     return str(venv / "bin" / "copier")
 
 
-def bench_anchors(root: Path, repos: dict[str, Path], ws: Workspace, rounds: int, anchors: dict[str, Anchor]) -> dict:
-    """`copier copy --defaults` of the floor, this template and each anchor (with its answers), rotating."""
+COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
+
+
+def instructions(cmd: list[str | Path]) -> int:
+    """Instructions one run of `cmd` (a copier copy) executes in copier's process, counted by valgrind.
+
+    Unlike seconds, the count does not move when other processes share the cores: a change of a few
+    per cent shows in one run. git's subprocesses are not counted.
+    """
+    copier, *args = cmd
+    python = Path(str(copier)).parent / "python"  # valgrind runs an executable, not the script's shebang
+    counted = [exe("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-m", "copier", *args]
+    proc = subprocess.run([str(c) for c in counted], capture_output=True, text=True, env=ENV, check=False)
+    if proc.returncode or not (match := COLLECTED.search(proc.stderr)):
+        sys.exit(f"valgrind failed ({proc.returncode}): {' '.join(map(str, counted))}\n{proc.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def bench_anchors(
+    root: Path, repos: dict[str, Path], ws: Workspace, rounds: int, anchors: dict[str, Anchor], count: bool = False
+) -> dict:
+    """`copier copy --defaults` of the floor, this template and each anchor (with its answers), rotating.
+
+    With `count`, each one also runs once under valgrind, for its instructions (see instructions()).
+    """
     copier = anchor_copier(root, sorted({req for anchor in anchors.values() for req in anchor.requires}))
-    variants: dict[str, Callable[[], None]] = {
-        name: lambda repo=repos[name]: sh(copy_cmd(repo, ws.dest(), copier=copier)) for name in ("floor", "template")
+    commands: dict[str, Callable[[], list[str | Path]]] = {
+        name: lambda repo=repos[name]: copy_cmd(repo, ws.dest(), copier=copier) for name in ("floor", "template")
     }
     for name, anchor in anchors.items():
         repo = snapshot_repo(anchor.path, root / "repos" / "anchors" / name)
@@ -417,12 +442,14 @@ def bench_anchors(root: Path, repos: dict[str, Path], ws: Workspace, rounds: int
         answers.parent.mkdir(parents=True, exist_ok=True)
         answers.write_text(yaml.safe_dump(anchor.data), encoding="utf-8")
         options = ["--data-file", str(answers), *(["--trust"] if anchor.trust else [])]
-        variants[name] = lambda repo=repo, options=options: sh(copy_cmd(repo, ws.dest(), copier=copier, options=options))
-    samples = rotate(variants, rounds)
+        commands[name] = lambda repo=repo, options=options: copy_cmd(repo, ws.dest(), copier=copier, options=options)
+    samples = rotate({name: lambda command=command: sh(command()) for name, command in commands.items()}, rounds)
     floor = [wall for wall, _ in samples["floor"]]
     out: dict = {name: summary(s) for name, s in samples.items()}
     for name, s in samples.items():  # the spread: each round's ratio to the floor of the same round
         out[name]["round_ratios"] = [wall / base for (wall, _), base in zip(s, floor, strict=True)]
+        if count:
+            out[name]["instructions"] = instructions(commands[name]())
     out["copier"] = copier
     return out
 
@@ -464,17 +491,24 @@ def row(label: str, a: dict, b: dict, goal: str) -> str:
 
 
 def anchor_report(r: dict) -> list[str]:
-    """This template and each anchor against the floor, fastest first, with the spread over rounds."""
+    """This template and each anchor against the floor, fastest first, with the spread over rounds.
+
+    "ahead" is judged on each measure the run has: wall time, CPU time and, when counted, instructions.
+    """
     names = sorted((name for name in r if name not in ("floor", "copier")), key=lambda name: ratio(r[name], r["floor"]))
-    anchors = [name for name in names if name != "template"]
+    measures = {
+        "wall": lambda name: r[name]["median"],
+        "cpu": lambda name: r[name]["cpu_median"],
+        **({"instructions": lambda name: r[name]["instructions"]} if "instructions" in r["floor"] else {}),
+    }
     lines = []
     for name in names:
-        spread = f"rounds {min(r[name]['round_ratios']):.2f}-{max(r[name]['round_ratios']):.2f}"
+        goal = f"rounds {min(r[name]['round_ratios']):.2f}-{max(r[name]['round_ratios']):.2f}"
+        if "instructions" in measures:
+            goal += f"; instructions {r[name]['instructions'] / r['floor']['instructions']:.2f}"
         if name == "template":
-            ahead = not anchors or names[0] == "template"
-            goal = f"{spread}; ahead of every anchor: {'yes' if ahead else 'no'}"
-        else:
-            goal = spread
+            ahead = [key for key, of in measures.items() if all(of("template") < of(other) for other in names if other != name)]
+            goal += f"; ahead of every anchor by: {', '.join(ahead) or 'none'}"
         label = "anchor-run template" if name == "template" else f"anchor {name}"
         lines.append(row(label, r[name], r["floor"], goal))
     return lines
@@ -525,6 +559,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--anchors", nargs="+", type=anchor_argument, default=[], metavar="NAME=PATH",
         help="other templates' clones to render beside this one (runs the 'anchors' comparison)",
     )
+    parser.add_argument("--instructions", action="store_true", help="also count each anchor-run render's instructions (valgrind)")
     parser.add_argument("--anchor-answers", type=Path, default=ANCHOR_ANSWERS, help="answers per anchor NAME (bench/anchors.yml)")
     args = parser.parse_args(argv)
     args.only = set(args.only.split(","))
@@ -577,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if "fleet" in only:
             results["fleet"] = bench_fleet(root, ws, args.fleet_rounds)
         if "anchors" in only:
-            results["anchors"] = bench_anchors(root, repos, ws, args.rounds, args.anchors)
+            results["anchors"] = bench_anchors(root, repos, ws, args.rounds, args.anchors, count=args.instructions)
     if "suite" in only:
         results["suite"] = bench_suite()
 

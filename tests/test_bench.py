@@ -128,7 +128,7 @@ def test_anchor_comparison_renders_a_fake_anchor_with_its_answers(
         [["anchor", "fake"], ["anchor-run", "template"]],
         [["anchor-run", "template"], ["anchor", "fake"]],
     ), table
-    assert "ahead of every anchor: " in table
+    assert "ahead of every anchor by: " in table
 
 
 def test_anchor_comparison_fails_when_an_anchor_lacks_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,3 +138,41 @@ def test_anchor_comparison_fails_when_an_anchor_lacks_an_answer(tmp_path: Path, 
     with pytest.raises(SystemExit, match='Question "greeting" is required'):
         argv = ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)]
         BENCH.main([*argv, "--json", str(tmp_path / "r.json")])
+
+
+def test_anchor_report_judges_the_lead_on_each_measure() -> None:
+    """Wall time on a shared machine can say one thing and CPU time or instructions another: each is named."""
+
+    def measured(wall: float, cpu: float, instructions: int) -> dict:
+        summary = {"median": wall, "min": wall, "max": wall, "n": 1, "cpu_median": cpu}
+        return {**summary, "round_ratios": [wall], "instructions": instructions}
+
+    results = {
+        "floor": measured(1.0, 1.0, 100),
+        "template": measured(1.5, 1.3, 180),
+        "sp": measured(1.4, 1.4, 200),
+        "copier": "copier",
+    }
+    lines = BENCH.anchor_report(results)
+    assert [line.split()[1] for line in lines] == ["sp", "template"]  # fastest wall first
+    (template,) = [line for line in lines if line.startswith("anchor-run template")]
+    assert template.endswith("instructions 1.80; ahead of every anchor by: cpu, instructions"), template
+    del results["template"]["instructions"], results["sp"]["instructions"], results["floor"]["instructions"]
+    (template,) = [line for line in BENCH.anchor_report(results) if line.startswith("anchor-run template")]
+    assert template.endswith("rounds 1.50-1.50; ahead of every anchor by: cpu"), template
+
+
+def test_instructions_runs_the_copier_command_under_valgrind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count comes from valgrind's "Collected" line, for the same copier command the rounds time."""
+    fake, _ = write_fake_anchor(tmp_path)
+    valgrind = tmp_path / "valgrind"  # a stand-in: runs the command after valgrind's two options, reports a count
+    valgrind.write_text('#!/bin/sh\nshift 2\n"$@" || exit $?\necho "==77== Collected : 123456789" >&2\n', encoding="utf-8")
+    valgrind.chmod(0o755)
+    real_exe = BENCH.exe
+    monkeypatch.setattr(BENCH, "exe", lambda name: str(valgrind) if name == "valgrind" else real_exe(name))
+    monkeypatch.setattr(BENCH, "ENV", {**BENCH.ENV, "COPIER_SETTINGS_PATH": str(tmp_path / "none.yml")})
+    out = tmp_path / "out"
+    assert BENCH.instructions(BENCH.copy_cmd(fake, out, "greeting=hi")) == 123456789
+    assert (out / "README.md").read_text(encoding="utf-8") == "hi\n"
+    with pytest.raises(SystemExit, match="valgrind failed"):  # copier's own failure is not a count
+        BENCH.instructions(BENCH.copy_cmd(fake, tmp_path / "again"))
