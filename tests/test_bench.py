@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
 
@@ -176,3 +177,17 @@ def test_instructions_runs_the_copier_command_under_valgrind(tmp_path: Path, mon
     assert (out / "README.md").read_text(encoding="utf-8") == "hi\n"
     with pytest.raises(SystemExit, match="valgrind failed"):  # copier's own failure is not a count
         BENCH.instructions(BENCH.copy_cmd(fake, tmp_path / "again"))
+
+
+def test_templates_compile_without_constant_folding() -> None:
+    """copier compiles every question string and file of a render once and runs it once, so Jinja's
+    optimizer (constant folding at compile time) costs more than it saves: it is off."""
+    from copier._jinja_ext import SandboxedEnvironment
+
+    envops = load_copier_config()["_envops"]
+    assert envops["optimized"] is False
+    env = SandboxedEnvironment(**{**envops, "undefined": jinja2.StrictUndefined})
+    assert env.optimized is False
+    source = "{% if x == 1 + 2 %}y{% endif %}"  # folded to `== 3` when the optimizer is on
+    assert "== 3)" in SandboxedEnvironment().compile(source, raw=True)
+    assert "== (1 + 2))" in env.compile(source, raw=True)
