@@ -101,6 +101,8 @@ def test_anchor_arguments_name_each_template_and_its_answers(tmp_path: Path, cap
 
 def test_committed_anchor_answers_load() -> None:
     """bench/anchors.yml gives every anchor the fields Anchor takes (a typo would fail only at bench time)."""
+    import yaml  # here, not at the top: the module's other tests no longer need it on main
+
     known = yaml.safe_load(BENCH.ANCHOR_ANSWERS.read_text(encoding="utf-8"))
     assert set(known) == {"sp", "pyos", "diamond", "lincc", "copier-uv"}
     for name, spec in known.items():
