@@ -10,8 +10,15 @@ A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
     uv run --group test python bench/run.py --rounds 3 --only verified,update
     uv run --group test python bench/run.py --only skeletons  # why render cannot reach 1.15
     uv run --group test python bench/run.py --only fleet      # a template release across 10 projects
+    uv run --group test python bench/run.py --only anchors --rounds 7 \
+        --anchors sp=/work/anchors/sp pyos=/work/anchors/pyos     # other templates, from local clones
 
-Goals: render <= 1.15, verified (hatchling) <= 1.2, update <= 2.5; suite: full <= 180 s and
+The anchors are other project templates, cloned wherever you like (nothing of theirs is kept here):
+each NAME=PATH renders with the answers bench/anchors.yml gives NAME, in rotating rounds with this
+template and the floor, all through the same copier. A shared machine moves seconds by more than a
+small change saves: --instructions adds each render's instruction count (valgrind), which it does not.
+
+Goals: render <= 1.15 and ahead of every anchor, verified (hatchling) <= 1.2, update <= 2.5; suite: full <= 180 s and
 quick (-m "not slow") <= 60 s of wall time on the 2-core CI machine.
 Results are printed as a table and saved as JSON under bench/results/.
 """
@@ -19,9 +26,11 @@ Results are printed as a table and saved as JSON under bench/results/.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -29,7 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +47,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = ROOT / "bench" / "floor"
+ANCHOR_ANSWERS = ROOT / "bench" / "anchors.yml"
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
@@ -144,8 +155,10 @@ class Workspace:
         return parent / name
 
 
-def copy_cmd(repo: Path, dst: Path, *data: str, ref: str | None = None) -> list[str | Path]:
-    cmd: list[str | Path] = [exe("copier"), "copy", "--defaults", "--quiet"]
+def copy_cmd(
+    repo: Path | str, dst: Path, *data: str, ref: str | None = None, copier: str | None = None, options: Sequence[str] = ()
+) -> list[str | Path]:
+    cmd: list[str | Path] = [copier or exe("copier"), "copy", "--defaults", "--quiet", *options]
     if ref:
         cmd += ["--vcs-ref", ref]
     for item in data:
@@ -290,6 +303,21 @@ def make_skeleton(kind: str, dst: Path) -> Path:
 SKELETONS = ["asked", "no-rules", "empty"]
 
 
+def rotate(variants: dict[str, Callable[[], None]], rounds: int) -> dict[str, list[Sample]]:
+    """Each variant once per round, round i starting at the i-th (so none always runs first or last).
+
+    One unmeasured run of each comes first: it warms the page cache and copier's imports.
+    """
+    for run in variants.values():
+        run()
+    samples: dict[str, list[Sample]] = {name: [] for name in variants}
+    names = list(variants)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            samples[name].append(timed(variants[name])())
+    return samples
+
+
 def bench_skeletons(root: Path, repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
     """`copier copy --defaults` of the floor, each skeleton and the template, in rotating order."""
     variants = {
@@ -297,14 +325,120 @@ def bench_skeletons(root: Path, repos: dict[str, Path], ws: Workspace, rounds: i
         **{kind: make_repo(make_skeleton(kind, root / "trees" / kind), root / "repos" / kind, touch_template) for kind in SKELETONS},
         "template": repos["template"],
     }
-    for repo in variants.values():  # unmeasured: the first copy of each warms the page cache
-        sh(copy_cmd(repo, ws.dest()))
-    samples: dict[str, list[Sample]] = {name: [] for name in variants}
-    names = list(variants)
-    for i in range(rounds):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            samples[name].append(timed(lambda repo=variants[name]: sh(copy_cmd(repo, ws.dest())))())
+    samples = rotate({name: lambda repo=repo: sh(copy_cmd(repo, ws.dest())) for name, repo in variants.items()}, rounds)
     return {name: summary(s) for name, s in samples.items()}
+
+
+@dataclass
+class Anchor:
+    """Another project template to render beside this one: where its clone is, and how to answer it."""
+
+    name: str
+    path: Path
+    data: dict = field(default_factory=dict)
+    trust: bool = False
+    requires: list[str] = field(default_factory=list)
+
+
+def anchor_argument(text: str) -> tuple[str, Path]:
+    """NAME=PATH from the command line."""
+    name, sep, path = text.partition("=")
+    if not (sep and name and path):
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH (e.g. sp=/work/anchors/sp), got {text!r}")
+    return name, Path(path).expanduser().resolve()
+
+
+def load_anchors(pairs: list[tuple[str, Path]], answers: Path) -> dict[str, Anchor]:
+    """Each NAME=PATH with NAME's answers; ValueError names what is wrong."""
+    known = yaml.safe_load(answers.read_text(encoding="utf-8")) or {}
+    anchors: dict[str, Anchor] = {}
+    for name, path in pairs:
+        if name in anchors or name in ("floor", "template"):
+            raise ValueError(f"anchor name {name!r} given twice or taken by the floor/template")
+        if name not in known:
+            raise ValueError(f"no answers for anchor {name!r} in {answers} (it has: {', '.join(known) or 'none'})")
+        if not any((path / config).is_file() for config in ("copier.yml", "copier.yaml")):
+            raise ValueError(f"anchor {name!r}: {path} has no copier.yml (a clone of the template's repository?)")
+        anchors[name] = Anchor(name, path, **known[name])
+    return anchors
+
+
+def snapshot_repo(tree: Path, dst: Path) -> Path:
+    """A one-commit git repository of `tree`'s working files, tagged v1.0.0, as copier reads the template.
+
+    Anchors get no history and no tags of their own, as make_repo gives this template, so git's clone
+    costs the same kind of work for all; symlinks stay symlinks (some templates render through them).
+    """
+    shutil.copytree(tree, dst, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    git(dst, "init", "-q")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "v1.0.0")
+    git(dst, "tag", "v1.0.0")
+    return dst
+
+
+def anchor_copier(root: Path, requires: list[str]) -> str:
+    """The copier every side of the anchor comparison runs: this one, or, when an anchor's Jinja
+    extensions need packages, the same copier in a venv of the same locked versions plus those."""
+    if not requires:
+        return exe("copier")
+    constraints = root / "constraints.txt"
+    frozen = subprocess.run([exe("uv"), "pip", "freeze", "--python", sys.executable], capture_output=True, text=True, check=True)
+    constraints.write_text(frozen.stdout, encoding="utf-8")
+    venv = root / "anchor-copier"
+    sh([exe("uv"), "venv", "--quiet", "--python", sys.executable, venv])
+    copier = f"copier=={importlib.metadata.version('copier')}"
+    # compiled once here: each copier process would otherwise compile its imports (~1.5 s)
+    python = venv / "bin" / "python"
+    sh([exe("uv"), "pip", "install", "--quiet", "--compile-bytecode", "--python", python, "-c", constraints, copier, *requires])
+    return str(venv / "bin" / "copier")
+
+
+COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
+
+
+def instructions(cmd: list[str | Path]) -> int:
+    """Instructions one run of `cmd` (a copier copy) executes in copier's process, counted by valgrind.
+
+    Unlike seconds, the count does not move when other processes share the cores: a change of a few
+    per cent shows in one run. git's subprocesses are not counted.
+    """
+    copier, *args = cmd
+    python = Path(str(copier)).parent / "python"  # valgrind runs an executable, not the script's shebang
+    counted = [exe("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-m", "copier", *args]
+    proc = subprocess.run([str(c) for c in counted], capture_output=True, text=True, env=ENV, check=False)
+    if proc.returncode or not (match := COLLECTED.search(proc.stderr)):
+        sys.exit(f"valgrind failed ({proc.returncode}): {' '.join(map(str, counted))}\n{proc.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def bench_anchors(
+    root: Path, repos: dict[str, Path], ws: Workspace, rounds: int, anchors: dict[str, Anchor], count: bool = False
+) -> dict:
+    """`copier copy --defaults` of the floor, this template and each anchor (with its answers), rotating.
+
+    With `count`, each one also runs once under valgrind, for its instructions (see instructions()).
+    """
+    copier = anchor_copier(root, sorted({req for anchor in anchors.values() for req in anchor.requires}))
+    commands: dict[str, Callable[[], list[str | Path]]] = {
+        name: lambda repo=repos[name]: copy_cmd(repo, ws.dest(), copier=copier) for name in ("floor", "template")
+    }
+    for name, anchor in anchors.items():
+        repo = snapshot_repo(anchor.path, root / "repos" / "anchors" / name)
+        answers = root / "answers" / f"{name}.yml"
+        answers.parent.mkdir(parents=True, exist_ok=True)
+        answers.write_text(yaml.safe_dump(anchor.data), encoding="utf-8")
+        options = ["--data-file", str(answers), *(["--trust"] if anchor.trust else [])]
+        commands[name] = lambda repo=repo, options=options: copy_cmd(repo, ws.dest(), copier=copier, options=options)
+    samples = rotate({name: lambda command=command: sh(command()) for name, command in commands.items()}, rounds)
+    floor = [wall for wall, _ in samples["floor"]]
+    out: dict = {name: summary(s) for name, s in samples.items()}
+    for name, s in samples.items():  # the spread: each round's ratio to the floor of the same round
+        out[name]["round_ratios"] = [wall / base for (wall, _), base in zip(s, floor, strict=True)]
+        if count:
+            out[name]["instructions"] = instructions(commands[name]())
+    out["copier"] = copier
+    return out
 
 
 MACHINE_LOOP = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(30_000_000):\n    s += i\nprint(time.perf_counter() - t)"
@@ -343,6 +477,30 @@ def row(label: str, a: dict, b: dict, goal: str) -> str:
     return f"{label:<22} {fmt(a):<30} {fmt(b):<30} {ratio(a, b):>6.2f} {cpu_ratio:>6.2f}  {goal}"
 
 
+def anchor_report(r: dict) -> list[str]:
+    """This template and each anchor against the floor, fastest first, with the spread over rounds.
+
+    "ahead" is judged on each measure the run has: wall time, CPU time and, when counted, instructions.
+    """
+    names = sorted((name for name in r if name not in ("floor", "copier")), key=lambda name: ratio(r[name], r["floor"]))
+    measures = {
+        "wall": lambda name: r[name]["median"],
+        "cpu": lambda name: r[name]["cpu_median"],
+        **({"instructions": lambda name: r[name]["instructions"]} if "instructions" in r["floor"] else {}),
+    }
+    lines = []
+    for name in names:
+        goal = f"rounds {min(r[name]['round_ratios']):.2f}-{max(r[name]['round_ratios']):.2f}"
+        if "instructions" in measures:
+            goal += f"; instructions {r[name]['instructions'] / r['floor']['instructions']:.2f}"
+        if name == "template":
+            ahead = [key for key, of in measures.items() if all(of("template") < of(other) for other in names if other != name)]
+            goal += f"; ahead of every anchor by: {', '.join(ahead) or 'none'}"
+        label = "anchor-run template" if name == "template" else f"anchor {name}"
+        lines.append(row(label, r[name], r["floor"], goal))
+    return lines
+
+
 def report(results: dict) -> list[str]:
     header = f"{'benchmark':<22} {'template (median [min-max])':<30} {'floor / baseline':<30} {'ratio':>6} {'cpu':>6}  goal"
     lines = [header, f"{'':<84} (wall)  (cross-check)"]
@@ -360,6 +518,8 @@ def report(results: dict) -> list[str]:
         for name in [*SKELETONS, "template"]:
             label = f"skeleton {name}" if name != "template" else "skeletons' template"
             lines.append(row(label, r[name], r["floor"], f"(render <= {GOALS['render']})"))
+    if "anchors" in results:
+        lines += anchor_report(results["anchors"])
     if "fleet" in results:
         r = results["fleet"]
         lines.append(row("fleet update/project", r["update"], r["copy"], "(report)"))
@@ -373,16 +533,37 @@ def report(results: dict) -> list[str]:
     return lines
 
 
-def main() -> None:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options; --anchors become args.anchors, a dict of Anchor by name (and add "anchors" to --only)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=6, help="A/B rounds for render and update (default 6)")
     parser.add_argument("--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant")
-    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons, fleet)")
+    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons, fleet, anchors)")
     parser.add_argument("--fleet-rounds", type=int, default=2, help="rounds over the 10 fleet projects (default 2)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
     parser.add_argument("--json", type=Path, help="where to save the JSON (default bench/results/<time>.json)")
-    args = parser.parse_args()
-    only = set(args.only.split(","))
+    parser.add_argument(
+        "--anchors", nargs="+", type=anchor_argument, default=[], metavar="NAME=PATH",
+        help="other templates' clones to render beside this one (runs the 'anchors' comparison)",
+    )
+    parser.add_argument("--instructions", action="store_true", help="also count each anchor-run render's instructions (valgrind)")
+    parser.add_argument("--anchor-answers", type=Path, default=ANCHOR_ANSWERS, help="answers per anchor NAME (bench/anchors.yml)")
+    args = parser.parse_args(argv)
+    args.only = set(args.only.split(","))
+    try:
+        args.anchors = load_anchors(args.anchors, args.anchor_answers)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.anchors:
+        args.only.add("anchors")
+    elif "anchors" in args.only:
+        parser.error("--only anchors needs --anchors NAME=PATH ...")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    only = args.only
 
     with tempfile.TemporaryDirectory(prefix="pypi-template-bench-") as tmp:
         root = Path(tmp)
@@ -398,7 +579,9 @@ def main() -> None:
         ws = Workspace(root / "work")
         ws.root.mkdir()
         # One unmeasured warm-up of each pipeline: fills uv's cache, imports, page cache.
-        if only & {"render", "verified", "update", "skeletons"}:
+        if only == {"anchors"}:
+            pass  # rotate() warms each variant up itself
+        elif only & {"render", "verified", "update", "skeletons"}:
             verify_pipeline(repos["template"], ws, "build_backend=hatchling")()
             verify_pipeline(repos["floor"], ws)()
         else:  # the fleet only copies and updates
@@ -415,6 +598,8 @@ def main() -> None:
             results["skeletons"] = bench_skeletons(root, repos, ws, args.rounds)
         if "fleet" in only:
             results["fleet"] = bench_fleet(root, ws, args.fleet_rounds)
+        if "anchors" in only:
+            results["anchors"] = bench_anchors(root, repos, ws, args.rounds, args.anchors, count=args.instructions)
     if "suite" in only:
         results["suite"] = bench_suite()
 
@@ -426,6 +611,8 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "rounds": args.rounds,
         "verified_rounds": args.verified_rounds,
+        "copier": importlib.metadata.version("copier"),
+        "anchors": {name: str(anchor.path) for name, anchor in args.anchors.items()},
     }
     path = args.json or RESULTS / f"{meta['when'].replace(':', '')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
