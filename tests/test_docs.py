@@ -9,9 +9,9 @@ the fence (comments are invisible on the site and on GitHub):
     -->
 
 The block runs with `bash -euo pipefail` and must exit 0, as written: git serves
-`https://github.com/ORG/pypi-template.git` from a throwaway template repository with two releases,
-v1.0.0 and v1.1.0 (a change to .gitignore), through `url.<repo>.insteadOf`, so projects record the
-real URL and every later update goes through it.
+`https://github.com/ORG/pypi-template.git` from a throwaway template repository with two releases
+(scenarios.released_template: v1.0.0, then v1.1.0 with a fix to publish.yml and a moved pin),
+through `url.<repo>.insteadOf`, so projects record the real URL and every later update goes through it.
 - `in`: the folder it runs in: `tmp` (empty, the default), `clone` (a git clone of that
   repository), `project` (a project copied from it at the latest release and committed),
   `behind` (the same at v1.0.0, so an update has something to bring), `projects` (a folder
@@ -46,30 +46,14 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from helpers import (
-    CURSOR_QUERY,
-    PROMPT_START,
-    PYTHON,
-    TEMPLATE_ROOT,
-    TEMPLATE_URL,
-    cache_dirs,
-    commit_new_repo,
-    git,
-    git_config_with_urls,
-    import_script,
-    list_files,
-    load_answers,
-    load_copier_config,
-    make_template_repo,
-    question_names,
-    render_project,
-    run,
-    setenv,
-    shared_folder,
-    shared_once,
-    table,
-    tool,
-)
+from scenarios import released_template
+from support.config import TEMPLATE_ROOT, load_copier_config, question_names, table
+from support.envs import cache_dirs
+from support.proc import PYTHON, commit_new_repo, import_script, run, setenv, tool
+from support.render import list_files, load_answers, render_project
+from support.sharing import shared_folder, shared_once
+from support.terminal import CURSOR_QUERY, PROMPT_START
+from support.urls import TEMPLATE_URL, git_config_with_urls
 
 PAGES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
 SHELL_LANGS = {"console", "bash", "sh", "shell"}
@@ -108,7 +92,6 @@ SCRATCH_COPIES = {
     ),
 }
 TTY_BUDGET = 240.0
-NEW_RELEASE_LINE = "# Added in v1.1.0 of the throwaway template"
 
 
 # --- Reading the pages ----------------------------------------------------------------------------
@@ -528,19 +511,11 @@ def test_refused_answer_prints_what_questions_md_shows(template_url: str, tmp_pa
 
 @pytest.fixture(scope="module")
 def template_repo() -> Path:
-    """This template released as v1.0.0, then v1.1.0 with a change to a managed file.
+    """scenarios.released_template(): v1.0.0, then v1.1.0 with a fix to publish.yml and a moved pin.
 
     Made once per run; the runs only read it (clone it, copy and update from it).
     """
-
-    def make(repo: Path) -> None:
-        make_template_repo(repo, tag="v1.0.0")
-        gitignore = repo / "template" / ".gitignore"
-        gitignore.write_text(gitignore.read_text(encoding="utf-8") + f"\n{NEW_RELEASE_LINE}\n", encoding="utf-8")
-        git(repo, "commit", "--quiet", "--all", "--message", "v1.1.0 change")
-        git(repo, "tag", "v1.1.0")
-
-    return shared_once(shared_folder() / "docs" / "pypi-template", make)
+    return released_template()
 
 
 @pytest.fixture(scope="module")

@@ -38,40 +38,14 @@ from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from helpers import (
-    PYTHON,
-    TEMPLATE_ROOT,
-    build_dists,
-    cache_dirs,
-    free_port,
-    git,
-    import_script,
-    install_into,
-    load_answers,
-    make_venv,
-    read_author,
-    render_once,
-    render_project,
-    run,
-    tool,
-    wait_for,
-)
+from scenarios import FASTEST_BACKEND, REHEARSAL_CASES, REHEARSAL_EXTRAS, REHEARSAL_STAND_INS
+from support.builds import build_dists, read_author
+from support.config import TEMPLATE_ROOT
+from support.envs import cache_dirs, install_into, make_venv
+from support.index import free_port, wait_for
+from support.proc import PYTHON, git, import_script, run, tool
+from support.render import load_answers, render_once, render_project
 
-# Odd but valid text: it must reach the index's metadata exactly.
-ANSWERS = {"description": 'Rehearsed "release" of 100% \\ odd text — ünïcode', "user_name": "Zoë O'Brien"}
-# The meta-package's extras name stand-in distributions that the test builds and uploads.
-STAND_INS = {"rehearsal-client": "0.3.0", "rehearsal-cli": "1.0.0"}
-META_EXTRAS = {"clients": ["rehearsal-client>=0.3"], "cli": ["rehearsal-cli>=1.0"]}
-# The default backend for the library; hatchling (Metadata-Version 2.5) for the meta-package.
-CASES = {
-    "library": {**ANSWERS, "project_name": "rehearsal-lib"},
-    "meta": {
-        **ANSWERS, "project_name": "rehearsal-meta", "project_kind": "meta-package",
-        "extras": META_EXTRAS, "build_backend": "hatchling",
-    },
-}  # fmt: skip
-# Checks that only need a release check to fail use the fastest backend.
-FAST = {"build_backend": "uv-build"}
 STEPS = ["credentials", "clean", "build", "version", "twine check", "wheel contents", "install"]
 STEP_LINE = re.compile(r"^(PASS|FAIL)  (\S+(?: \S+)?)\s", re.MULTILINE)
 # PEP 723's reference regular expression for `# /// script` blocks.
@@ -330,7 +304,7 @@ def assert_release_check_passed(proc: subprocess.CompletedProcess[str], project:
         assert f"PASS  install         imported {answers['import_name']} from" in output
     else:
         (extras,) = re.findall(r"^      extras: (.*)$", output, re.MULTILINE)
-        assert set(extras.split(", ")) == {*META_EXTRAS, "all"}
+        assert set(extras.split(", ")) == {*REHEARSAL_EXTRAS, "all"}
     # It ends with the upload commands, in order, exactly as the script and RELEASING.md give them.
     commands = load_script(project).upload_commands(local_config=False)
     assert commands == ["uvx twine upload --repository testpypi dist/*", "uvx twine upload --repository pypi dist/*"]
@@ -348,14 +322,14 @@ def assert_installed_release_matches(python: Path, answers: dict[str, Any], cwd:
         proc = run([python, "-c", f"import {answers['import_name']} as m; print(m.__version__)"], cwd=cwd)
         assert proc.stdout.strip() == version
     else:
-        assert set(meta.provides_extra or []) == {*META_EXTRAS, "all"}
+        assert set(meta.provides_extra or []) == {*REHEARSAL_EXTRAS, "all"}
         assert [r for r in meta.requires_dist or [] if not r.marker] == []  # nothing without an extra
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(REHEARSAL_CASES))
 def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path: Path) -> None:
-    project = render_project(tmp_path / CASES[case]["project_name"], CASES[case])
+    project = render_project(tmp_path / REHEARSAL_CASES[case]["project_name"], REHEARSAL_CASES[case])
     answers = load_answers(project)
     home = tmp_path / "home"
     home.mkdir()
@@ -363,7 +337,7 @@ def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path
 
     if case == "meta":
         # Its extras name stand-ins, on both indexes before the release check installs `[all]`.
-        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
+        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in REHEARSAL_STAND_INS.items()]
         for repository in ("testpypi", "pypi"):
             stand_ins_upload = twine_upload(pypirc, stand_ins, home, repository)
             assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
@@ -463,8 +437,8 @@ def fast_project(case: str, tmp_path: Path) -> Path:
 
     No extras: the meta-package's install step would resolve them on PyPI (the rehearsal covers them).
     """
-    data = {**CASES[case], **FAST, **({"extras": {}} if case == "meta" else {})}
-    name = CASES[case]["project_name"]
+    data = {**REHEARSAL_CASES[case], **FASTEST_BACKEND, **({"extras": {}} if case == "meta" else {})}
+    name = REHEARSAL_CASES[case]["project_name"]
     return shutil.copytree(render_once(f"rehearsal-fast-{case}", data, name=name), tmp_path / name)
 
 
@@ -530,7 +504,7 @@ def rendered() -> dict[str, Path]:
     """Rendered once per run; tests that change a project copy it first."""
     return {
         "library": render_once("rehearsal-library", {}, name="demo-lib"),
-        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}, name="demo-meta"),
+        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": REHEARSAL_EXTRAS}, name="demo-meta"),
         "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
     }
 

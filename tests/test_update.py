@@ -26,31 +26,14 @@ from packaging.metadata import Metadata
 from packaging.version import Version
 from pathspec import PathSpec
 
-from helpers import (
-    META_EXTRAS,
-    PYTHON_VERSIONS,
-    RENOVATE_COPIER_UPDATE,
-    TEMPLATE_ROOT,
-    build_dists,
-    commit_new_repo,
-    copier_config_at,
-    git,
-    install_copier,
-    install_into,
-    load_answers,
-    load_copier_config,
-    make_template_repo,
-    make_venv,
-    project_files,
-    question_names,
-    render_project,
-    run,
-    shared_folder,
-    shared_once,
-    table,
-    tool,
-    twine_check,
-)
+from scenarios import META_EXTRAS, make_template_repo
+from support.builds import build_dists, twine_check
+from support.clients import RENOVATE_COPIER_UPDATE, install_copier
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, copier_config_at, load_copier_config, question_names, table
+from support.envs import install_into, make_venv
+from support.proc import commit_new_repo, git, run, tool
+from support.render import load_answers, project_files, render_project
+from support.sharing import shared_folder, shared_once
 from test_answers import Terminal, help_lines
 
 TAG_A = "v1.0.0"

@@ -24,20 +24,10 @@ from click.testing import CliRunner, Result
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
-from helpers import (
-    META_EXTRAS,
-    PYTHON,
-    PYTHON_VERSIONS,
-    TEMPLATE_ROOT,
-    import_script,
-    load_answers,
-    load_copier_config,
-    render_once,
-    render_project,
-    run,
-    table,
-    tool,
-)
+from scenarios import render_importing_a_typed_dependency, workflow_cases
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, load_copier_config, table
+from support.proc import PYTHON, import_script, run, tool
+from support.render import load_answers, render_once, render_project
 
 SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
 CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
@@ -50,29 +40,7 @@ PYPI = {"name": "pypi", "url": "https://pypi.org/p/{name}", "upload": None}
 TESTPYPI = {"name": "testpypi", "url": "https://test.pypi.org/p/{name}", "upload": "https://test.pypi.org/legacy/"}
 
 
-# --- Cases: every answer that changes the workflows -------------------------------------------
-
-def workflow_cases() -> list[Any]:
-    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
-    cases = []
-    for use_testpypi in (True, False):
-        for kind in ("library", "meta-package"):
-            for backend in ("setuptools", "hatchling"):
-                case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-{kind}-{backend}"
-                data: dict[str, Any] = {
-                    "project_name": "acme.tools",
-                    "github_owner": "Acme-Corp",
-                    "repository_name": "acme-tools-repo",
-                    "project_kind": kind,
-                    "build_backend": backend,
-                    "use_testpypi": use_testpypi,
-                    "python_min": "3.12" if backend == "hatchling" else "3.11",
-                }
-                if kind == "meta-package":
-                    data["extras"] = META_EXTRAS
-                cases.append(pytest.param((case_id, data), id=case_id))
-    return cases
-
+# --- Cases: every answer that changes the workflows (scenarios.workflow_cases) -------------------
 
 @dataclass(frozen=True)
 class Rendered:
@@ -877,48 +845,6 @@ def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -
 
     tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
     assert run_job_steps(tests, project, venv / "bin", {}) == ""
-
-
-# A typed distribution (it ships py.typed) that no checker of the dev group depends on: mypy finds it
-# only where the project's own dependencies are installed.
-TYPED_DEPENDENCY = "platformdirs>=4"
-TYPED_LIBRARY_CODE = '''"""Where acme-typed keeps its cache."""
-
-from pathlib import Path
-
-from platformdirs import user_cache_path
-
-
-def cache_folder() -> Path:
-    return user_cache_path("acme-typed")
-'''
-TYPED_META_TEST = '''"""The paths extra brings platformdirs, with its types."""
-
-from pathlib import Path
-
-from platformdirs import user_cache_path
-
-
-def test_the_cache_folder_is_named_for_the_project() -> None:
-    folder: Path = user_cache_path("acme-typed")
-    assert folder.name == "acme-typed"
-'''
-
-
-def render_importing_a_typed_dependency(dst: Path, kind: str) -> Path:
-    """A library whose code imports a typed [project] dependency, or a meta-package whose test
-    imports a typed requirement of one of its extras (uv-build: the quickest build to install)."""
-    if kind == "library":
-        project = render_project(dst / "acme-typed", {"build_backend": "uv-build"})
-        pyproject = project / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8")
-        pyproject.write_text(text.replace("dependencies = []", f'dependencies = ["{TYPED_DEPENDENCY}"]'), encoding="utf-8")
-        (project / "src" / "acme_typed" / "paths.py").write_text(TYPED_LIBRARY_CODE, encoding="utf-8")
-    else:
-        data = {"project_kind": kind, "build_backend": "uv-build", "extras": {"paths": [TYPED_DEPENDENCY]}}
-        project = render_project(dst / "acme-typed", data)
-        (project / "tests" / "test_paths.py").write_text(TYPED_META_TEST, encoding="utf-8")
-    return project
 
 
 @pytest.mark.slow
