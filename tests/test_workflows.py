@@ -1,7 +1,8 @@
-"""Workflows: the generated publish.yml, ci.yml and dependabot.yml, the scripts they run, and RELEASING.md.
+"""Workflows: the generated publish.yml, ci.yml and dependabot.yml, and RELEASING.md against publish.yml.
 
-Rendering only (no build) except the `slow` test at the end: it runs the generated build and CI
-steps on a generated project. What verify_upload.py checks on an index is tests/test_integrity.py.
+Rendering only (no build) except the `slow` tests at the end: they run the generated build, CI and
+lint steps on generated projects. The scripts the jobs run have their own modules
+(test_check_release_version.py, test_verify_upload.py; on an index, test_integrity.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,17 +22,16 @@ import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner, Result
 from packaging.requirements import Requirement
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from scenarios import render_importing_a_typed_dependency, workflow_cases
-from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, load_copier_config, table
-from support.proc import PYTHON, import_script, run, tool
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
+from support.proc import PYTHON, run, tool
 from support.render import load_answers, render_once, render_project
 
 SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
 CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
 VERIFY_SCRIPT = SCRIPTS / "verify_upload.py"
-SYNC_SCRIPT = SCRIPTS / "check_template_sync.py"
 ACTIONS = table("actions")
 PUBLISH_ACTION = ACTIONS["pypi-publish"]["repo"]
 SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
@@ -562,234 +561,6 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
     assert {"template-injection", "unpinned-uses", "artipacked"} <= found
     schema = check_schema("vendor.github-workflows", tmp_path / "invalid.yml")
     assert schema.exit_code == 1 and "$.jobs.publish.permissions['id-token']" in schema.output, schema.output
-
-
-# --- check_release_version.py ----------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def guard() -> ModuleType:
-    return import_script(CHECK_SCRIPT, "check_release_version")
-
-
-@pytest.fixture(scope="module")
-def verifier() -> ModuleType:
-    return import_script(VERIFY_SCRIPT, "verify_upload")
-
-
-def write_pyproject(folder: Path, version: str | None) -> Path:
-    project = f'version = "{version}"' if version else 'dynamic = ["version"]'
-    path = folder / "pyproject.toml"
-    path.write_text(f'[project]\nname = "acme"\n{project}\n', encoding="utf-8")
-    return path
-
-
-def write_dists(folder: Path, wheel_version: str, sdist_version: str | None = None) -> Path:
-    """A minimal wheel and sdist carrying only the metadata the guard reads."""
-    import io
-    import tarfile
-    import zipfile
-
-    folder.mkdir(exist_ok=True)
-    with zipfile.ZipFile(folder / f"acme-{wheel_version}-py3-none-any.whl", "w") as zf:
-        zf.writestr(f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n")
-    sdist_version = sdist_version or wheel_version
-    data = f"Metadata-Version: 2.4\nName: acme\nVersion: {sdist_version}\n".encode()
-    with tarfile.open(folder / f"acme-{sdist_version}.tar.gz", "w:gz") as tf:
-        info = tarfile.TarInfo(f"acme-{sdist_version}/PKG-INFO")
-        info.size = len(data)
-        tf.addfile(info, io.BytesIO(data))
-    return folder
-
-
-@pytest.mark.parametrize("tag", ["v1.2.3", "1.2.3"])
-def test_guard_accepts_tag_with_or_without_v(
-    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tag: str
-) -> None:
-    output = tmp_path / "github_output"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    pyproject = write_pyproject(tmp_path, "1.2.3")
-    dist = write_dists(tmp_path / "dist", "1.2.3")
-    assert guard.main(["--tag", tag, "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
-    assert f"release tag '{tag}' matches version '1.2.3'" in capsys.readouterr().out
-    assert output.read_text(encoding="utf-8") == "version=1.2.3\n"
-
-
-@pytest.mark.parametrize(
-    ("tag", "version", "message"),
-    [
-        ("v1.2.4", "1.2.3", "release tag 'v1.2.4' does not match version '1.2.3' in {pyproject}: the tag must be '1.2.3' or 'v1.2.3'"),
-        ("v1.2", "1.2.0", "release tag 'v1.2' does not match version '1.2.0'"),
-        ("V1.2.3", "1.2.3", "release tag 'V1.2.3' does not match version '1.2.3'"),
-        ("v1.2.3+abc", "1.2.3+abc", "version '1.2.3+abc' in {pyproject} has a local part ('+...'): PyPI and TestPyPI refuse"),
-        ("", "1.2.3", "the release tag is empty"),
-    ],
-    ids=["mismatch", "not-normalised", "capital-v", "local-version", "empty-tag"],
-)
-def test_guard_refuses_with_a_clear_message(
-    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    tag: str, version: str, message: str,
-) -> None:
-    output = tmp_path / "github_output"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    pyproject = write_pyproject(tmp_path, version)
-    assert guard.main(["--tag", tag, "--pyproject", str(pyproject)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and message.format(pyproject=pyproject) in err
-    assert not output.exists()
-
-
-@pytest.mark.parametrize("tag", ["v1.0.0rc1", "v1.0.0-rc1", None], ids=["canonical-tag", "as-written-tag", "no-tag"])
-def test_guard_names_a_non_canonical_spelling_whatever_the_tag(
-    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], tag: str | None
-) -> None:
-    """`1.0.0-rc1` builds as `1.0.0rc1`: every tag gets the same advice, never one pointing at the other."""
-    pyproject = write_pyproject(tmp_path, "1.0.0-rc1")
-    dist = write_dists(tmp_path / "dist", "1.0.0rc1")
-    args = ["--pyproject", str(pyproject), "--dist", str(dist), *(["--tag", tag] if tag else [])]
-    assert guard.main(args) == 1
-    err = capsys.readouterr().err
-    assert f"version '1.0.0-rc1' in {pyproject} is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'" in err
-    assert f"Write version = '1.0.0rc1' in {pyproject} and tag the release v1.0.0rc1" in err
-
-
-def test_guard_without_built_files_refuses_a_non_canonical_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pyproject = write_pyproject(tmp_path, "1.0-RC1")
-    assert guard.main(["--pyproject", str(pyproject)]) == 1
-    err = capsys.readouterr().err
-    assert f"version '1.0-RC1' in {pyproject} is not a canonical PEP 440 public version" in err
-
-
-def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pyproject = write_pyproject(tmp_path, "2.1.0")
-    assert guard.main(["--pyproject", str(pyproject), "--dist", str(write_dists(tmp_path / "dist", "2.1.0"))]) == 0
-    assert capsys.readouterr().out == "version '2.1.0' can be released: tag it v2.1.0\n"
-
-
-def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
-    """One rule in four places: the version question, this guard, the template-sync check's release
-    tags (standalone scripts each, so each has its copy) and packaging's own spelling."""
-    from test_answers import VERSIONS
-
-    sync = import_script(SYNC_SCRIPT, "check_template_sync")
-    config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
-    for version in VERSIONS:
-        try:
-            expected = str(Version(version)) == version and Version(version).local is None
-        except InvalidVersion:
-            expected = False
-        assert bool(guard.CANONICAL.fullmatch(version)) is expected, version
-        assert bool(config_rule.search(version)) is expected, version
-        assert bool(sync.RELEASE_TAG.fullmatch(f"v{version}")) is expected, version  # a release tag, vX.Y.Z
-
-
-def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A backend that computes or normalises the version is caught after the build."""
-    pyproject = write_pyproject(tmp_path, "1.2.3")
-    dist = write_dists(tmp_path / "dist", "1.2.3", sdist_version="1.2.3.post1")
-    assert guard.main(["--tag", "v1.2.3", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
-    assert "version '1.2.3.post1' in acme-1.2.3.post1.tar.gz" in capsys.readouterr().err
-
-
-def test_guard_needs_built_files_for_a_dynamic_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pyproject = write_pyproject(tmp_path, None)
-    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject)]) == 1
-    assert "is dynamic: check the built files with --dist" in capsys.readouterr().err
-    dist = write_dists(tmp_path / "dist", "2.0.0")
-    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(empty)]) == 1
-    assert "holds no sdist or wheel" in capsys.readouterr().err
-
-
-def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
-    """The workflow runs it as `python <file>` on a runner: exit code and ::error:: annotation."""
-    write_pyproject(tmp_path, "0.1.0")
-    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"}
-    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.2.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 1
-    assert proc.stderr.startswith("::error title=Release version::release tag 'v0.2.0' does not match version '0.1.0'")
-    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-
-
-# --- verify_upload.py: retry logic and command line ------------------------------------------------------
-
-def test_backoff_doubles_and_is_capped(verifier: ModuleType) -> None:
-    assert verifier.backoff_delays(6, 10, 60) == [10, 20, 40, 60, 60]
-    assert verifier.backoff_delays(1, 10, 60) == []
-    for bad in [(0, 10, 60), (3, 0, 60), (3, 10, 5)]:
-        with pytest.raises(ValueError, match="need attempts >= 1"):
-            verifier.backoff_delays(*bad)
-
-
-def test_workflow_retry_budget_is_bounded(verifier: ModuleType) -> None:
-    """The defaults the workflow relies on wait minutes, not forever, and fit the job timeout."""
-    args = verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "1", "--dist", "dist"])
-    delays = verifier.backoff_delays(args.attempts, args.initial_delay, args.max_delay)
-    assert 5 * 60 <= sum(delays) <= 10 * 60
-    assert max(delays) == args.max_delay
-
-
-class Flaky:
-    """A check the index's lag fails `failures` times (or a final error once), then passes."""
-
-    def __init__(self, verifier: ModuleType, failures: int, final: bool = False) -> None:
-        self.error = verifier.VerifyError if final else verifier.NotServedYet
-        self.failures, self.calls = failures, 0
-
-    def __call__(self) -> None:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise self.error(f"No matching distribution found (call {self.calls})")
-
-
-def test_retry_succeeds_after_failures(verifier: ModuleType) -> None:
-    slept: list[float] = []
-    log: list[str] = []
-    action = Flaky(verifier, failures=3)
-    verifier.retry(action, [1, 2, 4, 8, 8], sleep=slept.append, log=log.append)
-    assert action.calls == 4
-    assert slept == [1, 2, 4]
-    assert log[0] == "attempt 1/6 failed, retrying in 1s: No matching distribution found (call 1)"
-
-
-def test_retry_gives_up_with_a_clear_message(verifier: ModuleType) -> None:
-    slept: list[float] = []
-    action = Flaky(verifier, failures=99)
-    with pytest.raises(verifier.VerifyError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
-        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
-    assert action.calls == 4
-    assert slept == [1, 2, 4]
-
-
-def test_retry_never_waits_out_a_final_failure(verifier: ModuleType) -> None:
-    slept: list[float] = []
-    action = Flaky(verifier, failures=99, final=True)
-    with pytest.raises(verifier.VerifyError, match=r"^No matching distribution found \(call 1\)$"):
-        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
-    assert action.calls == 1 and slept == []
-
-
-@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Verify upload::"), ("", "error: ")])
-def test_verifier_reports_failure_and_exits_1(
-    verifier: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
-) -> None:
-    def give_up(args: Any, **_: Any) -> None:
-        raise verifier.VerifyError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
-
-    monkeypatch.setattr(verifier, "verify", give_up)
-    monkeypatch.setenv("GITHUB_ACTIONS", actions)
-    assert verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"]) == 1
-    assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
-
-
-def test_verifier_refuses_a_tag_as_version(verifier: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0", "--dist", "d"])
-    assert exc.value.code == 2
-    assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
 
 
 # --- Slow: the generated steps on a generated project ---------------------------------------
