@@ -325,7 +325,7 @@ def later_release(tmp_path: Path) -> Path:
     """The fleet's template plus LATER, which drops DROPPED_PYTHON from python_versions."""
     repo = tmp_path / "pypi-template"
     run(["git", "clone", "--quiet", released_template(), repo])
-    config = repo / "copier.yml"
+    config = repo / "includes" / "tables" / "python_versions.yml"
     lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for line in lines if not line.startswith(f'    "{DROPPED_PYTHON}": ')]
     assert len(kept) == len(lines) - 1
