@@ -52,8 +52,9 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
 SUITE_BUDGET_S = {"full": 180.0, "quick": 60.0}
-sys.path.insert(0, str(ROOT / "tests"))  # the backends table and the fleet release, as the tests have them
-from helpers import backend_names, read_copier_config, release_fleet_fix  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # the backends table, the fleet and its release, as the tests have them
+from scenarios import FLEET_ANSWERS, release_fleet_fix  # noqa: E402
+from support.config import backend_names, read_copier_config  # noqa: E402
 
 BACKENDS = backend_names()
 IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results")
@@ -220,13 +221,15 @@ def bench_update(repos: dict[str, Path], ws: Workspace, rounds: int) -> dict:
     return {"update": summary(updates), "copy": summary(copies)}
 
 
-# The fleet: one project per answer set, updated from v1.0.0 to v1.1.0 as Renovate does it.
-FLEET_ANSWERS = [
-    [], ["build_backend=hatchling"], ["build_backend=flit-core"], ["build_backend=pdm-backend", "use_testpypi=false"],
-    ["build_backend=uv-build"], ["build_backend=poetry-core"], ["project_kind=meta-package", "extras={}"],
-    ["project_kind=meta-package", "extras={}", "build_backend=hatchling", "use_testpypi=false"],
-    ["project_kind=meta-package", "extras={}", "build_backend=pdm-backend"], ["project_kind=meta-package", "extras={}", "build_backend=uv-build"],
-]
+def data_args(answers: dict) -> list[str]:
+    """copier's `--data NAME=VALUE` for each answer; JSON for what is not a string (copier parses it as YAML)."""
+    return [f"{name}={value if isinstance(value, str) else json.dumps(value)}" for name, value in answers.items()]
+
+
+# The fleet the tests update (tests/scenarios.py): one project per answer set, from v1.0.0 to v1.1.0 as Renovate does it.
+FLEET = [data_args(answers) for answers in FLEET_ANSWERS.values()]
+
+
 def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
     """Renovate's `copier update` of each fleet project, against a plain copy of the same answers.
 
@@ -236,7 +239,7 @@ def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
     repo = make_repo(ROOT, root / "repos" / "fleet", release_fleet_fix)
     source = f"git+file://{repo}"
     pristine = []
-    for i, answers in enumerate(FLEET_ANSWERS):
+    for i, answers in enumerate(FLEET):
         project = ws.dest(f"fleet-{i}")
         sh(copy_cmd(source, project, *answers, ref="v1.0.0"))
         git(project, "init", "-q")
@@ -253,7 +256,7 @@ def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
     updates: list[Sample] = []
     copies: list[Sample] = []
     for r in range(rounds):
-        for i, answers in enumerate(FLEET_ANSWERS):
+        for i, answers in enumerate(FLEET):
             copy = timed(lambda answers=answers: sh(copy_cmd(source, ws.dest(), *answers)))
             if (r + i) % 2 == 0:  # ABBA over the projects, as alternate() over rounds
                 updates.append(update(i))
@@ -262,7 +265,7 @@ def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
                 copies.append(copy())
                 updates.append(update(i))
     fleet_seconds = sum(wall for wall, _ in updates) / rounds
-    return {"update": summary(updates), "copy": summary(copies), "projects": len(FLEET_ANSWERS), "fleet_seconds": fleet_seconds}
+    return {"update": summary(updates), "copy": summary(copies), "projects": len(FLEET), "fleet_seconds": fleet_seconds}
 
 
 def make_skeleton(kind: str, dst: Path) -> Path:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import helpers
-from helpers import setenv
+import support.sharing
+from support.proc import setenv
+from support.urls import git_config_with_urls
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,7 +60,7 @@ def map_git_urls(
     def apply(mapping: dict[str, Path]) -> Path:
         calls.append(mapping)  # a later call replaces an earlier one: each includes only the run's config
         config = tmp_path / f"gitconfig-urls-{len(calls)}"
-        helpers.git_config_with_urls(config, mapping, base=run_gitconfig)
+        git_config_with_urls(config, mapping, base=run_gitconfig)
         setenv(monkeypatch, "GIT_CONFIG_GLOBAL", str(config))
         # copier's mirror of a URL must be of the repository the URL now stands for.
         setenv(monkeypatch, "COPIER_CACHE_DIR", str(tmp_path / f"copier-cache-{len(calls)}"))
@@ -70,10 +71,10 @@ def map_git_urls(
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The folder where helpers keep what the whole run shares (build environments, builds)."""
+    """The folder where the support modules keep what the whole run shares (build environments, builds)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(helpers, "SHARED_FOLDER", helpers.shared_tmp(tmp_path_factory))
-        yield helpers.SHARED_FOLDER
+        mp.setattr(support.sharing, "SHARED_FOLDER", support.sharing.shared_tmp(tmp_path_factory))
+        yield support.sharing.SHARED_FOLDER
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

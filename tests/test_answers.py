@@ -34,26 +34,19 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from readme_renderer.markdown import render as render_pypi_markdown
 
-from helpers import (
-    CURSOR_QUERY,
-    ODD_ANSWERS,
-    PROMPT_START,
+from scenarios import ODD_ANSWERS, matrix_case_answers
+from support.builds import build_once, read_author
+from support.config import (
     TEMPLATE_ROOT,
     backend_names,
-    build_once,
-    git,
     load_copier_config,
-    load_answers,
-    matrix_case_answers,
     meta_package_backends,
     question_names,
-    read_author,
-    render_project,
     table,
-    template_source,
-    run,
-    tool,
 )
+from support.proc import git, run, tool
+from support.render import load_answers, render_project, template_source
+from support.terminal import CURSOR_QUERY, PROMPT_START
 
 # A bad copyright_year (asked after every text question) stops copier right after the question
 # under test was validated: fast, writes nothing, and tells accepted from refused.

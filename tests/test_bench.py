@@ -9,17 +9,10 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from helpers import (
-    TEMPLATE_ROOT,
-    import_script,
-    list_files,
-    load_copier_config,
-    question_names,
-    read_copier_config,
-    release_fleet_fix,
-    render_once,
-    render_project,
-)
+from scenarios import FLEET_ANSWERS, release_fleet_fix
+from support.config import TEMPLATE_ROOT, load_copier_config, question_names, read_copier_config
+from support.proc import import_script, run
+from support.render import list_files, render_once, render_project, template_source
 
 
 BENCH = import_script(TEMPLATE_ROOT / "bench" / "run.py", "bench_run")
@@ -46,9 +39,24 @@ def test_skeleton_renders_the_same_files_emptied(kind: str, tmp_path: Path) -> N
 
 
 def test_fleet_benchmark_releases_what_the_fleet_test_updates() -> None:
-    """bench/run.py --only fleet times the v1.1.0 change tests/test_fleet.py checks: the tests' own."""
+    """bench/run.py --only fleet times the v1.1.0 change tests/test_fleet.py checks, on its fleet: the tests' own."""
     assert BENCH.release_fleet_fix is release_fleet_fix
+    assert BENCH.FLEET_ANSWERS is FLEET_ANSWERS
     assert len(BENCH.FLEET_ANSWERS) >= 10
+
+
+@pytest.mark.slow  # copier's command line
+def test_fleet_benchmark_copies_with_the_fleets_answers(tmp_path: Path) -> None:
+    """The benchmark passes each answer set as `--data`: a string, a boolean and the extras' YAML
+    reach copier as the tests' answers do, byte for byte in the answers file."""
+    name = "meta-hatchling-pypi-only"
+    answers = FLEET_ANSWERS[name]
+    assert {type(value) for value in answers.values()} == {str, bool, dict}
+    (data,) = [args for args, member in zip(BENCH.FLEET, FLEET_ANSWERS, strict=True) if member == name]
+    cli = tmp_path / "cli" / "demo-pkg"
+    run(BENCH.copy_cmd(template_source(), cli, *data))
+    api = render_project(tmp_path / "api" / "demo-pkg", answers)
+    assert (cli / ".copier-answers.yml").read_text(encoding="utf-8") == (api / ".copier-answers.yml").read_text(encoding="utf-8")
 
 
 def test_suite_report_states_the_budget_and_the_machine_speed() -> None:

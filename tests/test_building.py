@@ -11,27 +11,14 @@ import pytest
 from packaging.metadata import Metadata
 from packaging.version import Version
 
-from helpers import (
-    PYROMA_NO_KEYWORDS,
-    PYTHON,
-    REPO_REVIEW_IGNORES,
-    Dists,
-    backend_names,
-    build_once,
-    check_wheel_contents,
-    install_into,
-    load_answers,
-    make_venv,
-    read_author,
-    matrix_case_answers,
-    matrix_cases,
-    pyroma_rating,
-    repo_review,
-    run,
-    shared_folder,
-    shared_once,
-    twine_check,
-)
+from scenarios import matrix_case_answers, matrix_cases
+from support.builds import Dists, build_once, check_wheel_contents, read_author, twine_check
+from support.checkers import PYROMA_NO_KEYWORDS, REPO_REVIEW_IGNORES, pyroma_rating, repo_review
+from support.config import backend_names
+from support.envs import install_into, make_venv
+from support.proc import PYTHON, run
+from support.render import load_answers
+from support.sharing import shared_folder, shared_once
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """A fleet: ten projects generated at v1.0.0, edited by their maintainers, updated to v1.1.0 with
 the exact command Renovate's copier manager runs.
 
-The template is a throwaway tagged copy of this one (helpers.fleet_template), reached through a
+The template is a throwaway tagged copy of this one (scenarios.released_template), reached through a
 `git+file://` URL as Renovate reaches it offline; v1.1.0 adds a step to publish.yml and moves an
 action pin. For every project: the fix arrived or the conflict is visible, no user edit is lost,
 no answer changed, and check_template_sync.py fails exactly on the conflicted ones.
@@ -28,28 +28,20 @@ import yaml
 from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner
 
-from helpers import (
+from scenarios import (
     FLEET_FIX_STEP,
     FLEET_NEW_PIN,
     FLEET_PIN,
     FLEET_RELEASES,
-    FLEET_WORKFLOW,
-    META_EXTRAS,
-    PYTHON,
-    RENOVATE_COPIER_UPDATE,
-    RENOVATE_VERSION,
-    TEMPLATE_ROOT,
-    commit_new_repo,
+    FLEET_ANSWERS,
     fleet_copy,
-    fleet_template,
-    git,
-    git_config_with_urls,
-    load_answers,
-    project_files,
-    run,
-    table,
-    tool,
+    released_template,
 )
+from support.clients import RENOVATE_COPIER_UPDATE, RENOVATE_VERSION
+from support.config import FLEET_WORKFLOW, TEMPLATE_ROOT, table
+from support.proc import PYTHON, commit_new_repo, git, run, tool
+from support.render import load_answers, project_files
+from support.urls import git_config_with_urls
 
 OLD, NEW = FLEET_RELEASES
 RENOVATE_COMMAND = [*RENOVATE_COPIER_UPDATE, "--vcs-ref", NEW]
@@ -115,22 +107,14 @@ class Member:
         return "pin-bump" in self.edits
 
 
-def meta(backend: str, **answers: Any) -> dict[str, Any]:
-    return {"project_kind": "meta-package", "build_backend": backend, "extras": META_EXTRAS, **answers}
-
-
-FLEET = [
-    Member("lib-setuptools", {}, ()),
-    Member("lib-hatchling", {"build_backend": "hatchling"}, ("readme",)),
-    Member("lib-flit-core", {"build_backend": "flit-core"}, ("dependency", "readme")),
-    Member("lib-pdm-pypi-only", {"build_backend": "pdm-backend", "use_testpypi": False}, ("tools",)),
-    Member("lib-uv-build", {"build_backend": "uv-build"}, ("publish-line", "dependency")),
-    Member("lib-poetry-core", {"build_backend": "poetry-core", "python_min": "3.12"}, ("pin-bump", "readme")),
-    Member("meta-setuptools", meta("setuptools"), ("no-ci",)),
-    Member("meta-hatchling-pypi-only", meta("hatchling", use_testpypi=False), ("readme", "dependency", "tools")),
-    Member("meta-pdm-backend", meta("pdm-backend"), ("pin-bump", "tools")),
-    Member("meta-uv-pypi-only", meta("uv-build", use_testpypi=False), ("no-ci", "publish-line", "readme")),
-]
+# What each member's maintainers did after the first copy (the members' answers: scenarios.FLEET_ANSWERS).
+EDITS_OF = {
+    "lib-setuptools": (), "lib-hatchling": ("readme",), "lib-flit-core": ("dependency", "readme"),
+    "lib-pdm-pypi-only": ("tools",), "lib-uv-build": ("publish-line", "dependency"), "lib-poetry-core": ("pin-bump", "readme"),
+    "meta-setuptools": ("no-ci",), "meta-hatchling-pypi-only": ("readme", "dependency", "tools"),
+    "meta-pdm-backend": ("pin-bump", "tools"), "meta-uv-pypi-only": ("no-ci", "publish-line", "readme"),
+}  # fmt: skip
+FLEET = [Member(name, answers, EDITS_OF[name]) for name, answers in FLEET_ANSWERS.items()]
 
 
 def test_the_fleet_covers_what_projects_do() -> None:
@@ -169,7 +153,7 @@ def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("member", FLEET, ids=[m.name for m in FLEET])
 def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -> None:
     project = maintained_copy(member, tmp_path / member.name)
-    assert load_answers(project)["_src_path"] == f"git+file://{fleet_template()}"
+    assert load_answers(project)["_src_path"] == f"git+file://{released_template()}"
     before = project_files(project)
     answers = answers_without_commit(project)
     assert sync_check(project).returncode == 0  # a clean project at v1.0.0 passes
@@ -340,8 +324,8 @@ class Rollout:
 def later_release(tmp_path: Path) -> Path:
     """The fleet's template plus LATER, which drops DROPPED_PYTHON from python_versions."""
     repo = tmp_path / "pypi-template"
-    run(["git", "clone", "--quiet", fleet_template(), repo])
-    config = repo / "copier.yml"
+    run(["git", "clone", "--quiet", released_template(), repo])
+    config = repo / "includes" / "tables" / "python_versions.yml"
     lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for line in lines if not line.startswith(f'    "{DROPPED_PYTHON}": ')]
     assert len(kept) == len(lines) - 1
@@ -356,7 +340,7 @@ def rollout(tmp_path: Path, run_gitconfig: Path) -> Rollout:
     """The script's environment: the stand-in gh first on PATH, and git serving the fleet's template
     URL from a copy that also has LATER (the projects record the shared template's URL)."""
     config = tmp_path / "gitconfig"
-    git_config_with_urls(config, {f"file://{fleet_template()}": later_release(tmp_path)}, base=run_gitconfig)
+    git_config_with_urls(config, {f"file://{released_template()}": later_release(tmp_path)}, base=run_gitconfig)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")

@@ -1,7 +1,7 @@
 """Release integrity: an index must serve exactly the files the release built, signed for this repository.
 
 The generated `.github/scripts/verify_upload.py` (run by the verify-testpypi and verify-pypi jobs)
-against package indexes on 127.0.0.1: `helpers.serve_index` (PEP 691 JSON or PEP 503 `#sha256=`
+against package indexes on 127.0.0.1: `support.index.serve_index` (PEP 691 JSON or PEP 503 `#sha256=`
 links, PyPI's integrity API, a log of every request) and pypiserver; and its PEP 740 check against
 the real trusted-publishing provenance files that the pypi-attestations sdist ships (test/assets),
 verified offline with sigstore's embedded trust root.
@@ -23,31 +23,18 @@ from typing import Any
 
 import pytest
 
-from helpers import (
-    PYTHON,
-    PYTHON_VERSIONS,
-    TEMPLATE_ROOT,
-    Dists,
-    LocalIndex,
-    build_environment,
-    build_once,
-    cache_dirs,
-    cached_client,
-    free_port,
-    import_script,
-    make_venv,
-    render_project,
-    run,
-    serve_index,
-    table,
-    wait_for,
-)
+from scenarios import VERIFIED_LIBRARY, VERIFIED_META
+from support.builds import Dists, build_environment, build_once
+from support.clients import cached_client
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
+from support.envs import cache_dirs, make_venv
+from support.index import LocalIndex, free_port, serve_index, wait_for
+from support.proc import PYTHON, import_script, run
+from support.render import render_project
 
 VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upload.py"
-PROJECT, VERSION = "acme-verify", "0.3.0"
+PROJECT, VERSION = VERIFIED_LIBRARY["project_name"], VERIFIED_LIBRARY["version"]
 WHEEL, SDIST = f"acme_verify-{VERSION}-py3-none-any.whl", f"acme_verify-{VERSION}.tar.gz"
-# uv-build: the steps under test are the same for every backend, and it builds fastest.
-LIBRARY = {"project_name": PROJECT, "version": VERSION, "build_backend": "uv-build"}
 (ATTESTATIONS,) = [r.split("==")[1] for r in table("verify_tools") if r.startswith("pypi-attestations==")]
 
 
@@ -58,7 +45,7 @@ def verifier() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def library() -> Dists:
-    return build_once("integrity-library", LIBRARY)[1]
+    return build_once("integrity-library", VERIFIED_LIBRARY)[1]
 
 
 @pytest.fixture
@@ -247,7 +234,7 @@ def test_a_python_the_release_does_not_support_is_not_retried(
     """pip prints "No matching distribution" here too; "require a different python" makes it final."""
     newest = PYTHON_VERSIONS[-1]
     assert sys.version_info[:2] < tuple(map(int, newest.split(".")))
-    dists = build_once(f"integrity-python-{newest}", {**LIBRARY, "python_min": newest})[1]
+    dists = build_once(f"integrity-python-{newest}", {**VERIFIED_LIBRARY, "python_min": newest})[1]
     index.publish(dists.sdist, dists.wheel)
     sleeps = Sleeps()
     assert verifier.main(argv(index, deps, dists.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
@@ -325,21 +312,18 @@ def test_pip_variables_never_reach_a_build_subprocess(
 
 
 # --- Meta-packages: every extra resolves --------------------------------------------------------
-# `acme-meta` needs `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
-META = {"project_name": "acme-meta", "version": VERSION, "build_backend": "uv-build", "project_kind": "meta-package",
-        "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def extra_wheel() -> Path:
-    return build_once("integrity-extra", {**LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})[1].wheel
+    return build_once("integrity-extra", {**VERIFIED_LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})[1].wheel
 
 
 @pytest.mark.slow
 def test_verify_job_installs_all_extras_of_a_meta_package(
     verifier: ModuleType, index: LocalIndex, deps: LocalIndex, extra_wheel: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    meta = build_once("integrity-meta", META)[1]
+    meta = build_once("integrity-meta", VERIFIED_META)[1]
     index.publish(meta.sdist, meta.wheel)
     args = [*argv(index, deps, meta.wheel.parent, "--extra", "all", project="acme-meta"), "--attempts", "1"]
     # An extra that cannot resolve fails the gate (in verify-testpypi: before the PyPI upload).
@@ -356,7 +340,7 @@ def test_verify_job_installs_all_extras_of_a_meta_package(
 @pytest.mark.slow
 def test_release_check_fails_when_an_extra_cannot_resolve(deps: LocalIndex, extra_wheel: Path, tmp_path: Path) -> None:
     """The local gate before a manual upload: `[all]` from the wheel, resolved like any install."""
-    project = render_project(tmp_path / "acme-meta", {**META, "extras": {"cli": ["acme-extra>=2.0"]}})
+    project = render_project(tmp_path / "acme-meta", {**VERIFIED_META, "extras": {"cli": ["acme-extra>=2.0"]}})
     deps.publish(extra_wheel)  # only 1.0.0: uv takes a name from the first index that has it
     env = {**os.environ, "HOME": str(tmp_path), **cache_dirs(), "UV_INDEX": deps.simple,
            "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ["PATH"]])}  # fmt: skip

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import load_answers, make_template_repo, run, tool
+from scenarios import released_template
+from support.proc import run, tool
+from support.render import load_answers
 
 
 @pytest.fixture(scope="module")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template_repo(tmp_path_factory.mktemp("org") / "pypi-template", tag="v1.0.0")
+def template_repo() -> Path:
+    return released_template("v1.0.0")
 
 
 def test_data_file_beats_settings_and_data_beats_both(

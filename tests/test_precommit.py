@@ -5,7 +5,7 @@ job runs the same checks.
 The hook repositories cannot be cloned here (no network but package registries), so the hooks run as
 local hooks: each with the entry its repository's .pre-commit-hooks.yaml declares (MANIFESTS), the
 ids, args and file filters the generated config gives, and the tool from the project's own dev
-dependency group (helpers.dev_environment), at the version the hook pins. The generated config's own
+dependency group (support.envs.dev_environment), at the version the hook pins. The generated config's own
 local hook (mypy, `uv run mypy`) runs as generated: uv makes the project's environment from PyPI.
 """
 
@@ -25,8 +25,12 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import PYTHON, PYTHON_VERSIONS, VARIANTS, commit_new_repo, dev_environment, git, mypy_cache, render_once, run, table, tool
-from test_workflows import render_importing_a_typed_dependency
+from scenarios import VARIANTS, render_importing_a_typed_dependency
+from support.clients import mypy_cache
+from support.config import PYTHON_VERSIONS, table
+from support.envs import dev_environment
+from support.proc import PYTHON, commit_new_repo, git, run, tool
+from support.render import render_once
 
 HOOKS = table("hooks")
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"  # the Python `uv run` uses here

@@ -17,31 +17,16 @@ from pathlib import Path
 import copier
 import pytest
 
-from helpers import (
-    PYROMA_NO_KEYWORDS,
-    PYTHON_VERSIONS,
-    REPO_REVIEW_IGNORES,
-    TEMPLATE_ROOT,
-    VARIANTS,
-    build_once,
-    cache_dirs,
-    commit_new_repo,
-    dev_environment,
-    find_python,
-    install_into,
-    make_template_repo,
-    mypy_cache,
-    pyroma_rating,
-    render_once,
-    render_project,
-    repo_review,
-    run,
-    serve_index,
-    shared_folder,
-    shared_once,
-    table,
-    tool,
-)
+from scenarios import VARIANTS, released_template
+from support.builds import build_once
+from support.checkers import PYROMA_NO_KEYWORDS, REPO_REVIEW_IGNORES, pyroma_rating, repo_review
+from support.clients import mypy_cache
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
+from support.envs import cache_dirs, dev_environment, find_python, install_into
+from support.index import serve_index
+from support.proc import commit_new_repo, run, tool
+from support.render import render_once, render_project
+from support.sharing import shared_folder, shared_once
 
 OLDEST, NEWEST = PYTHON_VERSIONS[0], PYTHON_VERSIONS[-1]
 
@@ -136,8 +121,9 @@ def test_raising_python_min_keeps_ruff_and_mypy_passing(tmp_path: Path, kind: st
     """docs/updating.md's answer change: an update never touches tests/, so what the template
     generated there must pass the checkers for any later python_min (no version branch for ruff's
     UP036 to flag once the old Python is gone)."""
-    repo = make_template_repo(tmp_path / "pypi-template")
-    project = render_project(tmp_path / "demo-pkg", {"python_min": OLDEST, "project_kind": kind}, src=repo)
+    # A meta-package's extras given (empty): the default would be refused, a meta-package that installs nothing.
+    data = {"python_min": OLDEST, "project_kind": kind, **({"extras": {}} if kind == "meta-package" else {})}
+    project = render_project(tmp_path / "demo-pkg", data, src=released_template("v1.0.0"))
     commit_new_repo(project, "Generate from pypi-template")
     newer = PYTHON_VERSIONS[1]
     copier.run_update(project, data={"python_min": newer}, defaults=True, overwrite=True, unsafe=False, quiet=True)

@@ -6,76 +6,39 @@ the project's release check passes, an upload with a wrong password is refused a
 RELEASING.md's upload and verify commands run as printed on a machine set up as it says (git and
 uv, inside a virtual environment uv made) with a `.pypirc` written from the project's
 `.pypirc.example`, pip installs the release (and the meta-package's extras) from the index only,
-and a second upload of the same version is refused. The release check also fails clearly on a
-broken README and on a `~/.pypirc` that others can read.
+and a second upload of the same version is refused. How the release check itself fails, and
+what it checks without an index, is tests/test_release_check.py.
 """
 
 from __future__ import annotations
 
 import configparser
 import contextlib
-import importlib.metadata
-import importlib.util
 import os
 import re
 import secrets
-import shutil
 import subprocess
-import tomllib
 import urllib.error
 import urllib.request
 import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
 from packaging.metadata import Metadata
-from packaging.requirements import Requirement
 from packaging.version import Version
 
-from helpers import (
-    PYTHON,
-    TEMPLATE_ROOT,
-    build_dists,
-    cache_dirs,
-    free_port,
-    git,
-    import_script,
-    install_into,
-    load_answers,
-    make_venv,
-    read_author,
-    render_once,
-    render_project,
-    run,
-    tool,
-    wait_for,
-)
+from scenarios import REHEARSAL_CASES, REHEARSAL_EXTRAS, REHEARSAL_STAND_INS
+from support.builds import build_dists, read_author
+from support.envs import install_into, make_venv
+from support.index import free_port, wait_for
+from support.proc import PYTHON, run, tool
+from support.release_check import STEPS, load_script, release_check, step_results, tool_env
+from support.render import load_answers, render_project
 
-# Odd but valid text: it must reach the index's metadata exactly.
-ANSWERS = {"description": 'Rehearsed "release" of 100% \\ odd text — ünïcode', "user_name": "Zoë O'Brien"}
-# The meta-package's extras name stand-in distributions that the test builds and uploads.
-STAND_INS = {"rehearsal-client": "0.3.0", "rehearsal-cli": "1.0.0"}
-META_EXTRAS = {"clients": ["rehearsal-client>=0.3"], "cli": ["rehearsal-cli>=1.0"]}
-# The default backend for the library; hatchling (Metadata-Version 2.5) for the meta-package.
-CASES = {
-    "library": {**ANSWERS, "project_name": "rehearsal-lib"},
-    "meta": {
-        **ANSWERS, "project_name": "rehearsal-meta", "project_kind": "meta-package",
-        "extras": META_EXTRAS, "build_backend": "hatchling",
-    },
-}  # fmt: skip
-# Checks that only need a release check to fail use the fastest backend.
-FAST = {"build_backend": "uv-build"}
-STEPS = ["credentials", "clean", "build", "version", "twine check", "wheel contents", "install"]
-STEP_LINE = re.compile(r"^(PASS|FAIL)  (\S+(?: \S+)?)\s", re.MULTILINE)
-# PEP 723's reference regular expression for `# /// script` blocks.
-SCRIPT_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
 USER = "rehearsal"
 
 
@@ -151,43 +114,6 @@ def pypi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
 
 
 # --- Running the generated project's tools ----------------------------------------------------
-def tool_env(home: Path) -> dict[str, str]:
-    """A temporary HOME, the test venv's tools first on PATH, no keyring, no colour, wide lines."""
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")]),
-        **cache_dirs(),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "NO_COLOR": "1",
-        "COLUMNS": "300",
-    }
-
-
-def release_check(
-    project: Path, home: Path, *, documented: bool = False, index: Index | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The release check as a user runs it; the caller checks the exit code.
-
-    `python scripts/release_check.py` with the test venv's tools, or with `documented` the command
-    the docs give, `uv run scripts/release_check.py` (uv installs the script's PEP 723 tools).
-    With `index` first among uv's indexes, the stand-ins the meta-package's extras name come from
-    it (uv takes a name from the first index that has it); the build backend still from PyPI.
-    """
-    runner = [tool("uv"), "run"] if documented else [PYTHON]
-    env = tool_env(home)
-    if index:
-        env |= {"UV_INDEX": index.simple}
-    return subprocess.run(
-        [*runner, "scripts/release_check.py"], cwd=project, env=env,
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def step_results(output: str) -> dict[str, str]:
-    return {name: verdict for verdict, name in STEP_LINE.findall(output)}
-
-
 def twine_upload(config: Path, files: list[Path], home: Path, repository: str = "testpypi") -> subprocess.CompletedProcess[str]:
     """The documented upload, `--verbose` so the server's refusal message is shown."""
     return subprocess.run(
@@ -212,12 +138,6 @@ def write_pypirc(project: Path, path: Path, index: Index, password: str, pypi: I
         config.write(out)
     path.chmod(0o600)
     return path
-
-
-def load_script(project: Path) -> ModuleType:
-    """The generated release check as a module (its main() is guarded), to call its functions."""
-    path = project / "scripts" / "release_check.py"
-    return import_script(path, f"release_check_{project.name.replace('-', '_')}")
 
 
 def installed_metadata(python: Path, name: str) -> Metadata:
@@ -330,7 +250,7 @@ def assert_release_check_passed(proc: subprocess.CompletedProcess[str], project:
         assert f"PASS  install         imported {answers['import_name']} from" in output
     else:
         (extras,) = re.findall(r"^      extras: (.*)$", output, re.MULTILINE)
-        assert set(extras.split(", ")) == {*META_EXTRAS, "all"}
+        assert set(extras.split(", ")) == {*REHEARSAL_EXTRAS, "all"}
     # It ends with the upload commands, in order, exactly as the script and RELEASING.md give them.
     commands = load_script(project).upload_commands(local_config=False)
     assert commands == ["uvx twine upload --repository testpypi dist/*", "uvx twine upload --repository pypi dist/*"]
@@ -348,14 +268,14 @@ def assert_installed_release_matches(python: Path, answers: dict[str, Any], cwd:
         proc = run([python, "-c", f"import {answers['import_name']} as m; print(m.__version__)"], cwd=cwd)
         assert proc.stdout.strip() == version
     else:
-        assert set(meta.provides_extra or []) == {*META_EXTRAS, "all"}
+        assert set(meta.provides_extra or []) == {*REHEARSAL_EXTRAS, "all"}
         assert [r for r in meta.requires_dist or [] if not r.marker] == []  # nothing without an extra
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(REHEARSAL_CASES))
 def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path: Path) -> None:
-    project = render_project(tmp_path / CASES[case]["project_name"], CASES[case])
+    project = render_project(tmp_path / REHEARSAL_CASES[case]["project_name"], REHEARSAL_CASES[case])
     answers = load_answers(project)
     home = tmp_path / "home"
     home.mkdir()
@@ -363,14 +283,14 @@ def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path
 
     if case == "meta":
         # Its extras name stand-ins, on both indexes before the release check installs `[all]`.
-        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in STAND_INS.items()]
+        stand_ins = [build_stand_in(tmp_path / name, name, version) for name, version in REHEARSAL_STAND_INS.items()]
         for repository in ("testpypi", "pypi"):
             stand_ins_upload = twine_upload(pypirc, stand_ins, home, repository)
             assert stand_ins_upload.returncode == 0, stand_ins_upload.stdout + stand_ins_upload.stderr
 
     # 1. The release check passes (with a private ~/.pypirc in place). The library runs the
     # documented `uv run` command (the docs' own runs leave it to this test), the meta-package `python`.
-    check = release_check(project, home, documented=case == "library", index=index if case == "meta" else None)
+    check = release_check(project, home, documented=case == "library", uv_index=index.simple if case == "meta" else None)
     assert_release_check_passed(check, project, answers)
     files = sorted((project / "dist").iterdir())
 
@@ -441,255 +361,3 @@ def test_index_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
     finally:
         stop(proc)
     assert proc.returncode is not None
-
-
-# --- 6. The release check fails clearly -------------------------------------------------------
-def break_readme_with_invalid_rst(project: Path) -> None:
-    (project / "README.md").unlink()
-    (project / "README.rst").write_text("Title\n=====\n\nAn `unclosed interpreted text role.\n", encoding="utf-8")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('"README.md"', '"README.rst"'), encoding="utf-8")
-
-
-def drop_readme(project: Path) -> None:
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    assert 'readme = "README.md"\n' in text
-    pyproject.write_text(text.replace('readme = "README.md"\n', ""), encoding="utf-8")
-
-
-def fast_project(case: str, tmp_path: Path) -> Path:
-    """A writable copy of the case rendered with the fastest backend, without extras (rendered once per run).
-
-    No extras: the meta-package's install step would resolve them on PyPI (the rehearsal covers them).
-    """
-    data = {**CASES[case], **FAST, **({"extras": {}} if case == "meta" else {})}
-    name = CASES[case]["project_name"]
-    return shutil.copytree(render_once(f"rehearsal-fast-{case}", data, name=name), tmp_path / name)
-
-
-@pytest.mark.slow
-def test_release_check_fails_on_invalid_rst(tmp_path: Path) -> None:
-    """Invalid reStructuredText fails twine's renderer even without --strict; stale builds go first."""
-    project = fast_project("library", tmp_path)
-    (project / "dist").mkdir()
-    (project / "dist" / "stale-0.0.1.tar.gz").write_bytes(b"an old build")
-    break_readme_with_invalid_rst(project)
-    home = tmp_path / "home"
-    home.mkdir()
-    proc = release_check(project, home)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "twine check": "FAIL"}, proc.stdout
-    assert "PASS  clean           removed dist/" in proc.stdout and "stale-0.0.1" not in proc.stdout
-    assert "FAIL  twine check     twine check --strict failed" in proc.stdout
-    assert "has syntax errors in markup" in proc.stdout
-    assert proc.stdout.rstrip().endswith("1 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
-    assert "twine upload" not in proc.stdout
-
-
-@pytest.mark.slow
-def test_release_check_reports_every_failure_in_one_round(tmp_path: Path) -> None:
-    """A ~/.pypirc others can read and a missing readme (a warning, so this proves --strict): both FAIL,
-    every other step still runs, and nothing is offered for upload."""
-    project = fast_project("meta", tmp_path)
-    drop_readme(project)
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(project / ".pypirc.example", home / ".pypirc")
-    (home / ".pypirc").chmod(0o644)
-    proc = release_check(project, home)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "credentials": "FAIL", "twine check": "FAIL"}, proc.stdout
-    assert "FAIL  credentials     upload credentials are not safe" in proc.stdout
-    assert "~/.pypirc has mode 644: it holds API tokens and must be private;" in proc.stdout
-    assert "fix it with `chmod 600 ~/.pypirc`" in proc.stdout
-    assert "`long_description_content_type` missing" in proc.stdout
-    assert proc.stdout.rstrip().endswith("2 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
-    assert "twine upload" not in proc.stdout
-
-
-@pytest.mark.slow
-def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`pipx run` or a plain `python` may have no uv: the wheel goes in with the running pip."""
-    project = fast_project("library", tmp_path)
-    build_dists(project)
-    script = load_script(project)
-    monkeypatch.setattr(script, "uv_binary", lambda: None)
-    result = script.install()
-    assert result.ok, result.details
-    assert result.summary.startswith("imported rehearsal_lib from rehearsal-lib 0.1.0 installed in a throwaway")
-    assert result.details[0] == "installed rehearsal-lib 0.1.0"
-    # Imported from the throwaway environment, never from the project's src/.
-    throwaway = r"import rehearsal_lib: .*/release-check-[^/]*/venv/.*/site-packages/rehearsal_lib/__init__\.py"
-    assert re.fullmatch(throwaway, result.details[1])
-
-
-# --- Fast checks of the generated files (no build, no server) ---------------------------------
-@pytest.fixture(scope="module")
-def rendered() -> dict[str, Path]:
-    """Rendered once per run; tests that change a project copy it first."""
-    return {
-        "library": render_once("rehearsal-library", {}, name="demo-lib"),
-        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": META_EXTRAS}, name="demo-meta"),
-        "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
-    }
-
-
-@pytest.mark.parametrize(("case", "indexes"), [("library", ["pypi", "testpypi"]), ("no-testpypi", ["pypi"])])
-def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path], case: str, indexes: list[str]) -> None:
-    config = configparser.ConfigParser()
-    config.read(rendered[case] / ".pypirc.example", encoding="utf-8")
-    assert config["distutils"]["index-servers"].split() == indexes
-    assert config.sections() == ["distutils", *indexes]
-    if "testpypi" in indexes:
-        assert config["testpypi"]["repository"] == "https://test.pypi.org/legacy/"
-    assert "repository" not in config["pypi"]  # twine's default: https://upload.pypi.org/legacy/
-    for section in indexes:
-        assert config[section]["username"] == "__token__"
-        password = config[section]["password"]
-        # A real token is "pypi-" and a base64 macaroon ("AgE…"): never ship one that looks real.
-        assert password.startswith("pypi-REPLACE-WITH-") and not re.match(r"pypi-AgE", password)
-
-
-def test_gitignore_keeps_pypirc_but_not_its_example(rendered: dict[str, Path], tmp_path: Path) -> None:
-    project = shutil.copytree(rendered["library"], tmp_path / "project")
-    git(project, "init", "--quiet")
-    assert git(project, "check-ignore", ".pypirc") == ".pypirc"
-    example = subprocess.run(["git", "check-ignore", ".pypirc.example"], cwd=project, capture_output=True, check=False)
-    assert example.returncode == 1, example  # 1: not ignored, so the example is committed
-
-
-@pytest.mark.parametrize("case", ["library", "meta", "no-testpypi"])
-def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], case: str) -> None:
-    project = rendered[case]
-    script = load_script(project)
-    (command,) = [line.strip() for line in (script.__doc__ or "").splitlines() if line.startswith("    ")]
-    assert command == "uv run scripts/release_check.py"
-    # README.md is the PyPI page, for users: release steps are for maintainers, in RELEASING.md.
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    assert "release_check" not in readme and "RELEASING" not in readme
-    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
-    manual = releasing[releasing.index("\n## Manual release\n") :]
-    assert "\n## " not in manual[1:], "Manual release must stay the last section"
-    assert f"\n{command}\n" in manual
-    # Every upload the script prints is in RELEASING.md, in the same order.
-    commands = script.upload_commands(local_config=False)
-    positions = [manual.index(f"   {c}\n") for c in commands]
-    assert positions == sorted(positions)
-    uses_testpypi = case != "no-testpypi"
-    assert len(commands) == (2 if uses_testpypi else 1)
-    assert ("--repository testpypi" in manual) is uses_testpypi
-    assert "--config-file .pypirc" in manual
-    local = script.upload_commands(local_config=True)
-    assert local[-1] == "uvx twine upload --config-file .pypirc --repository pypi dist/*"
-
-
-def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
-    manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
-    pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
-    # Only the wheel from TestPyPI: building its sdist would fetch build dependencies from there.
-    assert f'{pip} --no-deps --only-binary :all: --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
-    assert f'{pip} "demo-lib==X.Y.Z"\n' in manual  # then the dependencies, from PyPI
-    # --extra-index-url appears only in the warning against it, never in a command.
-    assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []
-    assert "dependency confusion" in manual
-    assert "chmod 600 ~/.pypirc" in manual and "keyring set https://upload.pypi.org/legacy/ __token__" in manual
-
-
-@pytest.mark.parametrize("case", ["library", "no-testpypi"])
-def test_releasing_verbs_agree_with_the_indexes_named(rendered: dict[str, Path], case: str) -> None:
-    """Without TestPyPI the subject is PyPI alone: "PyPI never accepts", not "PyPI never accept"."""
-    text = (rendered[case] / "RELEASING.md").read_text(encoding="utf-8")
-    subject, accept, refuse = ("PyPI", "accepts", "refuses") if case == "no-testpypi" else ("PyPI and TestPyPI", "accept", "refuse")
-    assert f"{subject} never {accept} the same file name twice" in text
-    assert f"{subject} {refuse} versions with a `+local` part" in text
-    assert re.findall(r"(?<!Test)\bPyPI (?:never )?(?:accept|refuse)\b", text) == []
-
-
-def test_script_tools_are_the_tested_tools(rendered: dict[str, Path]) -> None:
-    """The script's `# /// script` requirements accept exactly the versions these tests run."""
-    text = (rendered["library"] / "scripts" / "release_check.py").read_text(encoding="utf-8")
-    (block,) = [m for m in SCRIPT_BLOCK.finditer(text) if m["type"] == "script"]
-    lines = block["content"].splitlines(keepends=True)
-    metadata = tomllib.loads("".join(line[2:] if line.startswith("# ") else line[1:] for line in lines))
-    requirements = [Requirement(r) for r in metadata["dependencies"]]
-    assert sorted(r.name for r in requirements) == ["build", "check-wheel-contents", "twine"]
-    ours = tomllib.loads((TEMPLATE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    test_group = {req.name: req for req in map(Requirement, ours["dependency-groups"]["test"])}
-    for requirement in requirements:
-        assert requirement.specifier == test_group[requirement.name].specifier, requirement
-        assert importlib.metadata.version(requirement.name) in requirement.specifier
-
-
-PYPIRC_MODES = [
-    pytest.param(0o600, True, id="600"),
-    pytest.param(0o400, True, id="400"),
-    pytest.param(0o644, False, id="644"),
-    pytest.param(0o640, False, id="640"),
-    pytest.param(0o604, False, id="604"),
-    pytest.param(0o700, False, id="700"),
-]
-
-
-@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
-@pytest.mark.parametrize(("mode", "ok"), PYPIRC_MODES)
-def test_credentials_step_wants_mode_600(rendered: dict[str, Path], tmp_path: Path, mode: int, ok: bool) -> None:
-    script = load_script(rendered["library"])
-    (tmp_path / ".pypirc").write_text("[distutils]\nindex-servers =\n", encoding="utf-8")
-    (tmp_path / ".pypirc").chmod(mode)
-    result = script.check_credentials(home=tmp_path, root=rendered["library"])
-    assert result.ok is ok
-    if ok:
-        assert result.summary == f"private: ~/.pypirc (mode {mode:o})"
-    else:
-        assert result.details == [
-            f"~/.pypirc has mode {mode:o}: it holds API tokens and must be private; fix it with `chmod 600 ~/.pypirc`"
-        ]
-
-
-def test_credentials_step_without_any_pypirc_passes(rendered: dict[str, Path], tmp_path: Path) -> None:
-    result = load_script(rendered["library"]).check_credentials(home=tmp_path, root=rendered["library"])
-    assert result.ok and result.summary.startswith("no ~/.pypirc or ./.pypirc")
-
-
-def test_credentials_step_refuses_committed_pypirc(rendered: dict[str, Path], tmp_path: Path) -> None:
-    project = shutil.copytree(rendered["meta"], tmp_path / "project")
-    (project / ".pypirc").write_text("[distutils]\nindex-servers =\n", encoding="utf-8")
-    (project / ".pypirc").chmod(0o600)
-    script = load_script(project)
-    git(project, "init", "--quiet")
-    assert script.check_credentials(home=tmp_path / "empty-home", root=project).ok
-    git(project, "add", "--force", ".pypirc")
-    result = script.check_credentials(home=tmp_path / "empty-home", root=project)
-    assert not result.ok
-    (problem,) = result.details
-    assert problem == ".pypirc is committed to git: run `git rm --cached .pypirc`, commit, and revoke its tokens"
-
-
-@pytest.mark.parametrize(
-    ("declared", "built", "message"),
-    [
-        ("0.1.0", "0.1.0", None),
-        ("0.1.0+build.7", "0.1.0+build.7", "has a local part ('+...'): PyPI and TestPyPI refuse local versions"),
-        ("1.0.0-rc1", "1.0.0rc1", "is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'"),
-    ],
-    ids=["public", "local", "non-canonical"],
-)
-def test_release_check_refuses_a_version_pypi_would(
-    rendered: dict[str, Path], tmp_path: Path, declared: str, built: str, message: str | None
-) -> None:
-    """twine check accepts `+local` and `1.0.0-rc1`; the version step (the workflows' guard) does not."""
-    project = shutil.copytree(rendered["library"], tmp_path / "demo-lib")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', f'version = "{declared}"'), encoding="utf-8")
-    dist = project / "dist"
-    dist.mkdir()
-    with zipfile.ZipFile(dist / f"demo_lib-{built}-py3-none-any.whl", "w") as zf:
-        zf.writestr(f"demo_lib-{built}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {built}\n")
-    result = load_script(project).version()
-    assert result.ok is (message is None), result
-    if message is None:
-        assert result.summary == f"version '{built}' can be released: tag it v{built}"
-    else:
-        assert result.summary == "the version cannot be released"
-        assert message in "\n".join(result.details), result.details

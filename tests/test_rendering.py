@@ -19,28 +19,11 @@ from pathvalidate import ValidationError, validate_filepath
 from validate_pyproject import api as vp_api
 from validate_pyproject import plugins as vp_plugins
 
-import helpers
-from helpers import (
-    PYTHON_VERSIONS,
-    TEMPLATE_ROOT,
-    backend_names,
-    copy_template_tree,
-    VARIANTS,
-    git,
-    import_script,
-    list_files,
-    load_answers,
-    load_copier_config,
-    make_template_repo,
-    matrix_case_answers,
-    matrix_cases,
-    question_names,
-    render_once,
-    render_project,
-    table,
-    template_source,
-    tool,
-)
+import support.config
+from scenarios import VARIANTS, make_template_repo, matrix_case_answers, matrix_cases
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, backend_names, load_copier_config, question_names, table
+from support.proc import git, import_script, tool
+from support.render import copy_template_tree, list_files, load_answers, render_once, render_project, template_source
 
 CASES = matrix_cases()
 IDS = [case_id for case_id, _ in CASES]
@@ -162,7 +145,7 @@ def test_windows_path_check_is_live() -> None:
 
 @pytest.mark.parametrize(("case_id", "data"), CASES, ids=IDS)
 def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str, Any]) -> None:
-    # The render test_building builds (helpers.build_once), with the odd answers of every case but "defaults".
+    # The render test_building builds (support.builds.build_once), with the odd answers of every case but "defaults".
     project = render_once(f"build-{case_id}", matrix_case_answers(case_id))
     answers = load_answers(project)
     files = list_files(project)
@@ -456,10 +439,10 @@ def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.Mo
     run_py = TEMPLATE_ROOT / "bench" / "run.py"
     assert import_script(run_py, "bench_run_backends").BACKENDS == backend_names()
     expected = [*backend_names(), "new-backend"]
-    monkeypatch.setattr(helpers, "COPIER_YML", template_with_new_backend(tmp_path / "tpl") / "copier.yml")
-    helpers.load_copier_config.cache_clear()  # the table is read once per process
+    monkeypatch.setattr(support.config, "COPIER_YML", template_with_new_backend(tmp_path / "tpl") / "copier.yml")
+    support.config.load_copier_config.cache_clear()  # the table is read once per process
     try:
         assert import_script(run_py, "bench_run_backends").BACKENDS == expected
     finally:
         monkeypatch.undo()
-        helpers.load_copier_config.cache_clear()
+        support.config.load_copier_config.cache_clear()

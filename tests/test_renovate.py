@@ -19,24 +19,12 @@ from click.testing import CliRunner
 from markdown.extensions.toc import slugify  # how mkdocs names a heading's anchor
 from packaging.version import Version
 
-from helpers import (
-    ACTIONS_TABLE,
-    FLEET_RELEASES,
-    FLEET_WORKFLOW,
-    TEMPLATE_ROOT,
-    TEMPLATE_URL,
-    commit_new_repo,
-    copier_config_at,
-    copy_template_tree,
-    fleet_copy,
-    fleet_template,
-    git,
-    git_config_with_urls,
-    install_renovate,
-    list_files,
-    render_once,
-    table,
-)
+from scenarios import FLEET_RELEASES, fleet_copy, released_template
+from support.clients import install_renovate
+from support.config import ACTIONS_TABLE, FLEET_WORKFLOW, TEMPLATE_ROOT, copier_config_at, table
+from support.proc import commit_new_repo, git
+from support.render import copy_template_tree, list_files, render_once
+from support.urls import TEMPLATE_URL, git_config_with_urls
 
 BOT_CONFIG = TEMPLATE_ROOT / ".github" / "renovate.json"
 CHANGELOG = TEMPLATE_ROOT / "docs" / "changelog.md"
@@ -183,7 +171,7 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     """A project at v1.0.0: Renovate proposes v1.1.0 for a git+file:// or https source, none for `gh:`."""
     project = shutil.copytree(fleet_copy("lib-setuptools", {}), tmp_path / "project", symlinks=True)
     answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
-    source = f"git+file://{fleet_template()}"
+    source = f"git+file://{released_template()}"
     for variant, url in {"https": TEMPLATE_URL, "gh": "gh:ORG/pypi-template"}.items():
         folder = project / "variants" / variant
         folder.mkdir(parents=True)
@@ -192,7 +180,7 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     git(project, "commit", "--quiet", "--message", "the same project, recorded with other sources")
     home = tmp_path / "home"
     home.mkdir()
-    git_config_with_urls(home / ".gitconfig", {TEMPLATE_URL: fleet_template()}, base=run_gitconfig)
+    git_config_with_urls(home / ".gitconfig", {TEMPLATE_URL: released_template()}, base=run_gitconfig)
 
     records = run_renovate(project, home)
     found = package_files(records)

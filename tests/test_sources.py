@@ -14,18 +14,11 @@ from pathlib import Path
 import pytest
 from copier._vcs import get_repo  # copier's own shortcut expansion: what it clones (read, never patched)
 
-from helpers import (
-    TEMPLATE_URL,
-    git,
-    git_config_with_urls,
-    load_answers,
-    make_template_repo,
-    project_files,
-    render_project,
-    setenv,
-    shared_folder,
-    shared_once,
-)
+from scenarios import make_template_repo, released_template
+from support.proc import git, setenv
+from support.render import load_answers, project_files, render_project
+from support.sharing import shared_folder, shared_once
+from support.urls import TEMPLATE_URL, git_config_with_urls
 
 GITLAB_URL = "https://gitlab.com/ORG/pypi-template.git"
 ANSWERS_TEMPLATE = Path("template", "{{ _copier_conf.answers_file }}.jinja")
@@ -40,15 +33,13 @@ PLAIN_ANSWERS_TEMPLATE = (
 def repos() -> dict[str, Path]:
     """This template tagged v1.0.0, and the same with copier's plain answers file (also v1.0.0)."""
 
-    def make(root: Path) -> None:
-        make_template_repo(root / "pypi-template")
-        plain = make_template_repo(root / "plain-answers", tag=None)
+    def make(plain: Path) -> None:
+        make_template_repo(plain, tag=None)
         (plain / ANSWERS_TEMPLATE).write_text(PLAIN_ANSWERS_TEMPLATE, encoding="utf-8")
         git(plain, "commit", "--quiet", "--all", "--allow-empty", "--message", "copier's plain answers file")
         git(plain, "tag", "v1.0.0")
 
-    root = shared_once(shared_folder() / "sources", make)
-    return {"ours": root / "pypi-template", "plain": root / "plain-answers"}
+    return {"ours": released_template("v1.0.0"), "plain": shared_once(shared_folder() / "sources" / "plain-answers", make)}
 
 
 @pytest.fixture

@@ -16,21 +16,11 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from helpers import (
-    FLEET_PIN,
-    FLEET_RELEASES,
-    PYTHON,
-    TEMPLATE_ROOT,
-    TEMPLATE_URL,
-    commit_new_repo,
-    fleet_copy,
-    git,
-    import_script,
-    render_once,
-    run,
-    table,
-    tool,
-)
+from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy
+from support.config import TEMPLATE_ROOT, table
+from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
+from support.render import render_once
+from support.urls import TEMPLATE_URL
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
 GOOD_ANSWERS = f"_commit: v1.0.0\n_src_path: {TEMPLATE_URL}\nproject_name: demo-pkg\n"

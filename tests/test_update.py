@@ -26,31 +26,14 @@ from packaging.metadata import Metadata
 from packaging.version import Version
 from pathspec import PathSpec
 
-from helpers import (
-    META_EXTRAS,
-    PYTHON_VERSIONS,
-    RENOVATE_COPIER_UPDATE,
-    TEMPLATE_ROOT,
-    build_dists,
-    commit_new_repo,
-    copier_config_at,
-    git,
-    install_copier,
-    install_into,
-    load_answers,
-    load_copier_config,
-    make_template_repo,
-    make_venv,
-    project_files,
-    question_names,
-    render_project,
-    run,
-    shared_folder,
-    shared_once,
-    table,
-    tool,
-    twine_check,
-)
+from scenarios import META_EXTRAS, make_template_repo
+from support.builds import build_dists, twine_check
+from support.clients import RENOVATE_COPIER_UPDATE, install_copier
+from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, copier_config_at, load_copier_config, question_names, table
+from support.envs import install_into, make_venv
+from support.proc import commit_new_repo, git, run, tool
+from support.render import load_answers, project_files, render_project
+from support.sharing import shared_folder, shared_once
 from test_answers import Terminal, help_lines
 
 TAG_A = "v1.0.0"
@@ -72,59 +55,7 @@ CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updatin
 # Paths the template keeps managing (3-way merged on update): never in the user-owned lists.
 MANAGED = ["pyproject.toml", "LICENSE", "RELEASING.md", ".gitignore", WORKFLOW, ".github/dependabot.yml"]
 
-# Stand-in used only while this tree has no publish workflow of its own; pins come from the
-# `actions` table like the real one, and the TestPyPI job follows `use_testpypi`.
-STAND_IN_WORKFLOW = """\
-name: publish
-on:
-  release:
-    types: [published]
-permissions: {}
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    permissions:
-      contents: read
-    steps:
-      - uses: {{ actions.checkout.repo }}@{{ actions.checkout.sha }} # {{ actions.checkout.version }}
-        with:
-          persist-credentials: false
-      - run: pipx run build
-{%- if use_testpypi %}
-  publish-testpypi:
-    needs: build
-    runs-on: ubuntu-latest
-    environment: testpypi
-    permissions:
-      id-token: write
-    steps:
-      - uses: {{ actions['pypi-publish'].repo }}@{{ actions['pypi-publish'].sha }} # {{ actions['pypi-publish'].version }}
-{%- endif %}
-  publish-pypi:
-    needs: build
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions:
-      id-token: write
-    steps:
-      - uses: {{ actions['pypi-publish'].repo }}@{{ actions['pypi-publish'].sha }} # {{ actions['pypi-publish'].version }}
-"""
-
-
 # --- Throwaway template repositories -----------------------------------------------------------
-
-
-def make_template_at(dst: Path, tag: str = TAG_A) -> Path:
-    """This template committed and tagged `tag`, with a publish workflow (the stand-in if none)."""
-    repo = make_template_repo(dst, tag=None)
-    workflow = repo / WORKFLOW_TEMPLATE
-    if not workflow.exists():
-        workflow.parent.mkdir(parents=True, exist_ok=True)
-        workflow.write_text(STAND_IN_WORKFLOW, encoding="utf-8")
-        git(repo, "add", "--all")
-        git(repo, "commit", "--quiet", "--message", "stand-in publish workflow")
-    git(repo, "tag", tag)
-    return repo
 
 
 def pinned_action(repo: Path) -> str:
@@ -182,7 +113,7 @@ def template_repo() -> TemplateRepo:
     clone it and copy its first project, which spares each a render from git."""
 
     def make(root: Path) -> None:
-        repo = make_template_at(root / "pypi-template")
+        repo = make_template_repo(root / "pypi-template")
         action = pinned_action(repo)
         release_template_fix(repo, TAG_B, action)
         # A release candidate after it: nobody is offered it unless they ask (test_check_update...).
@@ -407,7 +338,7 @@ def narrowing_repo() -> Path:
     """Tag A = this template; tag B = the same without the oldest Python in python_versions."""
 
     def make(root: Path) -> None:
-        repo = make_template_at(root / "pypi-template")
+        repo = make_template_repo(root / "pypi-template")
         narrow_python_versions(repo, TAG_B, PYTHON_VERSIONS[0])
         # (Projects the narrowing does not touch update as usual: tests/test_fleet.py.)
         make_project(root / "oldest", repo, {"python_min": PYTHON_VERSIONS[0]})
@@ -476,7 +407,7 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
 def test_update_refuses_a_recorded_text_answer_a_stricter_rule_refuses(tmp_path: Path) -> None:
     """A text question's rule applied to the recorded answer (kept()'s `rule` macro): a release that
     caps description at 40 characters stops the update instead of writing the default summary."""
-    repo = make_template_at(tmp_path / "pypi-template")
+    repo = make_template_repo(tmp_path / "pypi-template")
     description = "A summary of fifty characters, longer than the cap"
     project = make_project(tmp_path, repo, {"description": description})
     edit(repo, "copier.yml", "{%- elif description | length > 512 -%}", "{%- elif description | length > 40 -%}")
@@ -592,7 +523,7 @@ def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_narrowing_a_table_is_detected(tmp_path: Path) -> None:
-    repo = make_template_at(tmp_path / "pypi-template")
+    repo = make_template_repo(tmp_path / "pypi-template")
     narrow_python_versions(repo, TAG_B, "3.10")
     old, new = (copier_config_at(repo, tag) for tag in (TAG_A, TAG_B))
     assert removed_choices(old, new) == {"python_versions": ["3.10"]}
@@ -720,7 +651,7 @@ def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_update_needing_trust_is_refused(tmp_path: Path) -> None:
     """Hosted Renovate and plain `copier update` work only because no release needs --trust."""
-    repo = make_template_at(tmp_path / "template")
+    repo = make_template_repo(tmp_path / "template")
     project = make_project(tmp_path, repo)
     with (repo / "copier.yml").open("a", encoding="utf-8") as fh:
         fh.write("\n_tasks:\n  - echo unsafe\n")
@@ -761,7 +692,7 @@ def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateR
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
     """Not the working tree and not the last tag in text order: v1.10.0 is newer than v1.9.0."""
-    repo = make_template_at(tmp_path / "template", tag="v1.9.0")
+    repo = make_template_repo(tmp_path / "template", tag="v1.9.0")
     release_template_fix(repo, "v1.10.0", pinned_action(repo))
     with (repo / "template" / "README.md.jinja").open("a", encoding="utf-8") as fh:
         fh.write("Uncommitted template edit.\n")
@@ -860,7 +791,7 @@ def printed_message(stderr: str, words: list[str]) -> list[str]:
 def test_messages_fit_80_columns_and_split_no_word(tmp_path: Path) -> None:
     """A terminal wraps a longer line at column 80, mid-word: each line of both messages fits, with
     a long project name, and says every word of the message, whole and in order."""
-    repo = make_template_at(tmp_path / "template")
+    repo = make_template_repo(tmp_path / "template")
     project = tmp_path / "acme"
     copy = copier_cli("copy", "--defaults", "--data", f"project_name={LONG_NAME}", str(repo), str(project), cwd=tmp_path)
     assert copy.returncode == 0, copy.stderr

@@ -1,0 +1,250 @@
+"""The scenarios the tests and the benchmark share: answer sets, a fleet, and template repositories.
+
+Answer sets: the matrix of backends and kinds (with the oddest answers), the variants the checkers
+run on, the workflow cases, the rehearsal's releases, the releases verify_upload.py checks, and the
+fleet (tests/test_fleet.py updates it, bench/run.py --only fleet times the same update). Template
+repositories: this template committed and tagged, released once (v1.0.0) or twice (then v1.1.0,
+the fleet fix), made once per run; tests copy or read them, never change them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.config import ACTIONS_TABLE, PYTHON_VERSIONS, backend_names, meta_package_backends, table
+from support.proc import commit_new_repo, git
+from support.render import copy_template_tree, render_project
+from support.sharing import shared_folder, shared_once
+
+# --- Answer sets --------------------------------------------------------------------------------
+# Extras for meta-package cases: real distributions, never installed by the tests.
+META_EXTRAS = {"clients": ["requests>=2.31"], "cli": ["click>=8.1", "rich>=13"]}
+# The oddest answers the template accepts. Every matrix case but "defaults" carries them, so each
+# backend's built metadata must hold them exactly (test_building, test_answers).
+ODD_ANSWERS = {
+    "project_name": "Acme.Odd_Tools",
+    "description": 'Odd "acme" {{ x }} {% y %} \\ # : *md* `code` <b> &amp; :rocket: Ünï 日本 😀',
+    "user_name": "Zoë O'Brien-Łukasz \\ {{ u }} {% raw %} # ! & 😀",
+    "user_email": "zoe.o-brien+pypi@example.org",
+    "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
+    "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
+}
+
+# The variants whose generated code, checkers and hooks tests/test_quality.py and
+# tests/test_precommit.py check: every answer that changes a generated Python file or a checker's
+# input (the kind, TestPyPI and its installer script, the extras (release check), python_min at both
+# ends (3.10 reads TOML through tomli), names that differ from the defaults), each kind with and
+# without TestPyPI. Keywords where pyroma's 10/10 needs them.
+VARIANTS: dict[str, dict[str, Any]] = {
+    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools"},
+    "library-default": {},
+    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1]},
+    f"library-pypi-only-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
+                                                 "keywords": "acme", "development_status": "5 - Production/Stable"},
+    f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
+                                             "python_min": PYTHON_VERSIONS[0], "extras": {"cli": ["click>=8.1"]},
+                                             "keywords": "acme"},
+    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1], "keywords": "acme",
+                                   "extras": {}},
+}  # fmt: skip
+
+
+def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(id, answers) for the defaults alone and every buildable build_backend x project_kind."""
+    cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
+    for backend in backend_names():
+        cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
+        if backend in meta_package_backends():
+            cases.append(
+                (
+                    f"{backend}-meta",
+                    {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
+                )
+            )
+    return cases
+
+
+def matrix_case_answers(case_id: str) -> dict[str, Any]:
+    """The answers a matrix case renders with: none for "defaults", else its choices and ODD_ANSWERS."""
+    data = dict(matrix_cases())[case_id]
+    return data if case_id == "defaults" else {**ODD_ANSWERS, **data}
+
+
+# The workflow cases (tests/test_workflows.py, tests/test_publish_workflow.py): every answer that
+# changes the workflows.
+def workflow_cases() -> list[Any]:
+    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
+    cases = []
+    for use_testpypi in (True, False):
+        for kind in ("library", "meta-package"):
+            for backend in ("setuptools", "hatchling"):
+                case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-{kind}-{backend}"
+                data: dict[str, Any] = {
+                    "project_name": "acme.tools",
+                    "github_owner": "Acme-Corp",
+                    "repository_name": "acme-tools-repo",
+                    "project_kind": kind,
+                    "build_backend": backend,
+                    "use_testpypi": use_testpypi,
+                    "python_min": "3.12" if backend == "hatchling" else "3.11",
+                }
+                if kind == "meta-package":
+                    data["extras"] = META_EXTRAS
+                cases.append(pytest.param((case_id, data), id=case_id))
+    return cases
+
+
+# The manual release rehearsed against real indexes (tests/test_rehearsal.py): odd but valid text
+# must reach the index's metadata exactly. The meta-package's extras name stand-in distributions
+# that the test builds and uploads. The default backend for the library; hatchling (Metadata-Version
+# 2.5) for the meta-package.
+REHEARSAL_ANSWERS = {"description": 'Rehearsed "release" of 100% \\ odd text — ünïcode', "user_name": "Zoë O'Brien"}
+REHEARSAL_STAND_INS = {"rehearsal-client": "0.3.0", "rehearsal-cli": "1.0.0"}
+REHEARSAL_EXTRAS = {"clients": ["rehearsal-client>=0.3"], "cli": ["rehearsal-cli>=1.0"]}
+REHEARSAL_CASES = {
+    "library": {**REHEARSAL_ANSWERS, "project_name": "rehearsal-lib"},
+    "meta": {
+        **REHEARSAL_ANSWERS, "project_name": "rehearsal-meta", "project_kind": "meta-package",
+        "extras": REHEARSAL_EXTRAS, "build_backend": "hatchling",
+    },
+}  # fmt: skip
+# Checks that only need a release check to fail use the fastest backend.
+FASTEST_BACKEND = {"build_backend": "uv-build"}
+
+# The releases verify_upload.py checks on an index (tests/test_integrity.py). uv-build: the steps
+# under test are the same for every backend, and it builds fastest. `acme-meta` needs
+# `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
+VERIFIED_LIBRARY = {"project_name": "acme-verify", "version": "0.3.0", "build_backend": "uv-build"}
+VERIFIED_META = {"project_name": "acme-meta", "version": "0.3.0", "build_backend": "uv-build", "project_kind": "meta-package",
+                 "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
+
+
+def fleet_meta(backend: str, **answers: Any) -> dict[str, Any]:
+    return {"project_kind": "meta-package", "build_backend": backend, "extras": META_EXTRAS, **answers}
+
+
+# The fleet: ten projects of one release, by name. tests/test_fleet.py edits and updates them;
+# bench/run.py --only fleet times the same update.
+FLEET_ANSWERS: dict[str, dict[str, Any]] = {
+    "lib-setuptools": {},
+    "lib-hatchling": {"build_backend": "hatchling"},
+    "lib-flit-core": {"build_backend": "flit-core"},
+    "lib-pdm-pypi-only": {"build_backend": "pdm-backend", "use_testpypi": False},
+    "lib-uv-build": {"build_backend": "uv-build"},
+    "lib-poetry-core": {"build_backend": "poetry-core", "python_min": "3.12"},
+    "meta-setuptools": fleet_meta("setuptools"),
+    "meta-hatchling-pypi-only": fleet_meta("hatchling", use_testpypi=False),
+    "meta-pdm-backend": fleet_meta("pdm-backend"),
+    "meta-uv-pypi-only": fleet_meta("uv-build", use_testpypi=False),
+}
+
+
+# A typed distribution (it ships py.typed) that no checker of the dev group depends on: mypy finds it
+# only where the project's own dependencies are installed.
+TYPED_DEPENDENCY = "platformdirs>=4"
+TYPED_LIBRARY_CODE = '''"""Where acme-typed keeps its cache."""
+
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
+
+def cache_folder() -> Path:
+    return user_cache_path("acme-typed")
+'''
+TYPED_META_TEST = '''"""The paths extra brings platformdirs, with its types."""
+
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
+
+def test_the_cache_folder_is_named_for_the_project() -> None:
+    folder: Path = user_cache_path("acme-typed")
+    assert folder.name == "acme-typed"
+'''
+
+
+def render_importing_a_typed_dependency(dst: Path, kind: str) -> Path:
+    """A library whose code imports a typed [project] dependency, or a meta-package whose test
+    imports a typed requirement of one of its extras (uv-build: the quickest build to install)."""
+    if kind == "library":
+        project = render_project(dst / "acme-typed", {"build_backend": "uv-build"})
+        pyproject = project / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
+        pyproject.write_text(text.replace("dependencies = []", f'dependencies = ["{TYPED_DEPENDENCY}"]'), encoding="utf-8")
+        (project / "src" / "acme_typed" / "paths.py").write_text(TYPED_LIBRARY_CODE, encoding="utf-8")
+    else:
+        data = {"project_kind": kind, "build_backend": "uv-build", "extras": {"paths": [TYPED_DEPENDENCY]}}
+        project = render_project(dst / "acme-typed", data)
+        (project / "tests" / "test_paths.py").write_text(TYPED_META_TEST, encoding="utf-8")
+    return project
+
+
+# --- Template repositories ---------------------------------------------------------------------
+FLEET_RELEASES = ("v1.0.0", "v1.1.0")
+FLEET_PIN = "checkout"  # the action whose pin v1.1.0 moves (every generated workflow uses it)
+FLEET_NEW_PIN = {"sha": "0123456789abcdef0123456789abcdef01234567", "version": "v7.9.9"}
+FLEET_FIX_STEP = "List the files to release (template fix in v1.1.0)"
+
+
+def make_template_repo(dst: Path, tag: str | None = "v1.0.0") -> Path:
+    """A throwaway git repository holding this template, committed and optionally tagged.
+
+    Tests that need tags build their own repository: CI clones may be shallow or tagless.
+    """
+    copy_template_tree(dst)
+    commit_new_repo(dst, "template")
+    if tag:
+        git(dst, "tag", tag)
+    return dst
+
+
+def release_fleet_fix(repo: Path) -> None:
+    """The v1.1.0 change: a new step in publish.yml and a moved pin in the actions table."""
+    pin = table("actions")[FLEET_PIN]
+    config = repo / ACTIONS_TABLE
+    old = f"      sha: {pin['sha']}\n      version: {pin['version']}\n"
+    text = config.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{ACTIONS_TABLE}'s {FLEET_PIN} pin is not where the fleet release expects it"
+    new = f"      sha: {FLEET_NEW_PIN['sha']}\n      version: {FLEET_NEW_PIN['version']}\n"
+    config.write_text(text.replace(old, new), encoding="utf-8")
+    workflow = repo / "template" / ".github" / "workflows" / "publish.yml.jinja"
+    anchor = "      - name: Upload the distributions\n"
+    text = workflow.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1, "publish.yml.jinja has no single 'Upload the distributions' step"
+    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_FIX_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
+
+
+def released_template(last: str = FLEET_RELEASES[-1]) -> Path:
+    """This template as a git repository released up to `last`, made once per run; callers only read it.
+
+    v1.0.0 is the working tree; v1.1.0 adds the fleet fix (release_fleet_fix). Tests that change a
+    template, or need other releases, build their own with make_template_repo.
+    """
+    assert last in FLEET_RELEASES, last
+
+    def make(repo: Path) -> None:
+        make_template_repo(repo, tag=FLEET_RELEASES[0])
+        if last == FLEET_RELEASES[1]:
+            release_fleet_fix(repo)
+            git(repo, "commit", "--quiet", "--all", "--message", f"Template fix ({FLEET_RELEASES[1]})")
+            git(repo, "tag", FLEET_RELEASES[1])
+
+    return shared_once(shared_folder() / "templates" / last / "pypi-template", make)
+
+
+def fleet_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]) -> Path:
+    """Project `name` copied from released_template() at `release` (the first by default) through a
+    `git+file://` URL and committed, as its maintainers have it; made once per run (tests copy it
+    or read it, never change it)."""
+    template = released_template()
+
+    def make(root: Path) -> None:
+        project = render_project(root / name, data, src=f"git+file://{template}", vcs_ref=release)
+        commit_new_repo(project, "New project from pypi-template")
+
+    return shared_once(shared_folder() / "fleet" / f"copies-{release}" / name, make, inputs=data) / name

@@ -1,0 +1,148 @@
+"""Builds: sdist and wheel of a generated project in a shared build environment, and what checks them."""
+
+from __future__ import annotations
+
+import contextlib
+import email.message
+import email.parser
+import email.utils
+import hashlib
+import importlib.metadata
+import io
+import logging
+import os
+import shutil
+import tarfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from support.envs import install_into, make_venv
+from support.proc import run
+from support.render import render_once
+from support.sharing import shared_folder, shared_once
+
+
+@dataclass(frozen=True)
+class Dists:
+    sdist: Path
+    wheel: Path
+
+    def wheel_names(self) -> list[str]:
+        with zipfile.ZipFile(self.wheel) as zf:
+            return zf.namelist()
+
+    def sdist_names(self) -> list[str]:
+        with tarfile.open(self.sdist) as tf:
+            return tf.getnames()
+
+    def sdist_files(self) -> set[str]:
+        """The sdist's files (not folders), as paths below its top folder."""
+        with tarfile.open(self.sdist) as tf:
+            return {m.name.split("/", 1)[1] for m in tf.getmembers() if m.isfile()}
+
+    def wheel_metadata(self) -> email.message.Message:
+        with zipfile.ZipFile(self.wheel) as zf:
+            (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            return email.parser.BytesParser().parsebytes(zf.read(name))
+
+    def wheel_metadata_bytes(self) -> bytes:
+        with zipfile.ZipFile(self.wheel) as zf:
+            (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            return zf.read(name)
+
+
+def build_environment(requires: list[str]) -> Path:
+    """A virtual environment holding `requires` and build, made once per run: its python.
+
+    Compiled on install: with PYTHONDONTWRITEBYTECODE set, a backend imported from source costs
+    every hook subprocess a second or more (setuptools).
+    """
+    key = hashlib.sha256("\n".join(sorted(requires)).encode()).hexdigest()[:16]
+
+    def make(root: Path) -> None:
+        python = make_venv(root)
+        frontend = f"build=={importlib.metadata.version('build')}"  # the frontend the test venv has
+        install_into(python, *requires, frontend, extra_args=("--compile-bytecode",))
+
+    return shared_once(shared_folder() / "build-environments" / key, make, inputs=sorted(requires)) / "bin" / "python"
+
+
+def build_dists(project: Path, outdir: Path | None = None) -> Dists:
+    """`python -m build --no-isolation --skip-dependency-check` in the run's environment for the
+    project's build requires.
+
+    The same steps as an isolated build (the sdist, then the wheel from the sdist). The environment
+    holds exactly `build-system.requires`, so a missing requirement still fails the build; that the
+    requires are complete for a real frontend is test_building's isolated-build test. Skipping
+    build's check saves two hook processes per build (setuptools: 2.1 s to 1.2 s); see
+    docs/decisions.md. Returns exactly one sdist and one wheel.
+    """
+    outdir = outdir or project / "dist"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    python = build_environment(pyproject["build-system"]["requires"])
+    # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
+    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+    run([python, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project], env=env)
+    (sdist,) = outdir.glob("*.tar.gz")
+    (wheel,) = outdir.glob("*.whl")
+    return Dists(sdist=sdist, wheel=wheel)
+
+
+def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
+    """Render `data` and build it once per test run, whichever worker asks first.
+
+    xdist may hand a case's tests to any worker, and a build is the suite's main cost.
+    """
+
+    def make(root: Path) -> None:
+        # The render is shared too: test_rendering reads the very projects the matrix builds.
+        build_dists(Path(shutil.copytree(render_once(f"build-{key}", data), root / "demo-pkg", symlinks=True)))
+
+    project = shared_once(shared_folder() / "builds" / key, make, inputs=data) / "demo-pkg"
+    (sdist,) = (project / "dist").glob("*.tar.gz")
+    (wheel,) = (project / "dist").glob("*.whl")
+    return project, Dists(sdist=sdist, wheel=wheel)
+
+
+def twine_check(*dists: Path) -> tuple[bool, str]:
+    """`twine check --strict` run in this process (no interpreter start, twine imported once).
+
+    Returns (passed, what twine printed and logged): twine's own check, as its CLI calls it.
+    """
+    from twine.commands.check import check
+
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    logger = logging.getLogger("twine")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(output):
+            failed = check([str(d) for d in dists], strict=True)
+    finally:
+        logger.removeHandler(handler)
+    return not failed, output.getvalue()
+
+
+def check_wheel_contents(*args: str | Path) -> tuple[int, str]:
+    """The check-wheel-contents command run in this process: (exit code, output)."""
+    from check_wheel_contents.__main__ import main
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exit_code not in (0, 1):
+        raise AssertionError(f"check-wheel-contents exited {result.exit_code}: {result.output}") from result.exception
+    return result.exit_code, result.output
+
+
+def read_author(meta: Any) -> tuple[str, str]:
+    """(name, email) from core metadata, whichever way the backend wrote them.
+
+    Most backends write `Author-email: "Name" <email>`; poetry-core writes `Author: Name` and a
+    bare `Author-email: email`. Both are valid core metadata.
+    """
+    (name, address), *rest = email.utils.getaddresses([meta.author_email or ""])
+    assert not rest, meta.author_email
+    return (name or meta.author or "", address)

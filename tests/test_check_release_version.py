@@ -1,0 +1,165 @@
+"""The generated .github/scripts/check_release_version.py: the release tag and the version in
+pyproject.toml and in the built files must agree, spelled canonically (the build job's guard).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from packaging.version import InvalidVersion, Version
+
+from support.config import TEMPLATE_ROOT, load_copier_config
+from support.proc import PYTHON, import_script
+
+SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
+CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
+SYNC_SCRIPT = SCRIPTS / "check_template_sync.py"
+
+
+@pytest.fixture(scope="module")
+def guard() -> ModuleType:
+    return import_script(CHECK_SCRIPT, "check_release_version")
+
+
+def write_pyproject(folder: Path, version: str | None) -> Path:
+    project = f'version = "{version}"' if version else 'dynamic = ["version"]'
+    path = folder / "pyproject.toml"
+    path.write_text(f'[project]\nname = "acme"\n{project}\n', encoding="utf-8")
+    return path
+
+
+def write_dists(folder: Path, wheel_version: str, sdist_version: str | None = None) -> Path:
+    """A minimal wheel and sdist carrying only the metadata the guard reads."""
+    import io
+    import tarfile
+    import zipfile
+
+    folder.mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / f"acme-{wheel_version}-py3-none-any.whl", "w") as zf:
+        zf.writestr(f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n")
+    sdist_version = sdist_version or wheel_version
+    data = f"Metadata-Version: 2.4\nName: acme\nVersion: {sdist_version}\n".encode()
+    with tarfile.open(folder / f"acme-{sdist_version}.tar.gz", "w:gz") as tf:
+        info = tarfile.TarInfo(f"acme-{sdist_version}/PKG-INFO")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return folder
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3", "1.2.3"])
+def test_guard_accepts_tag_with_or_without_v(
+    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tag: str
+) -> None:
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    pyproject = write_pyproject(tmp_path, "1.2.3")
+    dist = write_dists(tmp_path / "dist", "1.2.3")
+    assert guard.main(["--tag", tag, "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
+    assert f"release tag '{tag}' matches version '1.2.3'" in capsys.readouterr().out
+    assert output.read_text(encoding="utf-8") == "version=1.2.3\n"
+
+
+@pytest.mark.parametrize(
+    ("tag", "version", "message"),
+    [
+        ("v1.2.4", "1.2.3", "release tag 'v1.2.4' does not match version '1.2.3' in {pyproject}: the tag must be '1.2.3' or 'v1.2.3'"),
+        ("v1.2", "1.2.0", "release tag 'v1.2' does not match version '1.2.0'"),
+        ("V1.2.3", "1.2.3", "release tag 'V1.2.3' does not match version '1.2.3'"),
+        ("v1.2.3+abc", "1.2.3+abc", "version '1.2.3+abc' in {pyproject} has a local part ('+...'): PyPI and TestPyPI refuse"),
+        ("", "1.2.3", "the release tag is empty"),
+    ],
+    ids=["mismatch", "not-normalised", "capital-v", "local-version", "empty-tag"],
+)
+def test_guard_refuses_with_a_clear_message(
+    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tag: str, version: str, message: str,
+) -> None:
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    pyproject = write_pyproject(tmp_path, version)
+    assert guard.main(["--tag", tag, "--pyproject", str(pyproject)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message.format(pyproject=pyproject) in err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("tag", ["v1.0.0rc1", "v1.0.0-rc1", None], ids=["canonical-tag", "as-written-tag", "no-tag"])
+def test_guard_names_a_non_canonical_spelling_whatever_the_tag(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], tag: str | None
+) -> None:
+    """`1.0.0-rc1` builds as `1.0.0rc1`: every tag gets the same advice, never one pointing at the other."""
+    pyproject = write_pyproject(tmp_path, "1.0.0-rc1")
+    dist = write_dists(tmp_path / "dist", "1.0.0rc1")
+    args = ["--pyproject", str(pyproject), "--dist", str(dist), *(["--tag", tag] if tag else [])]
+    assert guard.main(args) == 1
+    err = capsys.readouterr().err
+    assert f"version '1.0.0-rc1' in {pyproject} is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'" in err
+    assert f"Write version = '1.0.0rc1' in {pyproject} and tag the release v1.0.0rc1" in err
+
+
+def test_guard_without_built_files_refuses_a_non_canonical_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, "1.0-RC1")
+    assert guard.main(["--pyproject", str(pyproject)]) == 1
+    err = capsys.readouterr().err
+    assert f"version '1.0-RC1' in {pyproject} is not a canonical PEP 440 public version" in err
+
+
+def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, "2.1.0")
+    assert guard.main(["--pyproject", str(pyproject), "--dist", str(write_dists(tmp_path / "dist", "2.1.0"))]) == 0
+    assert capsys.readouterr().out == "version '2.1.0' can be released: tag it v2.1.0\n"
+
+
+def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
+    """One rule in four places: the version question, this guard, the template-sync check's release
+    tags (standalone scripts each, so each has its copy) and packaging's own spelling."""
+    from test_answers import VERSIONS
+
+    sync = import_script(SYNC_SCRIPT, "check_template_sync")
+    config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
+    for version in VERSIONS:
+        try:
+            expected = str(Version(version)) == version and Version(version).local is None
+        except InvalidVersion:
+            expected = False
+        assert bool(guard.CANONICAL.fullmatch(version)) is expected, version
+        assert bool(config_rule.search(version)) is expected, version
+        assert bool(sync.RELEASE_TAG.fullmatch(f"v{version}")) is expected, version  # a release tag, vX.Y.Z
+
+
+def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A backend that computes or normalises the version is caught after the build."""
+    pyproject = write_pyproject(tmp_path, "1.2.3")
+    dist = write_dists(tmp_path / "dist", "1.2.3", sdist_version="1.2.3.post1")
+    assert guard.main(["--tag", "v1.2.3", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
+    assert "version '1.2.3.post1' in acme-1.2.3.post1.tar.gz" in capsys.readouterr().err
+
+
+def test_guard_needs_built_files_for_a_dynamic_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = write_pyproject(tmp_path, None)
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject)]) == 1
+    assert "is dynamic: check the built files with --dist" in capsys.readouterr().err
+    dist = write_dists(tmp_path / "dist", "2.0.0")
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(dist)]) == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject), "--dist", str(empty)]) == 1
+    assert "holds no sdist or wheel" in capsys.readouterr().err
+
+
+def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
+    """The workflow runs it as `python <file>` on a runner: exit code and ::error:: annotation."""
+    write_pyproject(tmp_path, "0.1.0")
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"}
+    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.2.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("::error title=Release version::release tag 'v0.2.0' does not match version '0.1.0'")
+    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+

@@ -1,0 +1,97 @@
+"""The generated .github/scripts/verify_upload.py: its retry logic and command line.
+
+What it checks on a package index (served files, provenance, installs) is tests/test_integrity.py.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from support.config import TEMPLATE_ROOT
+from support.proc import import_script
+
+VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upload.py"
+
+
+@pytest.fixture(scope="module")
+def verifier() -> ModuleType:
+    return import_script(VERIFY_SCRIPT, "verify_upload")
+
+
+def test_backoff_doubles_and_is_capped(verifier: ModuleType) -> None:
+    assert verifier.backoff_delays(6, 10, 60) == [10, 20, 40, 60, 60]
+    assert verifier.backoff_delays(1, 10, 60) == []
+    for bad in [(0, 10, 60), (3, 0, 60), (3, 10, 5)]:
+        with pytest.raises(ValueError, match="need attempts >= 1"):
+            verifier.backoff_delays(*bad)
+
+
+def test_workflow_retry_budget_is_bounded(verifier: ModuleType) -> None:
+    """The defaults the workflow relies on wait minutes, not forever, and fit the job timeout."""
+    args = verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "1", "--dist", "dist"])
+    delays = verifier.backoff_delays(args.attempts, args.initial_delay, args.max_delay)
+    assert 5 * 60 <= sum(delays) <= 10 * 60
+    assert max(delays) == args.max_delay
+
+
+class Flaky:
+    """A check the index's lag fails `failures` times (or a final error once), then passes."""
+
+    def __init__(self, verifier: ModuleType, failures: int, final: bool = False) -> None:
+        self.error = verifier.VerifyError if final else verifier.NotServedYet
+        self.failures, self.calls = failures, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error(f"No matching distribution found (call {self.calls})")
+
+
+def test_retry_succeeds_after_failures(verifier: ModuleType) -> None:
+    slept: list[float] = []
+    log: list[str] = []
+    action = Flaky(verifier, failures=3)
+    verifier.retry(action, [1, 2, 4, 8, 8], sleep=slept.append, log=log.append)
+    assert action.calls == 4
+    assert slept == [1, 2, 4]
+    assert log[0] == "attempt 1/6 failed, retrying in 1s: No matching distribution found (call 1)"
+
+
+def test_retry_gives_up_with_a_clear_message(verifier: ModuleType) -> None:
+    slept: list[float] = []
+    action = Flaky(verifier, failures=99)
+    with pytest.raises(verifier.VerifyError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
+        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
+    assert action.calls == 4
+    assert slept == [1, 2, 4]
+
+
+def test_retry_never_waits_out_a_final_failure(verifier: ModuleType) -> None:
+    slept: list[float] = []
+    action = Flaky(verifier, failures=99, final=True)
+    with pytest.raises(verifier.VerifyError, match=r"^No matching distribution found \(call 1\)$"):
+        verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
+    assert action.calls == 1 and slept == []
+
+
+@pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Verify upload::"), ("", "error: ")])
+def test_verifier_reports_failure_and_exits_1(
+    verifier: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
+) -> None:
+    def give_up(args: Any, **_: Any) -> None:
+        raise verifier.VerifyError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
+
+    monkeypatch.setattr(verifier, "verify", give_up)
+    monkeypatch.setenv("GITHUB_ACTIONS", actions)
+    assert verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"]) == 1
+    assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
+
+
+def test_verifier_refuses_a_tag_as_version(verifier: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0", "--dist", "d"])
+    assert exc.value.code == 2
+    assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
