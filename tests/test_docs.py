@@ -171,6 +171,20 @@ def test_manual_publishing_lists_the_release_check_steps(tmp_path: Path) -> None
     assert re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE) == steps
 
 
+# --- Contributing ------------------------------------------------------------------------------
+def test_contributing_names_only_tests_and_paths_that_exist() -> None:
+    """The guide's recipes point at the tests that catch a forgotten step, and at real files."""
+    page = (TEMPLATE_ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_\w+)`", page))
+    defined = set(re.findall(r"^def (test_\w+)", "".join(p.read_text(encoding="utf-8") for p in (TEMPLATE_ROOT / "tests").glob("test_*.py")), flags=re.M))
+    assert len(named) >= 8 and named <= defined, sorted(named - defined)
+    paths = set(re.findall(r"`((?:copier\.yml|includes|template|tests|bench|fleet|docs)(?:/[\w.<>-]+)*)`", page))
+    assert len(paths) >= 10
+    for path in paths:
+        if "<" not in path:
+            assert (TEMPLATE_ROOT / path).exists(), path
+
+
 # --- Home: the generated tree ---------------------------------------------------------------------
 def index_tree() -> list[str]:
     """Paths under `my-package/` listed in the tree of docs/index.md (folders end with `/`)."""
