@@ -8,28 +8,13 @@ from typing import Any
 
 import pytest
 
-from support.proc import tool
+from support.proc import run, tool
 from support.render import render_project
-
-# A bad copyright_year (asked after every text question) stops copier right after the question
-# under test was validated: fast, writes nothing, and tells accepted from refused.
-STOP = {"copyright_year": "not-a-year"}
 
 
 def render(template: Path, dst: Path, data: dict[str, Any]) -> Path:
+    """`data` rendered from `template` in process; a refusal raises copier's ValueError."""
     return render_project(dst, data, src=template, vcs_ref=None)
-
-
-def refusal(template: Path, dst: Path, question: str, value: Any) -> str | None:
-    """copier's validation message for `value`, or None when the question accepted it."""
-    with pytest.raises(ValueError, match=r"^Validation error for question '") as err:
-        render(template, dst, {question: value, **STOP})
-    assert not dst.exists()
-    message = str(err.value)
-    if message.startswith("Validation error for question 'copyright_year'"):
-        return None
-    assert message.startswith(f"Validation error for question '{question}'"), message
-    return message
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -65,3 +50,34 @@ def data_file(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "org.yml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def copier_cli_in_process(template: Path, dst: Path, *args: str | Path) -> int:
+    """`copier copy --defaults ARGS` through copier's own command-line code in this process: its --data
+    and --data-file parsing, without a new interpreter (about 1 s each). A refusal raises the ValueError
+    whose message the real command prints after "ValueError: ", exiting 1 (copier_copy proves that)."""
+    from copier._cli import CopierApp  # noqa: PLC0415 - copier's CLI module; only these tests need it
+
+    _, code = CopierApp.run(["copier", "copy", "--defaults", "--quiet", *map(str, args), str(template), str(dst)], exit=False)
+    return code
+
+
+def refused_by_copier(template: Path, dst: Path, question: str, *args: str | Path, real_cli: bool) -> str:
+    """The refusal's message, from the real command (`real_cli`) or its code in process; nothing written."""
+    if real_cli:
+        message = refused_on_cli(copier_copy(template, dst, *args), question)
+    else:
+        with pytest.raises(ValueError, match=r"^Validation error for question '") as err:
+            copier_cli_in_process(template, dst, *args)
+        message = str(err.value).strip()
+        assert_prompt_message(message, question)
+    assert not dst.exists()
+    return message
+
+
+def accepted_by_copier(template: Path, dst: Path, *args: str | Path, real_cli: bool) -> None:
+    """The copy succeeds, through the real command (`real_cli`) or its code in process."""
+    if real_cli:
+        run([tool("copier"), "copy", "--defaults", "--quiet", *args, template, dst])
+    else:
+        assert copier_cli_in_process(template, dst, *args) == 0
