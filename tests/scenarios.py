@@ -33,6 +33,14 @@ ODD_ANSWERS = {
     "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
 }
 
+# Versions spelled every way, valid and not: the version question, the release guard and the
+# template-sync check must agree with packaging on each (test_answers, test_check_release_version).
+VERSIONS = [
+    "0.1.0", "1.0.0rc1", "1!2.0", "1.0.post1", "1.0.dev0", "1.0a1.post2.dev3", "2026.11", "0", "1.0b2",
+    "1.0-rc1", "1.0RC1", "1.0c1", "1.0alpha1", "1.0.0-alpha", "1.0.dev", "1.0-1", "1.0_dev1", "0!1.0",
+    "v1.0", "01.0", "1.0+local", " 1.0", "1.0\n", "1..0", "", "latest", "1.0.0.0.0", "1.0.post1.dev2",
+]
+
 # The variants whose generated code, checkers and hooks tests/test_quality.py and
 # tests/test_precommit.py check: every answer that changes a generated Python file or a checker's
 # input (the kind, TestPyPI and its installer script, the extras (release check), python_min at both

@@ -12,6 +12,7 @@ from types import ModuleType
 import pytest
 from packaging.version import InvalidVersion, Version
 
+from scenarios import VERSIONS
 from support.config import TEMPLATE_ROOT, load_copier_config
 from support.proc import PYTHON, import_script
 
@@ -118,8 +119,6 @@ def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, 
 def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
     """One rule in four places: the version question, this guard, the template-sync check's release
     tags (standalone scripts each, so each has its copy) and packaging's own spelling."""
-    from test_answers import VERSIONS
-
     sync = import_script(SYNC_SCRIPT, "check_template_sync")
     config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
     for version in VERSIONS:

@@ -34,7 +34,7 @@ from support.envs import install_into, make_venv
 from support.proc import commit_new_repo, git, run, tool
 from support.render import load_answers, project_files, render_project
 from support.sharing import shared_folder, shared_once
-from test_answers import Terminal, help_lines
+from support.terminal import Terminal, help_lines
 
 TAG_A = "v1.0.0"
 TAG_B = "v1.1.0"

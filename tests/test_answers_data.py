@@ -1,0 +1,207 @@
+"""Answers given as data: what copier's command line does with --data and --data-file, refused
+with a clear message and exit code 1, nothing written, or taken as the user meant."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support.config import question_names
+from support.proc import run, tool
+from support.refusals import accepted_by_copier, copier_copy, data_file, refused_by_copier, render, snapshot
+from support.render import load_answers, template_source
+
+
+@pytest.fixture(scope="module")
+def template() -> Path:
+    """The working tree without .git: copier reads it in place instead of cloning it per render."""
+    return template_source()
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "number"),
+    [("python_min: 3.10", "python_min", "3.1"), ("version: 1.10", "version", "1.1"), ("copyright_year: 2026.0", "copyright_year", "2026.0")],
+    ids=["python_min", "version", "copyright_year"],
+)
+def test_yaml_numbers_in_a_data_file_are_refused_with_a_hint(template: Path, tmp_path: Path, line: str, name: str, number: str) -> None:
+    """`version: 1.10` would otherwise become the valid version 1.1 without a word; 3.10 an unknown 3.1."""
+    real_cli = name == "version"  # one case through the command; the others through its code in process
+    data = data_file(tmp_path, f"{line}\n")
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "project_name", "--data-file", data, real_cli=real_cli)
+    assert message.startswith("Validation error for question 'project_name': quote versions in a YAML data file\n")
+    assert f"{name} is the YAML number {number}, not text" in message
+    data.write_text(line.replace(": ", ': "') + '"\n', encoding="utf-8")  # quoted, as the hint says
+    if name != "copyright_year":  # "2026.0" is no year: quoting only shows the question's own rule
+        accepted_by_copier(template, dst, "--data-file", data, real_cli=real_cli)
+        assert load_answers(dst)[name] == line.split(": ")[1]
+
+
+# (how it is given, the unknown key, the question it is close to, if any)
+UNKNOWN_KEYS = [
+    (["--data", "no_such_question=1"], "no_such_question", None),
+    (["--data", "use-testpypi=false"], "use-testpypi", "use_testpypi"),
+    ("licence: Apache-2.0\n", "licence", "license"),
+    ('pyhton_min: "3.12"\n', "pyhton_min", "python_min"),
+    ("use_testpypi: false\nrenovate: false\n", "renovate", "use_renovate"),
+]
+
+
+@pytest.mark.parametrize(("given", "key", "near"), UNKNOWN_KEYS, ids=[case[1] for case in UNKNOWN_KEYS])
+def test_unknown_keys_are_refused_naming_the_nearest_question(
+    template: Path, tmp_path: Path, given: list[str] | str, key: str, near: str | None
+) -> None:
+    """copier ignores an unknown key without a word: a typo in an organisation's file would drop its policy."""
+    dst = tmp_path / "project"
+    args = given if isinstance(given, list) else ["--data-file", str(data_file(tmp_path, given))]
+    real_cli = key == "no_such_question"  # one case through the command; the others through its code in process
+    message = refused_by_copier(template, dst, "project_name", *args, real_cli=real_cli)
+    assert message.startswith("Validation error for question 'project_name': unknown question in the data\n")
+    text = " ".join(message.split())
+    assert f'"{key}" (in --data or --data-file) is not a question of this template' in text
+    assert (f"did you mean {near}?" in text) if near else ("did you mean" not in text)
+    assert f"The questions are {', '.join(question_names())} (docs/questions.md)." in text
+
+
+# A valid answer to every question (extras too: a library ignores it).
+EVERY_ANSWER = {
+    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools", "extras": {"cli": ["click>=8.1"]},
+    "description": "Tools that make acme faster", "version": "0.2.0", "development_status": "4 - Beta", "keywords": "acme",
+    "user_name": "Ada Lovelace", "user_email": "ada@example.org", "github_owner": "acme-corp", "repository_name": "acme-tools-py",
+    "default_branch": "trunk", "license": "Apache-2.0", "copyright_holder": "Acme Corp", "copyright_year": "2024-2026", "python_min": "3.12",
+    "build_backend": "hatchling", "use_testpypi": False, "use_renovate": False,
+}  # fmt: skip
+
+
+def test_every_question_and_copiers_own_keys_pass_as_data(template: Path, tmp_path: Path) -> None:
+    """A data file answering every question holds no unknown key, nor is a key of copier's own (`_...`) one."""
+    assert list(EVERY_ANSWER) == question_names()
+    dst = tmp_path / "acme-tools"
+    answers_file = data_file(tmp_path, yaml.safe_dump(EVERY_ANSWER))
+    run([tool("copier"), "copy", "--defaults", "--quiet", "--data-file", answers_file, "--data", "_note=x", template, dst])
+    recorded = load_answers(dst)
+    assert {q: recorded[q] for q in EVERY_ANSWER if q != "extras"} == {q: v for q, v in EVERY_ANSWER.items() if q != "extras"}
+    assert "_note" not in recorded
+
+
+@pytest.mark.parametrize("question", ["use_testpypi", "use_renovate"])
+def test_yes_no_typos_are_refused(template: Path, tmp_path: Path, question: str) -> None:
+    """copier reads any text as a boolean: `maybe` and `flase` would be true."""
+    dst = tmp_path / "project"
+    for typo in ["maybe", "flase"]:
+        real_cli = (question, typo) == ("use_testpypi", "maybe")  # one case through the command
+        message = refused_by_copier(template, dst, question, "--data", f"{question}={typo}", real_cli=real_cli)
+        assert message == (
+            f"Validation error for question '{question}': must be true or false\n"
+            f'{question} "{typo}" is not true or false: copier would read it as true.\n'
+            f"Give true or false, e.g. --data {question}=false"
+        )
+    accepted_by_copier(template, dst, "--data", f"{question}=false", real_cli=question == "use_testpypi")
+    assert load_answers(dst)[question] is False
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "boolean", "text"),
+    [("copyright_holder: NO", "copyright_holder", "false", "NO"), ("github_owner: on", "github_owner", "true", "on"),
+     ("description: Yes", "description", "true", "Yes")],
+    ids=["copyright_holder", "github_owner", "description"],
+)  # fmt: skip
+def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
+    template: Path, tmp_path: Path, line: str, name: str, boolean: str, text: str
+) -> None:
+    """YAML 1.1 reads `NO` as false: the LICENSE would name "False", the owner would be the account "True"."""
+    real_cli = name == "copyright_holder"  # one case through the command; the others through its code in process
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli)
+    assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
+    assert f"{name} is the YAML boolean {boolean}, not text" in message
+    accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
+    assert load_answers(dst)[name] == text
+    if name == "copyright_holder":
+        assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
+    """`3d-tools` is a fine distribution name; the import name it gives, 3d_tools, is no identifier."""
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "import_name", "--data", "project_name=3d-tools", real_cli=True)
+    assert 'import_name "3d_tools" is not a lowercase Python identifier' in message
+    assert message.endswith(
+        'Unless given, import_name follows project_name ("3d-tools"): give one that follows the\n'
+        "rule with --data import_name=NAME."
+    )
+    accepted_by_copier(template, dst, "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", real_cli=False)
+    assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
+    # An import name the user gave is refused by its rule alone.
+    assert "Unless given" not in refused_by_copier(template, tmp_path / "p2", "import_name", "--data", "import_name=3d", real_cli=False)
+
+
+@pytest.mark.parametrize("answer", ["{clients: [acme", '{clients: ["acme>=1]}', "{clients:", "{clients: [acme]}}"])
+def test_malformed_yaml_extras_on_the_command_line_name_extras(template: Path, tmp_path: Path, answer: str) -> None:
+    """copier parses a yaml answer before its validator runs; project_name's validator runs first and names it."""
+    real_cli = answer == "{clients: [acme"  # one case through the command; the others through its code in process
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "project_name", "--data", "project_kind=meta-package", "--data", f"extras={answer}", real_cli=real_cli)
+    assert message.startswith("Validation error for question 'project_name': extras: unpaired brackets/quotes\n")
+    assert f'extras "{answer}" is no YAML mapping' in message
+    example = message.splitlines()[-1]  # the way out: the whole answer in single quotes
+    accepted_by_copier(template, dst, "--data", "project_kind=meta-package", *shlex.split(example), real_cli=real_cli)
+    assert set(tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]) == {"clients", "worker", "all"}
+
+
+def test_other_yaml_errors_in_extras_are_copiers_own_message(template: Path, tmp_path: Path) -> None:
+    """What docs/questions.md says of YAML that pairs its brackets yet does not parse: copier's parser error."""
+    dst = tmp_path / "project"
+    proc = copier_copy(template, dst, "--data", "project_kind=meta-package", "--data", "extras={clients [acme]}")
+    assert proc.returncode == 1, proc.stderr
+    message = proc.stderr[proc.stderr.index("\nValueError: ") :]
+    assert message.startswith("\nValueError: while parsing a flow mapping\n") and "extras" not in message, message
+    assert not dst.exists()
+
+
+def test_meta_package_with_defaults_needs_its_extras(template: Path, tmp_path: Path) -> None:
+    """--defaults would make a meta-package that installs nothing, its README saying it installs other distributions."""
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "extras", "--data", "project_kind=meta-package", real_cli=True)
+    assert message.startswith("Validation error for question 'extras': a meta-package needs an extra\n")
+    example = message.splitlines()[-1]
+    accepted_by_copier(template, dst, "--data", "project_kind=meta-package", *shlex.split(example), real_cli=False)
+    pyproject = tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert pyproject["optional-dependencies"]["all"] == [f"{dst.name}[clients,worker]"]
+    # No extras on purpose (typed at the prompt, or given): accepted, and the README says what it installs.
+    empty = render(template, tmp_path / "empty", {"project_kind": "meta-package", "extras": {}})
+    assert "optional-dependencies" not in tomllib.loads((empty / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("how", "existing"),
+    [("data", False), ("data-file", True), ("defaults", False), ("defaults", True)],
+    ids=["data-new-folder", "data-file-existing-folder", "defaults-new-folder", "defaults-existing-folder"],
+)
+def test_cli_refuses_bad_answer_with_nonzero_exit(template: Path, tmp_path: Path, how: str, existing: bool) -> None:
+    """The copier command itself: exit code, message on stderr, nothing written."""
+    dst = tmp_path / ("Not Valid!" if how == "defaults" else "project")
+    args = ["copy", "--defaults"]
+    if how == "data":
+        args += ["--data", "version=1.0+local"]
+    elif how == "data-file":
+        answers = tmp_path / "answers.yml"
+        answers.write_text('version: "1.0+local"\n', encoding="utf-8")
+        args += ["--data-file", str(answers)]
+    if existing:
+        dst.mkdir()
+        (dst / "README.md").write_text("# mine\n", encoding="utf-8")
+    before = snapshot(dst) if existing else None
+    proc = subprocess.run([tool("copier"), *args, str(template), str(dst)], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0, proc.stderr
+    if how == "defaults":  # the default project_name is the folder's name
+        assert """project_name "Not Valid!" is not a valid distribution name""" in proc.stderr
+    else:
+        assert """version "1.0+local" has a local part""" in proc.stderr
+    assert (snapshot(dst) == before) if existing else not dst.exists()
