@@ -4,11 +4,15 @@ Answer sets: the matrix of backends and kinds (with the oddest answers), the var
 run on, the workflow cases, the rehearsal's releases, the releases verify_upload.py checks, and the
 fleet (tests/test_fleet.py updates it, bench/run.py --only fleet times the same update). Template
 repositories: this template committed and tagged, released once (v1.0.0) or twice (then v1.1.0,
-the fleet fix), made once per run; tests copy or read them, never change them.
+the fleet fix), and the update tests' template (update_template: v1.0.0, a fix, a release
+candidate), each made once per run; tests copy or read them, never change them.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +260,90 @@ def fleet_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]
         commit_new_repo(project, "New project from pypi-template")
 
     return shared_once(shared_folder() / "fleet" / f"copies-{release}" / name, make, inputs=data) / name
+
+
+# The update tests' template (tests/test_update*.py): v1.0.0, then v1.1.0 with a new pin for one
+# action and one added step, then a release candidate nobody is offered unless they ask.
+TAG_A = "v1.0.0"
+TAG_B = "v1.1.0"
+RELEASE_CANDIDATE = "v1.2.0rc1"
+WORKFLOW_TEMPLATE = Path("template", ".github", "workflows", "publish.yml.jinja")
+NEW_SHA = "0123456789abcdef0123456789abcdef01234567"
+NEW_VERSION = "v99.0.0"
+FIX_STEP = "Template fix released in v1.1.0"
+
+
+def pinned_action(repo: Path) -> str:
+    """The first action of the `actions` table that the publish workflow template uses."""
+    text = (repo / WORKFLOW_TEMPLATE).read_text(encoding="utf-8")
+    used = [key for key, pin in table("actions").items() if key in text or pin["sha"] in text]
+    assert used, f"{WORKFLOW_TEMPLATE} uses no action of the `actions` table"
+    return used[0]
+
+
+def add_step(workflow: str, name: str) -> str:
+    """`workflow` with a new first step in its first job, indented like the steps around it."""
+    lines = workflow.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == "steps:")
+    first = next(line for line in lines[start + 1 :] if line.lstrip().startswith("- "))
+    indent = first[: len(first) - len(first.lstrip())]
+    lines.insert(start + 1, f"{indent}- name: {name}\n{indent}  run: python -m pip --version\n")
+    return "".join(lines)
+
+
+def release_template_fix(repo: Path, tag: str, action: str) -> None:
+    """Commit and tag the fix users update for: a new pin for `action` and one added step."""
+    pin = table("actions")[action]
+    for name in git(repo, "grep", "--files-with-matches", pin["sha"]).splitlines():
+        path = repo / name
+        text = path.read_text(encoding="utf-8")
+        # The version next to the SHA: `version:` in the table, a `# vX` comment in a workflow.
+        text = re.sub(rf"{pin['sha']}(\s+(?:#|version:)\s*){re.escape(pin['version'])}", rf"{NEW_SHA}\g<1>{NEW_VERSION}", text)
+        path.write_text(text.replace(pin["sha"], NEW_SHA), encoding="utf-8")
+    workflow = repo / WORKFLOW_TEMPLATE
+    workflow.write_text(add_step(workflow.read_text(encoding="utf-8"), FIX_STEP), encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Fix publish.yml ({tag})")
+    git(repo, "tag", tag)
+
+
+def make_project(parent: Path, src: Path, data: dict[str, Any] | None = None, vcs_ref: str = TAG_A) -> Path:
+    """A project generated at `vcs_ref` and committed, as a user has it after the first copy."""
+    return commit_new_repo(render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref), "Generate from pypi-template")
+
+
+@dataclass(frozen=True)
+class TemplateRepo:
+    path: Path
+    action: str  # the action whose pin the fix at TAG_B changes
+    first_copy: Path  # make_project() from it at TAG_A: tests take copies, never this one
+    latest_copy: Path  # make_project() from it at TAG_B, with the same (default) answers: read only
+
+    @property
+    def old_sha(self) -> str:
+        return table("actions")[self.action]["sha"]
+
+    def project_in(self, parent: Path) -> Path:
+        """A project as the user has it after the first copy at TAG_A (committed), in `parent`."""
+        return shutil.copytree(self.first_copy, parent / "demo-pkg", symlinks=True)
+
+
+def update_template() -> TemplateRepo:
+    """Tag A = this template; tag B = A plus the publish.yml fix; then the release candidate. Made
+    once per run (for every update module): tests only clone it and copy its first project, which
+    spares each a render from git. Not released_template(): it has no release candidate, and its
+    other readers (tests/test_fleet.py, test_renovate.py, test_documented_commands.py) would see one."""
+
+    def make(root: Path) -> None:
+        repo = make_template_repo(root / "pypi-template")
+        action = pinned_action(repo)
+        release_template_fix(repo, TAG_B, action)
+        # A release candidate after it: nobody is offered it unless they ask (test_check_update...).
+        git(repo, "commit", "--quiet", "--allow-empty", "--message", "next release candidate")
+        git(repo, "tag", RELEASE_CANDIDATE)
+        (root / "action").write_text(action, encoding="utf-8")
+        make_project(root / "first-copy", repo)
+        make_project(root / "latest-copy", repo, vcs_ref=TAG_B)
+
+    root = shared_once(shared_folder() / "update-template", make)
+    action = (root / "action").read_text(encoding="utf-8")
+    return TemplateRepo(root / "pypi-template", action, root / "first-copy" / "demo-pkg", root / "latest-copy" / "demo-pkg")

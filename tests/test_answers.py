@@ -193,7 +193,7 @@ def test_bad_answer_is_refused_and_nothing_written(
 def test_answers_jinja_knows_every_question_and_its_type(jinja_env: jinja2.Environment) -> None:
     """The unknown-key and YAML checks read these lists: a question added to copier.yml goes in them,
     and one a release removes moves to retired_questions, or every update of a project that answered
-    it fails (copier passes the recorded answer back as data: tests/test_update.py)."""
+    it fails (copier passes the recorded answer back as data: tests/test_update_refusals.py)."""
     module = jinja_env.get_template("includes/answers.jinja").module
     config = load_copier_config()
     assert list(module.questions) == question_names(), "answers.jinja: a removed question moves to retired_questions"

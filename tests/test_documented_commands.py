@@ -58,7 +58,7 @@ RUNNABLE_COMMAND = re.compile(r"(^|[\s;&|(])(copier\s+(copy|update|recopy|check-
 NOT_RUN = {
     **{
         f"copier update --defaults --data {answer}": (
-            "docs/updating.md: run by tests/test_update.py::test_answer_change_regenerates_managed_files, "
+            "docs/updating.md: run by tests/test_update_answers.py::test_answer_change_regenerates_managed_files, "
             "which reads these lines and checks every file they regenerate"
         )
         for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0")
