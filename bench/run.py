@@ -40,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -53,11 +53,13 @@ BIN = Path(sys.executable).parent
 GOALS = {"render": 1.15, "verified": 1.2, "update": 2.5}
 SUITE_BUDGET_S = {"full": 180.0, "quick": 60.0}
 sys.path.insert(0, str(ROOT / "tests"))  # the backends table, the fleet and its release, as the tests have them
-from scenarios import FLEET_ANSWERS, release_fleet_fix  # noqa: E402
-from support.config import backend_names, read_copier_config  # noqa: E402
+from scenarios import FLEET_ANSWERS, release_fleet_fix
+from support.config import backend_names, read_copier_config
 
 BACKENDS = backend_names()
-IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist", "results"
+)
 
 
 def exe(name: str) -> str:
@@ -66,7 +68,7 @@ def exe(name: str) -> str:
 
 
 def sh(cmd: list[str | Path], cwd: Path | None = None) -> None:
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, env=ENV)
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, env=ENV, check=False)
     if proc.returncode:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout}\n{proc.stderr}")
 
@@ -157,7 +159,12 @@ class Workspace:
 
 
 def copy_cmd(
-    repo: Path | str, dst: Path, *data: str, ref: str | None = None, copier: str | None = None, options: Sequence[str] = ()
+    repo: Path | str,
+    dst: Path,
+    *data: str,
+    ref: str | None = None,
+    copier: str | None = None,
+    options: Sequence[str] = (),
 ) -> list[str | Path]:
     cmd: list[str | Path] = [copier or exe("copier"), "copy", "--defaults", "--quiet", *options]
     if ref:
@@ -226,7 +233,8 @@ def data_args(answers: dict) -> list[str]:
     return [f"{name}={value if isinstance(value, str) else json.dumps(value)}" for name, value in answers.items()]
 
 
-# The fleet the tests update (tests/scenarios.py): one project per answer set, from v1.0.0 to v1.1.0 as Renovate does it.
+# The fleet the tests update (tests/scenarios.py): one project per answer set,
+# from v1.0.0 to v1.1.0 as Renovate does it.
 FLEET = [data_args(answers) for answers in FLEET_ANSWERS.values()]
 
 
@@ -246,7 +254,17 @@ def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
         git(project, "add", "-A")
         git(project, "commit", "-q", "-m", "generated")
         pristine.append(project)
-    command = [exe("copier"), "update", "--skip-answered", "--defaults", "--quiet", "--answers-file", ".copier-answers.yml", "--vcs-ref", "v1.1.0"]
+    command = [
+        exe("copier"),
+        "update",
+        "--skip-answered",
+        "--defaults",
+        "--quiet",
+        "--answers-file",
+        ".copier-answers.yml",
+        "--vcs-ref",
+        "v1.1.0",
+    ]
 
     def update(i: int) -> Sample:
         project = ws.dest(f"fleet-{i}")
@@ -279,7 +297,9 @@ def make_skeleton(kind: str, dst: Path) -> Path:
     shutil.copytree(ROOT, dst, ignore=IGNORE)
     for path in (dst / "template").rglob("*"):
         if path.is_file():  # the answers file stays a real one: copier reads it on update
-            path.write_text("{{ _copier_answers | to_nice_yaml }}\n" if "answers_file" in path.name else "x\n", encoding="utf-8")
+            path.write_text(
+                "{{ _copier_answers | to_nice_yaml }}\n" if "answers_file" in path.name else "x\n", encoding="utf-8"
+            )
     if kind == "empty":
         return dst
     # One flat copier.yml: the included tables and computed values merged in, as copier merges them.
@@ -325,7 +345,10 @@ def bench_skeletons(root: Path, repos: dict[str, Path], ws: Workspace, rounds: i
     """`copier copy --defaults` of the floor, each skeleton and the template, in rotating order."""
     variants = {
         "floor": repos["floor"],
-        **{kind: make_repo(make_skeleton(kind, root / "trees" / kind), root / "repos" / kind, touch_template) for kind in SKELETONS},
+        **{
+            kind: make_repo(make_skeleton(kind, root / "trees" / kind), root / "repos" / kind, touch_template)
+            for kind in SKELETONS
+        },
         "template": repos["template"],
     }
     samples = rotate({name: lambda repo=repo: sh(copy_cmd(repo, ws.dest())) for name, repo in variants.items()}, rounds)
@@ -386,14 +409,30 @@ def anchor_copier(root: Path, requires: list[str]) -> str:
     if not requires:
         return exe("copier")
     constraints = root / "constraints.txt"
-    frozen = subprocess.run([exe("uv"), "pip", "freeze", "--python", sys.executable], capture_output=True, text=True, check=True)
+    frozen = subprocess.run(
+        [exe("uv"), "pip", "freeze", "--python", sys.executable], capture_output=True, text=True, check=True
+    )
     constraints.write_text(frozen.stdout, encoding="utf-8")
     venv = root / "anchor-copier"
     sh([exe("uv"), "venv", "--quiet", "--python", sys.executable, venv])
     copier = f"copier=={importlib.metadata.version('copier')}"
     # compiled once here: each copier process would otherwise compile its imports (~1.5 s)
     python = venv / "bin" / "python"
-    sh([exe("uv"), "pip", "install", "--quiet", "--compile-bytecode", "--python", python, "-c", constraints, copier, *requires])
+    sh(
+        [
+            exe("uv"),
+            "pip",
+            "install",
+            "--quiet",
+            "--compile-bytecode",
+            "--python",
+            python,
+            "-c",
+            constraints,
+            copier,
+            *requires,
+        ]
+    )
     return str(venv / "bin" / "copier")
 
 
@@ -444,7 +483,10 @@ def bench_anchors(
     return out
 
 
-MACHINE_LOOP = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(30_000_000):\n    s += i\nprint(time.perf_counter() - t)"
+MACHINE_LOOP = (
+    "import time\nt = time.perf_counter()\ns = 0\n"
+    "for i in range(30_000_000):\n    s += i\nprint(time.perf_counter() - t)"
+)
 
 
 def machine_seconds() -> float:
@@ -453,7 +495,9 @@ def machine_seconds() -> float:
     Suite times are read against it: on a shared 2-core VM the same suite moves by half within a
     day, and this loop with it.
     """
-    return float(subprocess.run([sys.executable, "-c", MACHINE_LOOP], capture_output=True, text=True, check=True).stdout)
+    return float(
+        subprocess.run([sys.executable, "-c", MACHINE_LOOP], capture_output=True, text=True, check=True).stdout
+    )
 
 
 def bench_suite() -> dict:
@@ -461,7 +505,7 @@ def bench_suite() -> dict:
     machine = machine_seconds()
     for name, extra in (("full", []), ("quick", ["-m", "not slow"])):
         before = machine
-        wall, cpu = timed(lambda: sh([sys.executable, "-m", "pytest", "-q", *extra], cwd=ROOT))()
+        wall, cpu = timed(lambda extra=extra: sh([sys.executable, "-m", "pytest", "-q", *extra], cwd=ROOT))()
         machine = machine_seconds()  # after this run, and before the next
         out[name] = {"seconds": wall, "cpu_seconds": cpu, "machine_seconds": [before, machine]}
     return out
@@ -497,7 +541,11 @@ def anchor_report(r: dict) -> list[str]:
         if "instructions" in measures:
             goal += f"; instructions {r[name]['instructions'] / r['floor']['instructions']:.2f}"
         if name == "template":
-            ahead = [key for key, of in measures.items() if all(of("template") < of(other) for other in names if other != name)]
+            ahead = [
+                key
+                for key, of in measures.items()
+                if all(of("template") < of(other) for other in names if other != name)
+            ]
             goal += f"; ahead of every anchor by: {', '.join(ahead) or 'none'}"
         label = "anchor-run template" if name == "template" else f"anchor {name}"
         lines.append(row(label, r[name], r["floor"], goal))
@@ -505,7 +553,9 @@ def anchor_report(r: dict) -> list[str]:
 
 
 def report(results: dict) -> list[str]:
-    header = f"{'benchmark':<22} {'template (median [min-max])':<30} {'floor / baseline':<30} {'ratio':>6} {'cpu':>6}  goal"
+    header = (
+        f"{'benchmark':<22} {'template (median [min-max])':<30} {'floor / baseline':<30} {'ratio':>6} {'cpu':>6}  goal"
+    )
     lines = [header, f"{'':<84} (wall)  (cross-check)"]
     if "render" in results:
         r = results["render"]
@@ -532,7 +582,9 @@ def report(results: dict) -> list[str]:
         goal = f"<= {SUITE_BUDGET_S[name]:.0f}s"
         label = f"{r['seconds']:.1f}s ({r['cpu_seconds']:.0f}s CPU)"
         machine = " / ".join(f"{m:.2f}" for m in r["machine_seconds"])
-        lines.append(f"{'suite ' + name:<22} {label:<30} {'':<30} {'':>6} {'':>6}  {goal}  (machine: {machine} s before / after)")
+        lines.append(
+            f"{'suite ' + name:<22} {label:<30} {'':<30} {'':>6} {'':>6}  {goal}  (machine: {machine} s before / after)"
+        )
     return lines
 
 
@@ -540,17 +592,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The options; --anchors become args.anchors, a dict of Anchor by name (and add "anchors" to --only)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=6, help="A/B rounds for render and update (default 6)")
-    parser.add_argument("--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant")
-    parser.add_argument("--only", default="render,verified,update,suite", help="comma-separated subset (also: skeletons, fleet, anchors)")
+    parser.add_argument(
+        "--verified-rounds", type=int, default=3, help="A/B rounds per backend for the verified variant"
+    )
+    parser.add_argument(
+        "--only",
+        default="render,verified,update,suite",
+        help="comma-separated subset (also: skeletons, fleet, anchors)",
+    )
     parser.add_argument("--fleet-rounds", type=int, default=2, help="rounds over the 10 fleet projects (default 2)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
     parser.add_argument("--json", type=Path, help="where to save the JSON (default bench/results/<time>.json)")
     parser.add_argument(
-        "--anchors", nargs="+", type=anchor_argument, default=[], metavar="NAME=PATH",
+        "--anchors",
+        nargs="+",
+        type=anchor_argument,
+        default=[],
+        metavar="NAME=PATH",
         help="other templates' clones to render beside this one (runs the 'anchors' comparison)",
     )
-    parser.add_argument("--instructions", action="store_true", help="also count each anchor-run render's instructions (valgrind)")
-    parser.add_argument("--anchor-answers", type=Path, default=ANCHOR_ANSWERS, help="answers per anchor NAME (bench/anchors.yml)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count each anchor-run render's instructions (valgrind)"
+    )
+    parser.add_argument(
+        "--anchor-answers", type=Path, default=ANCHOR_ANSWERS, help="answers per anchor NAME (bench/anchors.yml)"
+    )
     args = parser.parse_args(argv)
     args.only = set(args.only.split(","))
     try:
@@ -573,7 +639,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = root / "copier-settings.yml"
         settings.write_text("{}\n", encoding="utf-8")
         gitconfig = root / "gitconfig"
-        gitconfig.write_text("[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+        gitconfig.write_text(
+            "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n",
+            encoding="utf-8",
+        )
         ENV.update(COPIER_SETTINGS_PATH=str(settings), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM="1")
         repos = {
             "template": make_repo(ROOT, root / "repos" / "template", touch_template),
@@ -609,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = report(results)
     print("\n".join(lines))
     meta = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "rounds": args.rounds,

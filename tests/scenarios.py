@@ -59,8 +59,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
                                              "python_min": PYTHON_VERSIONS[0], "extras": {"cli": ["click>=8.1"]},
                                              "keywords": "acme"},
-    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1], "keywords": "acme",
-                                   "extras": {}},
+    f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1],
+                                   "keywords": "acme", "extras": {}},
 }  # fmt: skip
 
 
@@ -130,8 +130,8 @@ FASTEST_BACKEND = {"build_backend": "uv-build"}
 # under test are the same for every backend, and it builds fastest. `acme-meta` needs
 # `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
 VERIFIED_LIBRARY = {"project_name": "acme-verify", "version": "0.3.0", "build_backend": "uv-build"}
-VERIFIED_META = {"project_name": "acme-meta", "version": "0.3.0", "build_backend": "uv-build", "project_kind": "meta-package",
-                 "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
+VERIFIED_META = {"project_name": "acme-meta", "version": "0.3.0", "build_backend": "uv-build",
+                 "project_kind": "meta-package", "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
 
 
 def fleet_meta(backend: str, **answers: Any) -> dict[str, Any]:
@@ -187,7 +187,9 @@ def render_importing_a_typed_dependency(dst: Path, kind: str) -> Path:
         project = render_project(dst / "acme-typed", {"build_backend": "uv-build"})
         pyproject = project / "pyproject.toml"
         text = pyproject.read_text(encoding="utf-8")
-        pyproject.write_text(text.replace("dependencies = []", f'dependencies = ["{TYPED_DEPENDENCY}"]'), encoding="utf-8")
+        pyproject.write_text(
+            text.replace("dependencies = []", f'dependencies = ["{TYPED_DEPENDENCY}"]'), encoding="utf-8"
+        )
         (project / "src" / "acme_typed" / "paths.py").write_text(TYPED_LIBRARY_CODE, encoding="utf-8")
     else:
         data = {"project_kind": kind, "build_backend": "uv-build", "extras": {"paths": [TYPED_DEPENDENCY]}}
@@ -228,7 +230,9 @@ def release_fleet_fix(repo: Path) -> None:
     anchor = "      - name: Upload the distributions\n"
     text = workflow.read_text(encoding="utf-8")
     assert text.count(anchor) == 1, "publish.yml.jinja has no single 'Upload the distributions' step"
-    workflow.write_text(text.replace(anchor, f"      - name: {FLEET_FIX_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8")
+    workflow.write_text(
+        text.replace(anchor, f"      - name: {FLEET_FIX_STEP}\n        run: ls -l dist/\n{anchor}"), encoding="utf-8"
+    )
 
 
 def released_template(last: str = FLEET_RELEASES[-1]) -> Path:

@@ -14,7 +14,6 @@ from support.config import TEMPLATE_ROOT, load_copier_config, question_names, re
 from support.proc import import_script, run
 from support.render import list_files, render_once, render_project, template_source
 
-
 BENCH = import_script(TEMPLATE_ROOT / "bench" / "run.py", "bench_run")
 
 
@@ -56,7 +55,9 @@ def test_fleet_benchmark_copies_with_the_fleets_answers(tmp_path: Path) -> None:
     cli = tmp_path / "cli" / "demo-pkg"
     run(BENCH.copy_cmd(template_source(), cli, *data))
     api = render_project(tmp_path / "api" / "demo-pkg", answers)
-    assert (cli / ".copier-answers.yml").read_text(encoding="utf-8") == (api / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert (cli / ".copier-answers.yml").read_text(encoding="utf-8") == (api / ".copier-answers.yml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_suite_report_states_the_budget_and_the_machine_speed() -> None:
@@ -71,7 +72,7 @@ def test_suite_runs_share_the_machine_speed_measured_between_them(monkeypatch: p
     """Three measurements for two runs: the one after the full run is the one before the quick run."""
     speeds = iter([1.5, 2.5, 3.5])
     monkeypatch.setattr(BENCH, "machine_seconds", lambda: next(speeds))
-    monkeypatch.setattr(BENCH, "sh", lambda *args, **kwargs: None)  # no suite: only the bookkeeping
+    monkeypatch.setattr(BENCH, "sh", lambda *_args, **_kwargs: None)  # no suite: only the bookkeeping
     suite = BENCH.bench_suite()
     assert [suite[name]["machine_seconds"] for name in ("full", "quick")] == [[1.5, 2.5], [2.5, 3.5]]
 
@@ -86,7 +87,9 @@ def write_fake_anchor(root: Path) -> tuple[Path, Path]:
     return root / "fake", answers
 
 
-def test_anchor_arguments_name_each_template_and_its_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_anchor_arguments_name_each_template_and_its_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--anchors NAME=PATH takes a clone with copier.yml and the answers bench/anchors.yml has for NAME."""
     fake, answers = write_fake_anchor(tmp_path)
     args = BENCH.parse_args(["--only", "render", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)])
@@ -129,11 +132,26 @@ def test_anchor_comparison_renders_a_fake_anchor_with_its_answers(
     monkeypatch.setattr(BENCH, "ENV", dict(BENCH.ENV))  # main() sets the run's copier settings and git config
     saved = tmp_path / "result.json"
     BENCH.main(
-        ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers), "--json", str(saved)]
+        [
+            "--only",
+            "anchors",
+            "--rounds",
+            "1",
+            "--anchors",
+            f"fake={fake}",
+            "--anchor-answers",
+            str(answers),
+            "--json",
+            str(saved),
+        ]
     )
     result = json.loads(saved.read_text(encoding="utf-8"))
     anchors = result["results"]["anchors"]
-    assert {name: anchors[name]["n"] for name in ("floor", "template", "fake")} == {"floor": 1, "template": 1, "fake": 1}
+    assert {name: anchors[name]["n"] for name in ("floor", "template", "fake")} == {
+        "floor": 1,
+        "template": 1,
+        "fake": 1,
+    }
     assert anchors["floor"]["round_ratios"] == [1.0]
     assert result["meta"]["anchors"] == {"fake": str(fake)}
     table = capsys.readouterr().out
@@ -144,12 +162,14 @@ def test_anchor_comparison_renders_a_fake_anchor_with_its_answers(
     assert "ahead of every anchor by: " in table
 
 
-def test_anchor_comparison_fails_when_an_anchor_lacks_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anchor_comparison_fails_when_an_anchor_lacks_an_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake, answers = write_fake_anchor(tmp_path)
     answers.write_text("fake:\n  data: {}\n", encoding="utf-8")
     monkeypatch.setattr(BENCH, "ENV", dict(BENCH.ENV))
+    argv = ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)]
     with pytest.raises(SystemExit, match='Question "greeting" is required'):
-        argv = ["--only", "anchors", "--rounds", "1", "--anchors", f"fake={fake}", "--anchor-answers", str(answers)]
         BENCH.main([*argv, "--json", str(tmp_path / "r.json")])
 
 
@@ -179,7 +199,9 @@ def test_instructions_runs_the_copier_command_under_valgrind(tmp_path: Path, mon
     """The count comes from valgrind's "Collected" line, for the same copier command the rounds time."""
     fake, _ = write_fake_anchor(tmp_path)
     valgrind = tmp_path / "valgrind"  # a stand-in: runs the command after valgrind's two options, reports a count
-    valgrind.write_text('#!/bin/sh\nshift 2\n"$@" || exit $?\necho "==77== Collected : 123456789" >&2\n', encoding="utf-8")
+    valgrind.write_text(
+        '#!/bin/sh\nshift 2\n"$@" || exit $?\necho "==77== Collected : 123456789" >&2\n', encoding="utf-8"
+    )
     valgrind.chmod(0o755)
     real_exe = BENCH.exe
     monkeypatch.setattr(BENCH, "exe", lambda name: str(valgrind) if name == "valgrind" else real_exe(name))

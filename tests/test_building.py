@@ -36,7 +36,8 @@ def built(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any], Dists]:
 def test_twine_check_strict(built: tuple[Path, dict[str, Any], Dists]) -> None:
     _, _, dists = built
     passed, output = twine_check(dists.sdist, dists.wheel)
-    assert passed and output.count("PASSED") == 2, output
+    assert passed, output
+    assert output.count("PASSED") == 2, output
 
 
 def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:
@@ -47,7 +48,8 @@ def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None
     else:
         name = answers["import_name"]
         code, output = check_wheel_contents("--package", project / "src" / name, "--toplevel", name, dists.wheel)
-    assert code == 0 and f"{dists.wheel}: OK" in output, output
+    assert code == 0, output
+    assert f"{dists.wheel}: OK" in output, output
 
 
 def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> None:
@@ -77,7 +79,9 @@ def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> N
         assert set(meta.provides_extra or []) == {*answers["extras"], "all"}
 
 
-@pytest.mark.parametrize("case_id", [c for c, answers in matrix_cases() if answers.get("project_kind") != "meta-package"])
+@pytest.mark.parametrize(
+    "case_id", [c for c, answers in matrix_cases() if answers.get("project_kind") != "meta-package"]
+)
 def test_pyroma_rates_ten_with_every_backend(case_id: str, tmp_path: Path) -> None:
     """pyroma reads the metadata the project's backend prepares: 10/10, or only the keywords missing.
 
@@ -155,7 +159,7 @@ def test_install_wheel_and_run_project_tests(
     # The project's own tests, against the installed wheel (src/ is not on sys.path).
     proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert " passed" in proc.stdout, proc.stdout
-    assert PYTHON != str(python)
+    assert str(python) != PYTHON
 
 
 @pytest.mark.parametrize("backend", backend_names())
@@ -182,7 +186,10 @@ def test_one_off_environments_are_compiled_only_when_asked(tmp_path: Path) -> No
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("tiny_pkg/__init__.py", "ANSWER = 42\n")
         zf.writestr("tiny_pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tiny-pkg\nVersion: 1.0\n")
-        zf.writestr("tiny_pkg-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        zf.writestr(
+            "tiny_pkg-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         zf.writestr("tiny_pkg-1.0.dist-info/RECORD", "tiny_pkg/__init__.py,,\ntiny_pkg-1.0.dist-info/METADATA,,\n"
                     "tiny_pkg-1.0.dist-info/WHEEL,,\ntiny_pkg-1.0.dist-info/RECORD,,\n")  # fmt: skip
     for compiled in (False, True):

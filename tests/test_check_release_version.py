@@ -41,7 +41,9 @@ def write_dists(folder: Path, wheel_version: str, sdist_version: str | None = No
 
     folder.mkdir(exist_ok=True)
     with zipfile.ZipFile(folder / f"acme-{wheel_version}-py3-none-any.whl", "w") as zf:
-        zf.writestr(f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n")
+        zf.writestr(
+            f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n"
+        )
     sdist_version = sdist_version or wheel_version
     data = f"Metadata-Version: 2.4\nName: acme\nVersion: {sdist_version}\n".encode()
     with tarfile.open(folder / f"acme-{sdist_version}.tar.gz", "w:gz") as tf:
@@ -67,17 +69,30 @@ def test_guard_accepts_tag_with_or_without_v(
 @pytest.mark.parametrize(
     ("tag", "version", "message"),
     [
-        ("v1.2.4", "1.2.3", "release tag 'v1.2.4' does not match version '1.2.3' in {pyproject}: the tag must be '1.2.3' or 'v1.2.3'"),
+        (
+            "v1.2.4",
+            "1.2.3",
+            "release tag 'v1.2.4' does not match version '1.2.3' in {pyproject}: the tag must be '1.2.3' or 'v1.2.3'",
+        ),
         ("v1.2", "1.2.0", "release tag 'v1.2' does not match version '1.2.0'"),
         ("V1.2.3", "1.2.3", "release tag 'V1.2.3' does not match version '1.2.3'"),
-        ("v1.2.3+abc", "1.2.3+abc", "version '1.2.3+abc' in {pyproject} has a local part ('+...'): PyPI and TestPyPI refuse"),
+        (
+            "v1.2.3+abc",
+            "1.2.3+abc",
+            "version '1.2.3+abc' in {pyproject} has a local part ('+...'): PyPI and TestPyPI refuse",
+        ),
         ("", "1.2.3", "the release tag is empty"),
     ],
     ids=["mismatch", "not-normalised", "capital-v", "local-version", "empty-tag"],
 )
 def test_guard_refuses_with_a_clear_message(
-    guard: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    tag: str, version: str, message: str,
+    guard: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tag: str,
+    version: str,
+    message: str,
 ) -> None:
     output = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
@@ -85,7 +100,8 @@ def test_guard_refuses_with_a_clear_message(
     pyproject = write_pyproject(tmp_path, version)
     assert guard.main(["--tag", tag, "--pyproject", str(pyproject)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and message.format(pyproject=pyproject) in err
+    assert err.startswith("error: ")
+    assert message.format(pyproject=pyproject) in err
     assert not output.exists()
 
 
@@ -99,18 +115,25 @@ def test_guard_names_a_non_canonical_spelling_whatever_the_tag(
     args = ["--pyproject", str(pyproject), "--dist", str(dist), *(["--tag", tag] if tag else [])]
     assert guard.main(args) == 1
     err = capsys.readouterr().err
-    assert f"version '1.0.0-rc1' in {pyproject} is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'" in err
+    assert (
+        f"version '1.0.0-rc1' in {pyproject} is not spelled canonically: the built files, and PyPI, call it '1.0.0rc1'"
+        in err
+    )
     assert f"Write version = '1.0.0rc1' in {pyproject} and tag the release v1.0.0rc1" in err
 
 
-def test_guard_without_built_files_refuses_a_non_canonical_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_guard_without_built_files_refuses_a_non_canonical_version(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pyproject = write_pyproject(tmp_path, "1.0-RC1")
     assert guard.main(["--pyproject", str(pyproject)]) == 1
     err = capsys.readouterr().err
     assert f"version '1.0-RC1' in {pyproject} is not a canonical PEP 440 public version" in err
 
 
-def test_guard_without_a_tag_says_how_to_tag(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_guard_without_a_tag_says_how_to_tag(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pyproject = write_pyproject(tmp_path, "2.1.0")
     assert guard.main(["--pyproject", str(pyproject), "--dist", str(write_dists(tmp_path / "dist", "2.1.0"))]) == 0
     assert capsys.readouterr().out == "version '2.1.0' can be released: tag it v2.1.0\n"
@@ -120,7 +143,11 @@ def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType)
     """One rule in four places: the version question, this guard, the template-sync check's release
     tags (standalone scripts each, so each has its copy) and packaging's own spelling."""
     sync = import_script(SYNC_SCRIPT, "check_template_sync")
-    config_rule = re.compile(re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"]).group(1).replace("\\\\", "\\"))
+    config_rule = re.compile(
+        re.search(r"regex_search\('(\^.*?)'\)\) -%\}", load_copier_config()["version"]["validator"])
+        .group(1)
+        .replace("\\\\", "\\")
+    )
     for version in VERSIONS:
         try:
             expected = str(Version(version)) == version and Version(version).local is None
@@ -139,7 +166,9 @@ def test_guard_checks_the_built_files(guard: ModuleType, tmp_path: Path, capsys:
     assert "version '1.2.3.post1' in acme-1.2.3.post1.tar.gz" in capsys.readouterr().err
 
 
-def test_guard_needs_built_files_for_a_dynamic_version(guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_guard_needs_built_files_for_a_dynamic_version(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pyproject = write_pyproject(tmp_path, None)
     assert guard.main(["--tag", "v2.0.0", "--pyproject", str(pyproject)]) == 1
     assert "is dynamic: check the built files with --dist" in capsys.readouterr().err
@@ -155,10 +184,12 @@ def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
     """The workflow runs it as `python <file>` on a runner: exit code and ::error:: annotation."""
     write_pyproject(tmp_path, "0.1.0")
     env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true"}
-    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.2.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, CHECK_SCRIPT, "--tag", "v0.2.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("::error title=Release version::release tag 'v0.2.0' does not match version '0.1.0'")
-    proc = subprocess.run([PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
-
-

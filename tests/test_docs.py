@@ -7,6 +7,7 @@ commands the pages show are run by tests/test_documented_commands.py.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -29,11 +30,11 @@ class _MkDocsLoader(yaml.SafeLoader):
     """mkdocs.yml names Python objects (`!!python/name:`); reading the nav only needs their names."""
 
 
-_MkDocsLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda loader, suffix, node: suffix)
+_MkDocsLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda _loader, suffix, _node: suffix)
 
 
 def nav_pages() -> list[str]:
-    config = yaml.load((TEMPLATE_ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_MkDocsLoader)  # noqa: S506
+    config = yaml.load((TEMPLATE_ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_MkDocsLoader)
     return [page for entry in config["nav"] for page in entry.values()]
 
 
@@ -62,7 +63,9 @@ def test_strict_build_fails_on_a_broken_anchor(tmp_path: Path) -> None:
     shutil.copy(TEMPLATE_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     shutil.copytree(TEMPLATE_ROOT / "docs", tmp_path / "docs")
     page = tmp_path / "docs" / "quickstart.md"
-    page.write_text(page.read_text(encoding="utf-8") + "\nSee [the rules](questions.md#no-such-question).\n", encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nSee [the rules](questions.md#no-such-question).\n", encoding="utf-8"
+    )
     proc = build_site(tmp_path, tmp_path / "site")
     assert proc.returncode != 0
     assert "no-such-question" in proc.stdout + proc.stderr
@@ -104,7 +107,9 @@ def test_question_has_meaning_default_rule_and_example(name: str) -> None:
 
 
 def test_backend_table_matches_copier_yml() -> None:
-    rows = dict(re.findall(r"^\| `([a-z-]+)` \| `([^`]+)` \|$", question_sections()["build_backend"], flags=re.MULTILINE))
+    rows = dict(
+        re.findall(r"^\| `([a-z-]+)` \| `([^`]+)` \|$", question_sections()["build_backend"], flags=re.MULTILINE)
+    )
     assert rows == {name: spec["requires"] for name, spec in table("backends").items()}
 
 
@@ -125,12 +130,20 @@ def test_troubleshooting_has_symptom_cause_and_fix_for_each_failure() -> None:
     for failure in FAILURES:
         assert any(failure in title for title in entries), failure
     for title, body in entries.items():
-        assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], title
+        assert re.findall(r"^\*\*(Symptom|Cause|Fix):\*\*", body, flags=re.MULTILINE) == ["Symptom", "Cause", "Fix"], (
+            title
+        )
 
 
 # --- Decisions ----------------------------------------------------------------------------------
 # A decision goes under the topic it belongs to; a new topic is added here too, deliberately.
-DECISION_TOPICS = ["Answers", "Generated files and updates", "The release pipeline", "Checkers", "The test suite and speed"]
+DECISION_TOPICS = [
+    "Answers",
+    "Generated files and updates",
+    "The release pipeline",
+    "Checkers",
+    "The test suite and speed",
+]
 DECIDED = re.compile(r"\*Decided (\d{4}-\d\d-\d\d)(?:, revised (\d{4}-\d\d-\d\d(?:, \d{4}-\d\d-\d\d)*))?\*")
 
 
@@ -141,7 +154,7 @@ def test_decisions_are_dated_and_grouped_by_topic() -> None:
     assert [line[3:] for line in lines if line.startswith("## ")] == DECISION_TOPICS
     counts = dict.fromkeys(DECISION_TOPICS, 0)
     topic = None
-    for heading, after in zip(lines, lines[1:]):
+    for heading, after in itertools.pairwise(lines):
         if heading.startswith("## "):
             topic = heading[3:]
         elif heading.startswith("### "):
@@ -155,6 +168,8 @@ def test_decisions_are_dated_and_grouped_by_topic() -> None:
     assert all(counts.values()), counts
     contents = re.findall(r"^- \[([^\]]+)\]\(#[a-z-]+\)", text.split("\n## ", 1)[0], flags=re.MULTILINE)
     assert contents == DECISION_TOPICS, "the contents list at the top links the topics in order"
+
+
 # --- Manual publishing -----------------------------------------------------------------------------
 NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -176,8 +191,15 @@ def test_contributing_names_only_tests_and_paths_that_exist() -> None:
     """The guide's recipes point at the tests that catch a forgotten step, and at real files."""
     page = (TEMPLATE_ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`(test_\w+)`", page))
-    defined = set(re.findall(r"^def (test_\w+)", "".join(p.read_text(encoding="utf-8") for p in (TEMPLATE_ROOT / "tests").glob("test_*.py")), flags=re.M))
-    assert len(named) >= 8 and named <= defined, sorted(named - defined)
+    defined = set(
+        re.findall(
+            r"^def (test_\w+)",
+            "".join(p.read_text(encoding="utf-8") for p in (TEMPLATE_ROOT / "tests").glob("test_*.py")),
+            flags=re.MULTILINE,
+        )
+    )
+    assert len(named) >= 8, sorted(named - defined)
+    assert named <= defined, sorted(named - defined)
     paths = set(re.findall(r"`((?:copier\.yml|includes|template|tests|bench|fleet|docs)(?:/[\w.<>-]+)*)`", page))
     assert len(paths) >= 10
     for path in paths:
@@ -225,7 +247,11 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     """CI on a fresh machine with only Python gets pipx as README says for a Python of one's own,
     runs README's install line verbatim, then its test command."""
     readme = [line for where, line, _ in shell_lines() if where.startswith("README.md:")]
-    ci = [line for line in (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    ci = [
+        line
+        for line in (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
     commands = [line for line in ci if line.startswith(("python3 -m pip", "pipx", "uv run"))]
     assert readme_install_lines() == ['pipx install "uv>=0.9"']
     assert commands == [readme_pipx_line("your own"), *readme_install_lines(), "uv run --group test pytest"]

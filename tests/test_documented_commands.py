@@ -63,13 +63,11 @@ NOT_RUN = {
         )
         for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0")
     },
-    **{
-        line: (
-            "docs/updating.md: run by tests/test_update.py::test_check_update_reports_a_new_tag, "
-            "which checks their output and exit codes"
-        )
-        for line in ("copier check-update", "copier check-update --quiet", "copier check-update --output-format json")
-    },
+    **dict.fromkeys(
+        ("copier check-update", "copier check-update --quiet", "copier check-update --output-format json"),
+        "docs/updating.md: run by tests/test_update.py::test_check_update_reports_a_new_tag, "
+        "which checks their output and exit codes",
+    ),
     "copier copy --defaults --data version=1.0+local https://github.com/ORG/pypi-template.git refused-project": (
         "docs/questions.md: it exits 1 on purpose; run by tests/test_documented_commands.py::"
         "test_refused_answer_prints_what_questions_md_shows, which compares its last lines with the page"
@@ -126,7 +124,15 @@ def collect_runs() -> list[Run]:
             key = (where, "tty" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files))
             entry = runs.setdefault(
                 key,
-                Run(where, "tty" in flags, "slow" in flags, body, hooks.get("before", ""), hooks.get("after", ""), tuple(files)),
+                Run(
+                    where,
+                    "tty" in flags,
+                    "slow" in flags,
+                    body,
+                    hooks.get("before", ""),
+                    hooks.get("after", ""),
+                    tuple(files),
+                ),
             )
             entry.creates += creates
             entry.sources.append(f"{fence.page}:{fence.line}")
@@ -134,7 +140,6 @@ def collect_runs() -> list[Run]:
 
 
 RUNS = collect_runs()
-
 
 
 # --- Every command that a test can run is run -----------------------------------------------------
@@ -168,12 +173,16 @@ def test_documented_copies_record_a_source_every_updater_can_use() -> None:
     assert set(SCRATCH_COPIES) <= {line for _, line in copies}
 
 
-def test_refused_answer_prints_what_questions_md_shows(template_url: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("template_url")
+def test_refused_answer_prints_what_questions_md_shows(tmp_path: Path) -> None:
     """The command on the page, as a user runs it: exit 1, nothing written, the page's lines last."""
     (line,) = [line for line in NOT_RUN if line.startswith("copier copy --defaults --data version=1.0+local")]
-    (shown,) = [f.body for f in fences(TEMPLATE_ROOT / "docs" / "questions.md") if f.lang == "text" and "version=" not in f.body
+    (shown,) = [f.body for f in fences(TEMPLATE_ROOT / "docs" / "questions.md")
+                if f.lang == "text" and "version=" not in f.body
                 and f.body.startswith("ValueError: Validation error for question 'version'")]  # fmt: skip
-    proc = subprocess.run([tool("copier"), *shlex.split(line)[1:]], cwd=tmp_path, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [tool("copier"), *shlex.split(line)[1:]], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.splitlines()[-3:] == shown.splitlines()
     assert proc.stderr.count("\n") > 30  # the traceback the page warns of
@@ -228,7 +237,9 @@ def context_folder(where: str, tmp_path: Path, seeds: Seeds) -> Path:
         cwd = tmp_path / "pypi-template"
         run(["git", "clone", "--quiet", released_template(), cwd])
     else:
-        cwd = shutil.copytree(seeds.get(where), tmp_path / ("repos" if where == "projects" else "my-package"), symlinks=True)
+        cwd = shutil.copytree(
+            seeds.get(where), tmp_path / ("repos" if where == "projects" else "my-package"), symlinks=True
+        )
     return cwd
 
 
@@ -253,7 +264,11 @@ def run_in_terminal(script: str, cwd: Path, env: dict[str, str]) -> None:
     child.logfile_read = log
     deadline = time.monotonic() + TTY_BUDGET
     try:
-        while (event := child.expect([pexpect.EOF, re.escape(CURSOR_QUERY), re.escape(PROMPT_START), pexpect.TIMEOUT], timeout=5)) != 0:
+        while (
+            event := child.expect(
+                [pexpect.EOF, re.escape(CURSOR_QUERY), re.escape(PROMPT_START), pexpect.TIMEOUT], timeout=5
+            )
+        ) != 0:
             assert time.monotonic() < deadline, f"still running after {TTY_BUDGET:.0f} s:\n{log.getvalue()}"
             # Answer the cursor position query as a terminal does (else each prompt waits for it).
             child.send("\x1b[1;1R" if event == 1 else "\r")
@@ -323,7 +338,9 @@ def externally_managed_python(root: Path) -> Path:
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     (root / "bin").mkdir(parents=True)
     # A copy, not a link: the interpreter finds its prefix (and so its stdlib) from where it lies.
-    python = Path(shutil.copy2(os.path.realpath(getattr(sys, "_base_executable", sys.executable)), root / "bin" / version))
+    python = Path(
+        shutil.copy2(os.path.realpath(getattr(sys, "_base_executable", sys.executable)), root / "bin" / version)
+    )
     (root / "bin" / "python3").symlink_to(version)
     for library in (Path(sys.base_prefix) / "lib").glob("libpython*"):
         (root / "lib" / library.name).parent.mkdir(parents=True, exist_ok=True)
@@ -337,7 +354,8 @@ def externally_managed_python(root: Path) -> Path:
 
     (stdlib / "site-packages" / "pip").symlink_to(Path(pip.__file__).parent)
     (stdlib / "EXTERNALLY-MANAGED").write_text(
-        "[externally-managed]\nError=This Python belongs to the system (the test's stand-in for Debian's).\n", encoding="utf-8"
+        "[externally-managed]\nError=This Python belongs to the system (the test's stand-in for Debian's).\n",
+        encoding="utf-8",
     )
     return python
 
@@ -349,8 +367,16 @@ def test_readme_install_line_works_on_an_externally_managed_python(tmp_path: Pat
     home = tmp_path / "home"
     home.mkdir()
     env = shell_env(home) | {"PATH": os.pathsep.join([str(system.parent), "/usr/bin", "/bin"])}
-    refused = subprocess.run(["python3", "-m", "pip", "install", "uv>=0.9"], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert refused.returncode == 1 and "externally-managed-environment" in refused.stderr, refused.stderr
+    refused = subprocess.run(
+        ["python3", "-m", "pip", "install", "uv>=0.9"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert "externally-managed-environment" in refused.stderr, refused.stderr
     # What `sudo apt install pipx` does: pipx in the system's site-packages, its command beside python3
     # (pip's --prefix skips the PEP 668 check, as a distribution's package manager does).
     run([system, "-m", "pip", "install", "--quiet", "--prefix", system.parent.parent, "pipx"], env=env, cwd=tmp_path)

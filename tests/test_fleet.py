@@ -29,11 +29,11 @@ from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner
 
 from scenarios import (
+    FLEET_ANSWERS,
     FLEET_FIX_STEP,
     FLEET_NEW_PIN,
     FLEET_PIN,
     FLEET_RELEASES,
-    FLEET_ANSWERS,
     fleet_copy,
     released_template,
 )
@@ -53,6 +53,7 @@ USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 
 
 # --- What maintainers do after the first copy --------------------------------------------------
+
 
 def edit_text(project: Path, name: str, old: str, new: str) -> None:
     path = project / name
@@ -110,7 +111,8 @@ class Member:
 # What each member's maintainers did after the first copy (the members' answers: scenarios.FLEET_ANSWERS).
 EDITS_OF = {
     "lib-setuptools": (), "lib-hatchling": ("readme",), "lib-flit-core": ("dependency", "readme"),
-    "lib-pdm-pypi-only": ("tools",), "lib-uv-build": ("publish-line", "dependency"), "lib-poetry-core": ("pin-bump", "readme"),
+    "lib-pdm-pypi-only": ("tools",), "lib-uv-build": ("publish-line", "dependency"),
+    "lib-poetry-core": ("pin-bump", "readme"),
     "meta-setuptools": ("no-ci",), "meta-hatchling-pypi-only": ("readme", "dependency", "tools"),
     "meta-pdm-backend": ("pin-bump", "tools"), "meta-uv-pypi-only": ("no-ci", "publish-line", "readme"),
 }  # fmt: skip
@@ -123,7 +125,8 @@ def test_the_fleet_covers_what_projects_do() -> None:
     assert len({m.answers.get("build_backend", "setuptools") for m in FLEET}) >= 4
     assert {m.answers.get("use_testpypi", True) for m in FLEET} == {True, False}
     assert {edit for m in FLEET for edit in m.edits} == set(EDITS)
-    assert any(m.conflicts for m in FLEET) and not all(m.conflicts for m in FLEET)
+    assert any(m.conflicts for m in FLEET)
+    assert not all(m.conflicts for m in FLEET)
 
 
 def maintained_copy(member: Member, dst: Path) -> Path:
@@ -137,6 +140,7 @@ def maintained_copy(member: Member, dst: Path) -> Path:
 
 # --- The update, project by project ------------------------------------------------------------
 
+
 def answers_without_commit(project: Path) -> dict[str, Any]:
     return {key: value for key, value in load_answers(project).items() if key != "_commit"}
 
@@ -145,7 +149,12 @@ def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
     """The project's own check, as its ci.yml runs it."""
     env = {"PATH": "/usr/bin:/bin"}  # no GITHUB_ACTIONS: plain `error:` lines
     return subprocess.run(
-        [PYTHON, ".github/scripts/check_template_sync.py"], cwd=project, capture_output=True, text=True, check=False, env=env
+        [PYTHON, ".github/scripts/check_template_sync.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
 
 
@@ -179,7 +188,9 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
         assert USER_SHA in publish
     else:
         assert conflicted == []
-        assert not [name for name, data in after.items() if set(MARKERS) & set(data.decode(errors="replace").splitlines())]
+        assert not [
+            name for name, data in after.items() if set(MARKERS) & set(data.decode(errors="replace").splitlines())
+        ]
         for name in (PUBLISH, CI):
             if name in after:
                 assert table("actions")[FLEET_PIN]["sha"] not in after[name].decode(), name
@@ -192,7 +203,7 @@ def test_renovate_command_updates_each_project(member: Member, tmp_path: Path) -
     check = sync_check(project)
     assert check.returncode == (1 if member.conflicts else 0), check.stdout + check.stderr
     if member.conflicts:
-        lines = re.findall(rf"^error: {re.escape(PUBLISH)}:(\d+): conflict marker", check.stderr, re.M)
+        lines = re.findall(rf"^error: {re.escape(PUBLISH)}:(\d+): conflict marker", check.stderr, re.MULTILINE)
         numbers = [i for i, line in enumerate(publish.splitlines(), start=1) if line in MARKERS]
         assert [int(n) for n in lines] == numbers, check.stderr
 
@@ -224,12 +235,14 @@ def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str,
 
 # --- The organisation-wide Renovate workflow (fleet/renovate.yml) -----------------------------
 
+
 def test_fleet_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
     proc = subprocess.run(
         [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", FLEET_WORKFLOW],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == [], proc.stdout + proc.stderr
     # The one silenced finding, on its line with the reason (docs/automatic-updates.md says why).
     text = FLEET_WORKFLOW.read_text(encoding="utf-8")
     assert re.findall(r"# zizmor: ignore\[([\w-]+)\] (.+)", text) == [("github-app", "Renovate finds them by topic")]
@@ -240,18 +253,25 @@ def test_fleet_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
 def test_fleet_workflow_is_pinned_scoped_and_runs_the_tested_renovate() -> None:
     workflow = yaml.safe_load(FLEET_WORKFLOW.read_text(encoding="utf-8"))
     assert workflow[True] == {"schedule": [{"cron": "17 5 * * 1-5"}], "workflow_dispatch": None}  # `on`
-    assert workflow["permissions"] == {} and workflow["concurrency"]["cancel-in-progress"] is False
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"]["cancel-in-progress"] is False
     (job,) = workflow["jobs"].values()
-    assert job["permissions"] == {} and job["environment"] == "renovate"  # the App's token does the work
-    assert job["name"] and isinstance(job["timeout-minutes"], int)
+    assert job["permissions"] == {}
+    assert job["environment"] == "renovate"
+    assert job["name"]
+    assert isinstance(job["timeout-minutes"], int)
     token, renovate = job["steps"]
     for step in (token, renovate):
-        assert step["name"] and re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step
+        assert step["name"], step
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step
     text = FLEET_WORKFLOW.read_text(encoding="utf-8")
-    assert len(re.findall(r"uses: \S+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", text, re.M)) == 2
+    assert len(re.findall(r"uses: \S+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", text, re.MULTILINE)) == 2
     assert token["uses"].startswith("actions/create-github-app-token@")
     assert token["with"]["private-key"] == "${{ secrets.RENOVATE_APP_PRIVATE_KEY }}"
-    assert {k for k in token["with"] if k.startswith("permission-")} >= {"permission-workflows", "permission-pull-requests"}
+    assert {k for k in token["with"] if k.startswith("permission-")} >= {
+        "permission-workflows",
+        "permission-pull-requests",
+    }
     assert renovate["with"]["token"] == "${{ steps.app-token.outputs.token }}"
     # The Renovate the tests run (tests/test_renovate.py): a new one is tested before it is rolled out.
     assert renovate["with"]["renovate-version"] == RENOVATE_VERSION
@@ -307,15 +327,23 @@ class Rollout:
 
     def run(self, *args: str) -> tuple[int, dict[str, str]]:
         """The script's exit status and its report: each repository's outcome."""
-        proc = subprocess.run(["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            ["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False
+        )
         summary, *lines = proc.stdout.splitlines()
         report = dict(line.strip().split(": ", 1) for line in lines)
-        assert summary.startswith(f"Rollout of pypi-template {LATER}: {len(report)} repositories, "), proc.stdout + proc.stderr
+        assert summary.startswith(f"Rollout of pypi-template {LATER}: {len(report)} repositories, "), (
+            proc.stdout + proc.stderr
+        )
         assert summary.endswith(f", {sum(o.startswith('FAILED') for o in report.values())} failed"), proc.stdout
         return proc.returncode, report
 
     def prs(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()] if self.log.exists() else []
+        return (
+            [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+            if self.log.exists()
+            else []
+        )
 
     def remote(self, name: str) -> Path:
         return self.remotes / ORG / f"{name}.git"
@@ -375,7 +403,8 @@ def refs(remote: Path) -> str:
 def refusal(report: dict[str, str]) -> str:
     """The outcome of the repository whose update is refused, taken out of `report`."""
     outcome = report.pop(f"{ORG}/{REFUSED.name}", "")
-    assert outcome.startswith("FAILED: copier update: ") and "'python_min'" in outcome, outcome
+    assert outcome.startswith("FAILED: copier update: "), outcome
+    assert "'python_min'" in outcome, outcome
     return outcome
 
 
@@ -394,7 +423,8 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     refusal(report)
     assert (code, report) == (1, {
         f"{ORG}/{EDITED.name}": f"pull request opened: {url(EDITED.name, 1)}",
-        f"{ORG}/{CONFLICTED.name}": "draft pull request opened, check_template_sync.py fails (resolve it on the branch): "
+        f"{ORG}/{CONFLICTED.name}": "draft pull request opened, check_template_sync.py fails "
+                                    "(resolve it on the branch): "
                                     f"{url(CONFLICTED.name, 2)}",
         f"{ORG}/{BEHIND.name}": f"pull request opened: {url(BEHIND.name, 3)}",
         f"{ORG}/other": "skipped: not generated from pypi-template",
@@ -441,7 +471,9 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
 
 
 @pytest.mark.slow  # three copier updates (one refused), then one refused
-def test_rollout_of_local_checkouts_goes_on_past_a_refused_one_and_is_safe_to_rerun(rollout: Rollout, tmp_path: Path) -> None:
+def test_rollout_of_local_checkouts_goes_on_past_a_refused_one_and_is_safe_to_rerun(
+    rollout: Rollout,
+) -> None:
     """`--local`, as docs/organisations.md runs it: the update committed on a branch, nothing pushed."""
     members = (REFUSED, BEHIND, CONFLICTED)
     for member in members:
@@ -454,7 +486,8 @@ def test_rollout_of_local_checkouts_goes_on_past_a_refused_one_and_is_safe_to_re
     for again in (False, True):
         code, report = rollout.run("--local", LATER, *(f"{m.name}/" for m in members))
         outcome = report.pop(REFUSED.name)
-        assert outcome.startswith("FAILED: copier update: ") and "'python_min'" in outcome, outcome
+        assert outcome.startswith("FAILED: copier update: "), outcome
+        assert "'python_min'" in outcome, outcome
         if again:
             expected = dict.fromkeys(expected, f"up to date: {BRANCH} already holds this update")
         assert (code, report) == (1, expected)

@@ -91,9 +91,13 @@ class Sleeps(list[float]):
 
 # --- The served files are the built files -----------------------------------------------------
 
+
 @pytest.mark.slow
 def test_waits_for_the_index_then_verifies_and_installs_the_built_wheel(
-    verifier: ModuleType, library: Dists, deps: LocalIndex, capsys: pytest.CaptureFixture[str],
+    verifier: ModuleType,
+    library: Dists,
+    deps: LocalIndex,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The index lacks the upload at first, as TestPyPI right after it; then serves both files."""
     with serve_index() as index:
@@ -101,19 +105,27 @@ def test_waits_for_the_index_then_verifies_and_installs_the_built_wheel(
         index.files["acme_verify-0.2.0-py3-none-any.whl"] = b"an earlier release"
         sleeps = Sleeps(lambda: index.publish(library.sdist, library.wheel))
         log: list[str] = []
-        code = verifier.main(argv(index, deps, library.wheel.parent, "--import", "acme_verify"), sleep=sleeps, log=log.append)
+        code = verifier.main(
+            argv(index, deps, library.wheel.parent, "--import", "acme_verify"), sleep=sleeps, log=log.append
+        )
         assert code == 0, capsys.readouterr().err
         assert sleeps == [1]
-        assert log[1].startswith("attempt 1/3 failed, retrying in 1s:") and f"does not serve {WHEEL} (for this version it serves: nothing)" in log[1]
+        assert log[1].startswith("attempt 1/3 failed, retrying in 1s:")
+        assert f"does not serve {WHEEL} (for this version it serves: nothing)" in log[1]
         assert f"{index.simple} serves exactly the 2 built files (sha256)" in log
         assert log[-2:] == ["import acme_verify: OK", f"{PROJECT}=={VERSION} verified on {index.simple}: OK"]
         # pip took the wheel, by its hash, and never the sdist.
-        assert f"/files/{WHEEL}" in index.log and f"/files/{SDIST}" not in index.log
+        assert f"/files/{WHEEL}" in index.log
+        assert f"/files/{SDIST}" not in index.log
 
 
 @pytest.mark.slow
 def test_a_different_file_under_the_same_version_fails_at_once(
-    verifier: ModuleType, library: Dists, index: LocalIndex, deps: LocalIndex, tmp_path: Path,
+    verifier: ModuleType,
+    library: Dists,
+    index: LocalIndex,
+    deps: LocalIndex,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """TestPyPI's skip-existing kept an earlier run's wheel: these bytes must not reach PyPI."""
@@ -121,14 +133,19 @@ def test_a_different_file_under_the_same_version_fails_at_once(
     sleeps = Sleeps()
     assert verifier.main(argv(index, deps, library.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
     err = capsys.readouterr().err
-    assert f"serves {WHEEL} with sha256 " in err and f"but this run built sha256 {verifier.sha256_of(library.wheel)}" in err
+    assert f"serves {WHEEL} with sha256 " in err
+    assert f"but this run built sha256 {verifier.sha256_of(library.wheel)}" in err
     assert err.rstrip().endswith("Upload nothing more: bump the version and release again")
     assert sleeps == []  # waiting cannot change a file
 
 
 @pytest.mark.slow
 def test_a_file_nobody_built_here_fails_at_once(
-    verifier: ModuleType, library: Dists, index: LocalIndex, deps: LocalIndex, tmp_path: Path,
+    verifier: ModuleType,
+    library: Dists,
+    index: LocalIndex,
+    deps: LocalIndex,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stranger = tmp_path / f"acme_verify-{VERSION}-py2.py3-none-any.whl"
@@ -138,7 +155,8 @@ def test_a_file_nobody_built_here_fails_at_once(
     assert verifier.main(argv(index, deps, library.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
     err = capsys.readouterr().err
     assert f"serves {stranger.name} for this version, which this run did not build" in err
-    assert "bump the version and release again" in err and sleeps == []
+    assert "bump the version and release again" in err
+    assert sleeps == []
 
 
 @pytest.fixture
@@ -150,7 +168,11 @@ def html_index() -> Iterator[LocalIndex]:
 
 @pytest.mark.slow
 def test_an_sdist_only_index_fails_without_a_request_for_a_build_dependency(
-    verifier: ModuleType, library: Dists, html_index: LocalIndex, deps: LocalIndex, tmp_path: Path,
+    verifier: ModuleType,
+    library: Dists,
+    html_index: LocalIndex,
+    deps: LocalIndex,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Whoever owns `uv-build` on TestPyPI must never run code in the verify job."""
@@ -160,11 +182,12 @@ def test_an_sdist_only_index_fails_without_a_request_for_a_build_dependency(
     assert verifier.main(argv(index, deps, library.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
     err = capsys.readouterr().err
     assert f"gave up after 3 attempts over 2s: {index.simple} does not serve {WHEEL}" in err
-    assert f"(for this version it serves: {SDIST})" in err and "bump the version" in err
+    assert f"(for this version it serves: {SDIST})" in err
+    assert "bump the version" in err
     # pip itself, given the page (as when the listing and pip's view of it disagree): wheels only.
     python = verifier.make_environment(tmp_path / "venv")
     built = verifier.built_files(library.wheel.parent, PROJECT, VERSION)
-    with pytest.raises(verifier.NotServedYet, match="No matching distribution found for acme-verify==0.3.0"):
+    with pytest.raises(verifier.NotServedYet, match=r"No matching distribution found for acme-verify==0.3.0"):
         verifier.install_wheel(python, index.simple, f"{PROJECT}=={VERSION}", built, tmp_path)
     assert set(index.log) == {f"/simple/{PROJECT}/"}, index.log  # no sdist download, no /simple/uv-build/
 
@@ -203,8 +226,13 @@ def test_real_pep503_index_hashes_are_compared(verifier: ModuleType, library: Di
 
 # --- Only the index's lag is retried ------------------------------------------------------------
 
+
 def test_a_misspelt_name_fails_before_any_request(
-    verifier: ModuleType, tmp_path: Path, index: LocalIndex, deps: LocalIndex, capsys: pytest.CaptureFixture[str],
+    verifier: ModuleType,
+    tmp_path: Path,
+    index: LocalIndex,
+    deps: LocalIndex,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
     write_wheel(dist, "acme_verify", VERSION)
@@ -213,23 +241,31 @@ def test_a_misspelt_name_fails_before_any_request(
     assert index.log == []
 
 
-def test_an_interpreter_without_pip_is_named_before_any_request(tmp_path: Path, index: LocalIndex, deps: LocalIndex) -> None:
+def test_an_interpreter_without_pip_is_named_before_any_request(
+    tmp_path: Path, index: LocalIndex, deps: LocalIndex
+) -> None:
     """A virtual environment made by uv has no pip: the script says how to run it, and asks no index."""
     python = make_venv(tmp_path / "venv")
     dist = tmp_path / "dist"
     write_wheel(dist, "acme_verify", VERSION)
-    proc = subprocess.run([python, VERIFY_SCRIPT, *argv(index, deps, dist)], capture_output=True, text=True, check=False, cwd=tmp_path)
+    proc = subprocess.run(
+        [python, VERIFY_SCRIPT, *argv(index, deps, dist)], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr == (
         f"error: pip is not installed for {python} (an environment made by uv has none): "
         "run `uv run .github/scripts/verify_upload.py ...`, which installs it for the script\n"
     )
-    assert index.log == [] and deps.log == []
+    assert index.log == []
+    assert deps.log == []
 
 
 @pytest.mark.slow
 def test_a_python_the_release_does_not_support_is_not_retried(
-    verifier: ModuleType, index: LocalIndex, deps: LocalIndex, capsys: pytest.CaptureFixture[str],
+    verifier: ModuleType,
+    index: LocalIndex,
+    deps: LocalIndex,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """pip prints "No matching distribution" here too; "require a different python" makes it final."""
     newest = PYTHON_VERSIONS[-1]
@@ -239,7 +275,8 @@ def test_a_python_the_release_does_not_support_is_not_retried(
     sleeps = Sleeps()
     assert verifier.main(argv(index, deps, dists.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
     err = capsys.readouterr().err
-    assert "ERROR: Package 'acme-verify' requires a different Python" in err and "gave up" not in err
+    assert "ERROR: Package 'acme-verify' requires a different Python" in err
+    assert "gave up" not in err
     assert sleeps == []
 
 
@@ -257,18 +294,26 @@ def test_pip_output_decides_what_is_retried(verifier: ModuleType, tmp_path: Path
         return exc.type
 
     assert fails_with("ERROR: No matching distribution found for acme==1.0") is verifier.NotServedYet
-    assert fails_with("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.") is verifier.VerifyError
-    assert fails_with("ERROR: Could not install packages due to an OSError: [Errno 28] No space left") is verifier.VerifyError
+    assert (
+        fails_with("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.") is verifier.VerifyError
+    )
+    assert (
+        fails_with("ERROR: Could not install packages due to an OSError: [Errno 28] No space left")
+        is verifier.VerifyError
+    )
 
 
 # --- Nothing from the runner's pip settings reaches pip's build subprocess ------------------------
+
 
 def flit_core_wheel() -> Path:
     """A real build backend wheel for the local "PyPI" (downloaded once per machine)."""
     requirement = table("backends")["flit-core"]["requires"]
 
     def make(root: Path) -> None:
-        run([PYTHON, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", requirement, "-d", root])
+        run(
+            [PYTHON, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", requirement, "-d", root]
+        )
 
     (wheel,) = cached_client("flit-core-wheel", {"requirement": requirement}, make).glob("flit_core-*.whl")
     return wheel
@@ -278,7 +323,9 @@ def dependency_sdist(dst: Path) -> Path:
     """`acme-dep` 0.1 as an sdist only: installing it builds it, with flit-core from the index."""
     project = dst / "acme-dep"
     (project / "acme_dep").mkdir(parents=True)
-    (project / "acme_dep" / "__init__.py").write_text('"""A dependency only published as an sdist."""\n', encoding="utf-8")
+    (project / "acme_dep" / "__init__.py").write_text(
+        '"""A dependency only published as an sdist."""\n', encoding="utf-8"
+    )
     requires = table("backends")["flit-core"]["requires"]
     (project / "pyproject.toml").write_text(
         f'[build-system]\nrequires = ["{requires}"]\nbuild-backend = "flit_core.buildapi"\n\n'
@@ -293,7 +340,10 @@ def dependency_sdist(dst: Path) -> Path:
 
 @pytest.mark.client
 def test_pip_variables_never_reach_a_build_subprocess(
-    verifier: ModuleType, deps: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    verifier: ModuleType,
+    deps: LocalIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`--isolated` shields pip, not the pip it starts to install build dependencies."""
     deps.publish(dependency_sdist(tmp_path), flit_core_wheel())
@@ -301,9 +351,12 @@ def test_pip_variables_never_reach_a_build_subprocess(
         elsewhere.publish(flit_core_wheel())
         monkeypatch.setenv("PIP_EXTRA_INDEX_URL", elsewhere.simple)
         monkeypatch.setenv("PIP_INDEX_URL", elsewhere.simple)
-        install = verifier.pip(verifier.make_environment(tmp_path / "venv"), "install", "--index-url", deps.simple, "acme-dep==0.1")
+        install = verifier.pip(
+            verifier.make_environment(tmp_path / "venv"), "install", "--index-url", deps.simple, "acme-dep==0.1"
+        )
         verifier.run(install, tmp_path)
-        assert "/simple/flit-core/" in deps.log and elsewhere.log == []
+        assert "/simple/flit-core/" in deps.log
+        assert elsewhere.log == []
         # The same command with the runner's environment: the build subprocess asks the other index.
         again = [*install[:-1], "--force-reinstall", "--no-cache-dir"]
         proc = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, check=False)
@@ -316,12 +369,18 @@ def test_pip_variables_never_reach_a_build_subprocess(
 
 @pytest.fixture(scope="module")
 def extra_wheel() -> Path:
-    return build_once("integrity-extra", {**VERIFIED_LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})[1].wheel
+    return build_once("integrity-extra", {**VERIFIED_LIBRARY, "project_name": "acme-extra", "version": "1.0.0"})[
+        1
+    ].wheel
 
 
 @pytest.mark.slow
 def test_verify_job_installs_all_extras_of_a_meta_package(
-    verifier: ModuleType, index: LocalIndex, deps: LocalIndex, extra_wheel: Path, capsys: pytest.CaptureFixture[str],
+    verifier: ModuleType,
+    index: LocalIndex,
+    deps: LocalIndex,
+    extra_wheel: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     meta = build_once("integrity-meta", VERIFIED_META)[1]
     index.publish(meta.sdist, meta.wheel)
@@ -344,14 +403,18 @@ def test_release_check_fails_when_an_extra_cannot_resolve(deps: LocalIndex, extr
     deps.publish(extra_wheel)  # only 1.0.0: uv takes a name from the first index that has it
     env = {**os.environ, "HOME": str(tmp_path), **cache_dirs(), "UV_INDEX": deps.simple,
            "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ["PATH"]])}  # fmt: skip
-    proc = subprocess.run([PYTHON, "scripts/release_check.py"], cwd=project, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [PYTHON, "scripts/release_check.py"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL  install         the wheel does not install and load cleanly" in proc.stdout
-    assert "acme-extra>=2.0" in proc.stdout and "1 of 7 steps FAILED" in proc.stdout
+    assert "acme-extra>=2.0" in proc.stdout
+    assert "1 of 7 steps FAILED" in proc.stdout
     assert "/simple/acme-extra/" in deps.log
 
 
 # --- Provenance (PEP 740): real attestations, verified offline ----------------------------------
+
 
 def attestation_assets() -> Path:
     """test/assets of the pypi-attestations sdist the workflows pin (downloaded once per machine)."""
@@ -412,7 +475,8 @@ def edited_provenance(assets: Path, **publisher: str) -> bytes:
 
 
 @pytest.mark.client
-def test_true_publisher_passes(verifier: ModuleType, assets: Path, index: LocalIndex, offline_sigstore: None) -> None:
+@pytest.mark.usefixtures("offline_sigstore")
+def test_true_publisher_passes(verifier: ModuleType, assets: Path, index: LocalIndex) -> None:
     index.publish(assets / SIGNED)
     index.provenance[SIGNED] = (assets / f"{SIGNED}.provenance").read_bytes()
     check(verifier, index, assets / SIGNED, TRUE)
@@ -420,20 +484,30 @@ def test_true_publisher_passes(verifier: ModuleType, assets: Path, index: LocalI
 
 
 FOREIGN = [
-    pytest.param(("acme/pypi-attestations", "release.yml", None), {}, "names the publisher trailofbits/pypi-attestations release.yml None", id="another-repository"),
-    pytest.param(("trailofbits/pypi-attestations", "publish.yml", None), {}, "names the publisher trailofbits/pypi-attestations release.yml None", id="another-workflow"),
-    pytest.param(("trailofbits/pypi-attestations", "release.yml", "pypi"), {}, "names the publisher trailofbits/pypi-attestations release.yml None", id="another-environment"),
+    pytest.param(("acme/pypi-attestations", "release.yml", None), {},
+                 "names the publisher trailofbits/pypi-attestations release.yml None", id="another-repository"),
+    pytest.param(("trailofbits/pypi-attestations", "publish.yml", None), {},
+                 "names the publisher trailofbits/pypi-attestations release.yml None", id="another-workflow"),
+    pytest.param(("trailofbits/pypi-attestations", "release.yml", "pypi"), {},
+                 "names the publisher trailofbits/pypi-attestations release.yml None", id="another-environment"),
     # The record can be edited, the certificate cannot: sigstore refuses the signer.
-    pytest.param(("acme/pypi-attestations", "release.yml", None), {"repository": "acme/pypi-attestations"}, "does not verify: .*OIDCSourceRepositoryURI does not match", id="record-claims-another-repository"),
-    pytest.param(("trailofbits/pypi-attestations", "publish.yml", None), {"workflow": "publish.yml"}, "does not verify: .*Build Config URI", id="record-claims-another-workflow"),
+    pytest.param(("acme/pypi-attestations", "release.yml", None), {"repository": "acme/pypi-attestations"},
+                 "does not verify: .*OIDCSourceRepositoryURI does not match", id="record-claims-another-repository"),
+    pytest.param(("trailofbits/pypi-attestations", "publish.yml", None), {"workflow": "publish.yml"},
+                 "does not verify: .*Build Config URI", id="record-claims-another-workflow"),
 ]  # fmt: skip
 
 
 @pytest.mark.client
 @pytest.mark.parametrize(("identity", "record", "message"), FOREIGN)
+@pytest.mark.usefixtures("offline_sigstore")
 def test_foreign_publisher_fails(
-    verifier: ModuleType, assets: Path, index: LocalIndex, offline_sigstore: None,
-    identity: tuple[str, str, str | None], record: dict[str, str], message: str,
+    verifier: ModuleType,
+    assets: Path,
+    index: LocalIndex,
+    identity: tuple[str, str, str | None],
+    record: dict[str, str],
+    message: str,
 ) -> None:
     index.publish(assets / SIGNED)
     index.provenance[SIGNED] = edited_provenance(assets, **record)
@@ -442,21 +516,30 @@ def test_foreign_publisher_fails(
 
 
 @pytest.mark.client
-def test_tampered_file_fails(verifier: ModuleType, assets: Path, index: LocalIndex, tmp_path: Path, offline_sigstore: None) -> None:
+@pytest.mark.usefixtures("offline_sigstore")
+def test_tampered_file_fails(verifier: ModuleType, assets: Path, index: LocalIndex, tmp_path: Path) -> None:
     """An index serving other bytes with their own sha256 and the real provenance: the signature decides."""
     other = tampered(assets / SIGNED, tmp_path / "tampered")
     index.publish(other)
     index.provenance[SIGNED] = (assets / f"{SIGNED}.provenance").read_bytes()
-    with pytest.raises(verifier.VerifyError, match="does not verify: Verification failed: subject does not match distribution digest"):
+    with pytest.raises(
+        verifier.VerifyError, match="does not verify: Verification failed: subject does not match distribution digest"
+    ):
         check(verifier, index, other, TRUE)
 
 
 @pytest.mark.client
+@pytest.mark.usefixtures("offline_sigstore")
 def test_missing_or_non_github_provenance_fails(
-    verifier: ModuleType, assets: Path, index: LocalIndex, offline_sigstore: None,
+    verifier: ModuleType,
+    assets: Path,
+    index: LocalIndex,
 ) -> None:
     index.publish(assets / SIGNED)
-    with pytest.raises(verifier.VerifyError, match=f"the index lists no provenance for {SIGNED}: it was not uploaded by trusted publishing"):
+    with pytest.raises(
+        verifier.VerifyError,
+        match=f"the index lists no provenance for {SIGNED}: it was not uploaded by trusted publishing",
+    ):
         check(verifier, index, assets / SIGNED, TRUE)
     google = "gcb_attestation_test-0.0.0.tar.gz"  # a real provenance from a Google Cloud publisher
     index.publish(assets / google)
@@ -467,7 +550,11 @@ def test_missing_or_non_github_provenance_fails(
 
 @pytest.mark.slow
 def test_the_workflow_command_line_checks_provenance(
-    verifier: ModuleType, library: Dists, index: LocalIndex, deps: LocalIndex, capsys: pytest.CaptureFixture[str],
+    verifier: ModuleType,
+    library: Dists,
+    index: LocalIndex,
+    deps: LocalIndex,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`--repository` turns the check on: files uploaded without trusted publishing fail it."""
     index.publish(library.sdist, library.wheel)
@@ -486,7 +573,9 @@ def write_wheel(dist: Path, name: str, version: str) -> Path:
     dist.mkdir(parents=True, exist_ok=True)
     path = dist / f"{name}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{name}-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n")
+        zf.writestr(
+            f"{name}-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n"
+        )
     return path
 
 

@@ -45,8 +45,10 @@ MANIFESTS: dict[str, dict[str, Any]] = {
     "end-of-file-fixer": {"entry": "end-of-file-fixer", "types": ["text"]},
     "mixed-line-ending": {"entry": "mixed-line-ending", "types": ["text"]},
     "trailing-whitespace": {"entry": "trailing-whitespace-fixer", "types": ["text"]},
-    "ruff-check": {"entry": "ruff check --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
-    "ruff-format": {"entry": "ruff format --force-exclude", "types_or": ["python", "pyi", "jupyter"], "require_serial": True},
+    "ruff-check": {"entry": "ruff check --force-exclude", "types_or": ["python", "pyi", "jupyter"],
+                   "require_serial": True},
+    "ruff-format": {"entry": "ruff format --force-exclude", "types_or": ["python", "pyi", "jupyter"],
+                   "require_serial": True},
     "codespell": {"entry": "codespell", "types": ["text"]},
     "validate-pyproject": {"entry": "validate-pyproject", "files": "^pyproject.toml$"},
     "check-github-workflows": {"entry": "check-jsonschema --builtin-schema vendor.github-workflows",
@@ -54,13 +56,14 @@ MANIFESTS: dict[str, dict[str, Any]] = {
     "check-dependabot": {"entry": "check-jsonschema --builtin-schema vendor.dependabot",
                          "files": r"^\.github/dependabot\.(yml|yaml)$", "types": ["yaml"]},
     "check-renovate": {"entry": "check-jsonschema --builtin-schema vendor.renovate --regex-variant nonunicode",
-                       "files": r"^(renovate\.(json|json5)|\.(github|gitlab)/renovate\.(json|json5)|\.renovaterc(\.json)?)$"},
+                       "files": r"^(renovate\.(json|json5)|\.(github|gitlab)/renovate\.(json|json5)"
+                                r"|\.renovaterc(\.json)?)$"},
     "zizmor": {"entry": "zizmor", "args": ["--no-progress"], "types": ["yaml"], "require_serial": True,
                "files": r"(\.github/(workflows/.*|dependabot.ya?ml))|(action\.ya?ml)$"},
 }  # fmt: skip
 # Hooks that only fix whitespace, line endings and the like: CI's lint job leaves them to the hooks.
 FILE_HOOKS_REPO = HOOKS["pre-commit-hooks"]["repo"]
-RESULT = re.compile(r"^(?P<id>[a-z-]+)\.{2,}.*?(?P<status>Passed|Failed|Skipped)$", re.M)
+RESULT = re.compile(r"^(?P<id>[a-z-]+)\.{2,}.*?(?P<status>Passed|Failed|Skipped)$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
@@ -93,11 +96,14 @@ def pyproject(project: Path) -> dict[str, Any]:
 
 # --- The configuration ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("runner", ["pre-commit", "prek"])
 def test_configs_are_valid_for_the_runner(runner: str) -> None:
     """Every variant's config in one call (the runner validates each file it is given)."""
     configs = [render_once(f"quality-{v}", data) / ".pre-commit-config.yaml" for v, data in VARIANTS.items()]
-    proc = subprocess.run([tool(runner), "validate-config", *map(str, configs)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [tool(runner), "validate-config", *map(str, configs)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warning" not in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
 
@@ -105,16 +111,23 @@ def test_configs_are_valid_for_the_runner(runner: str) -> None:
 @pytest.mark.parametrize("runner", ["pre-commit", "prek"])
 def test_validate_config_refuses_a_broken_config(tmp_path: Path, runner: str) -> None:
     """The check above is live: a repository without `rev` is refused."""
-    (tmp_path / "bad.yaml").write_text(f"repos:\n  - repo: {HOOKS['ruff']['repo']}\n    hooks:\n      - id: ruff-check\n")
-    proc = subprocess.run([tool(runner), "validate-config", "bad.yaml"], cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert proc.returncode != 0 and "rev" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    (tmp_path / "bad.yaml").write_text(
+        f"repos:\n  - repo: {HOOKS['ruff']['repo']}\n    hooks:\n      - id: ruff-check\n"
+    )
+    proc = subprocess.run(
+        [tool(runner), "validate-config", "bad.yaml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "rev" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
 
 
 def test_hook_revisions_come_from_the_table(project: Path) -> None:
     """Every hook repository at the table's tag; mypy is a local hook, whose table entry pins the dev
     group's mypy (the release its repository's tag names)."""
     repos = load_config(project)["repos"]
-    assert [(r["repo"], r["rev"]) for r in repos if r["repo"] != "local"] == [(h["repo"], h["rev"]) for n, h in HOOKS.items() if n != "mypy"]
+    assert [(r["repo"], r["rev"]) for r in repos if r["repo"] != "local"] == [
+        (h["repo"], h["rev"]) for n, h in HOOKS.items() if n != "mypy"
+    ]
     assert [hook["id"] for r in repos if r["repo"] == "local" for hook in r["hooks"]] == ["mypy"]
 
 
@@ -124,14 +137,17 @@ def python_min(project: Path) -> str:
 
 def checkers_python(project: Path) -> str:
     """The oldest Python every pinned checker installs on, and python_min."""
-    return max([python_min(project), *(h["python"] for h in HOOKS.values() if "python" in h)], key=PYTHON_VERSIONS.index)
+    return max(
+        [python_min(project), *(h["python"] for h in HOOKS.values() if "python" in h)], key=PYTHON_VERSIONS.index
+    )
 
 
 def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
     """`==` the hook's tag; a checker that needs a newer Python than python_min is marked so, since
     uv resolves the group for every Python the project supports. The test group is pytest alone."""
     groups = pyproject(project)["dependency-groups"]
-    assert groups["dev"][0] == {"include-group": "test"} and groups["test"] == ["pytest>=9"]
+    assert groups["dev"][0] == {"include-group": "test"}
+    assert groups["test"] == ["pytest>=9"]
     pins = [Requirement(r) for r in groups["dev"][1:]]
     expected = []
     for hook in HOOKS.values():
@@ -147,11 +163,14 @@ def test_mypy_hook_checks_what_ci_checks(project: Path) -> None:
     """Every [tool.mypy] file, not only the staged ones, in the project's own environment (`uv run`:
     the dev group, the project and its dependencies, with every extra where CI installs them)."""
     ((repo, mypy),) = [(repo, hook) for repo, hook in configured_hooks(project) if hook["id"] == "mypy"]
-    assert repo == "local" and mypy["language"] == "system"
+    assert repo == "local"
+    assert mypy["language"] == "system"
     extras = ["--extra", "all"] if install_target(project) != "." else []
     assert shlex.split(mypy["entry"]) == ["uv", "run", *extras, "mypy"]
-    assert mypy["pass_filenames"] is False and mypy["require_serial"] is True
-    assert mypy["types_or"] == ["python", "pyi"] and not {"args", "additional_dependencies"} & set(mypy)
+    assert mypy["pass_filenames"] is False
+    assert mypy["require_serial"] is True
+    assert mypy["types_or"] == ["python", "pyi"]
+    assert not {"args", "additional_dependencies"} & set(mypy)
 
 
 def test_every_configured_hook_has_its_manifest(project: Path) -> None:
@@ -159,6 +178,7 @@ def test_every_configured_hook_has_its_manifest(project: Path) -> None:
 
 
 # --- Running the hooks ----------------------------------------------------------------------------
+
 
 def local_config(project: Path, bin_dir: Path) -> dict[str, Any]:
     """The generated config as local hooks: manifest entries, the config's own keys, the dev group's tools."""
@@ -201,7 +221,8 @@ def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.Comple
     # this run's Python rather than one it would download.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_")) and k != "VIRTUAL_ENV"}
     env |= {"PRE_COMMIT_HOME": str(work / "pre-commit-home"), "PREK_HOME": str(work / "prek-home"),
-            "MYPY_CACHE_DIR": str(project_mypy_cache(project)), "UV_PYTHON": PYTHON, "UV_PYTHON_DOWNLOADS": "never"}  # fmt: skip
+            "MYPY_CACHE_DIR": str(project_mypy_cache(project)), "UV_PYTHON": PYTHON,
+            "UV_PYTHON_DOWNLOADS": "never"}  # fmt: skip
     proc = subprocess.run([tool(runner), "run", "--all-files", "--config", str(config)], cwd=copy, env=env,
                           capture_output=True, text=True, check=False)  # fmt: skip
     return proc, {m["id"]: m["status"] for m in RESULT.finditer(proc.stdout)}, copy
@@ -211,8 +232,13 @@ def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.Comple
 # with extras) and in what the hooks find (src/ or none, odd text): each runner on the variants that
 # differ, and on a project importing a typed dependency below.
 # test_quality and test_workflows run the same tools on every variant (ruff, mypy, zizmor, schemas).
-OLDEST_LIBRARY, NEWEST_META, ODD = (f"library-{PYTHON_VERSIONS[0]}", f"meta-{PYTHON_VERSIONS[-1]}", f"library-odd-names-{PYTHON_VERSIONS[-1]}")
-RUNS = [pytest.param("prek", OLDEST_LIBRARY, id=f"prek-{OLDEST_LIBRARY}"), pytest.param("prek", NEWEST_META, id=f"prek-{NEWEST_META}"),
+OLDEST_LIBRARY, NEWEST_META, ODD = (
+    f"library-{PYTHON_VERSIONS[0]}",
+    f"meta-{PYTHON_VERSIONS[-1]}",
+    f"library-odd-names-{PYTHON_VERSIONS[-1]}",
+)
+RUNS = [pytest.param("prek", OLDEST_LIBRARY, id=f"prek-{OLDEST_LIBRARY}"),
+        pytest.param("prek", NEWEST_META, id=f"prek-{NEWEST_META}"),
         pytest.param("pre-commit", ODD, id=f"pre-commit-{ODD}")]  # fmt: skip
 assert {OLDEST_LIBRARY, NEWEST_META, ODD} <= set(VARIANTS)
 
@@ -224,14 +250,18 @@ def test_hooks_pass_and_change_nothing(runner: str, variant: str, tmp_path: Path
     proc, results, copy = run_hooks(runner, project, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     renovate = "Passed" if (project / "renovate.json").is_file() else "Skipped"
-    assert results == {hook["id"]: renovate if hook["id"] == "check-renovate" else "Passed" for _, hook in configured_hooks(project)}
+    assert results == {
+        hook["id"]: renovate if hook["id"] == "check-renovate" else "Passed" for _, hook in configured_hooks(project)
+    }
     assert git(copy, "status", "--porcelain") == ""  # the fixers found nothing to fix
 
 
 @pytest.mark.slow
 def test_codespell_passes_on_every_variant(project: Path) -> None:
     """The one hook tool no other module runs on every variant (answers reach README, LICENSE...)."""
-    proc = subprocess.run([dev_environment(project) / "codespell"], cwd=project, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [dev_environment(project) / "codespell"], cwd=project, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -250,12 +280,14 @@ def test_mypy_hook_sees_the_projects_typed_dependencies(runner: str, kind: str, 
 BROKEN = {
     "README.md": "Trailing space \nand no final newline",
     # A mutable default (ruff's B006, not fixed automatically), a type error, a misspelling.
-    "src/demo_pkg/broken.py": "def half(x: int, seen: list[int] = []) -> int:\n    return x / 2 + len(seen)  # recieve\n",
+    "src/demo_pkg/broken.py": (
+        "def half(x: int, seen: list[int] = []) -> int:\n    return x / 2 + len(seen)  # recieve\n"
+    ),
     # Valid for the schema, unpinned for zizmor (which skips files the schema rejects: one each).
     ".github/workflows/unpinned.yml": "name: bad\non: push\njobs:\n  bad:\n    runs-on: ubuntu-latest\n"
-                                      "    steps:\n      - uses: actions/checkout@v7\n",
+    "    steps:\n      - uses: actions/checkout@v7\n",
     ".github/workflows/invalid.yml": "name: bad\non: push\njobs:\n  bad:\n    runs-on: ubuntu-latest\n"
-                                     "    permissions:\n      id-token: writ\n    steps:\n      - run: 'true'\n",
+    "    permissions:\n      id-token: writ\n    steps:\n      - run: 'true'\n",
 }
 
 
@@ -268,7 +300,9 @@ def test_hooks_catch_broken_files(tmp_path: Path) -> None:
     for relative, content in BROKEN.items():
         (copy / relative).write_text(content, encoding="utf-8")
     pyproject_toml = copy / "pyproject.toml"  # a misspelt [project] key
-    pyproject_toml.write_text(pyproject_toml.read_text(encoding="utf-8").replace("\nreadme = ", "\nreadmee = "), encoding="utf-8")
+    pyproject_toml.write_text(
+        pyproject_toml.read_text(encoding="utf-8").replace("\nreadme = ", "\nreadmee = "), encoding="utf-8"
+    )
     git(copy, "add", "--all")
     proc, results, _ = run_hooks("prek", project, tmp_path)
     assert proc.returncode == 1
@@ -278,6 +312,7 @@ def test_hooks_catch_broken_files(tmp_path: Path) -> None:
 
 
 # --- CI's lint job --------------------------------------------------------------------------------
+
 
 def lint_job(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))["jobs"]["lint"]
@@ -295,7 +330,9 @@ def test_lint_job_runs_every_checking_hook_tool(project: Path) -> None:
     commands = {line.split()[0] for s in steps[1:] for line in s["run"].splitlines()}
     tools = {hook_tool(repo, hook) for repo, hook in configured_hooks(project) if repo != FILE_HOOKS_REPO}
     assert commands == tools
-    (python,) = [s["with"]["python-version"] for s in lint_job(project)["steps"] if "with" in s and "python-version" in s["with"]]
+    (python,) = [
+        s["with"]["python-version"] for s in lint_job(project)["steps"] if "with" in s and "python-version" in s["with"]
+    ]
     assert python == checkers_python(project)
 
 
@@ -306,8 +343,10 @@ def test_dev_group_resolves_for_python_min_without_the_newer_checkers(tmp_path: 
     one (their Requires-Python comes from PyPI). On newer Pythons dev_environment installs them all."""
     (variant, data), *_ = [(v, d) for v, d in VARIANTS.items() if v.endswith(f"-{PYTHON_VERSIONS[0]}")]
     project = render_once(f"quality-{variant}", data)
-    proc = run([tool("uv"), "pip", "compile", "--quiet", "--no-header", "--no-python-downloads",  # never fetch an interpreter
-                "--group", f"{project / 'pyproject.toml'}:dev", "--python-version", PYTHON_VERSIONS[0]], cwd=tmp_path)  # fmt: skip
+    # --no-python-downloads: never fetch an interpreter.
+    proc = run([tool("uv"), "pip", "compile", "--quiet", "--no-header", "--no-python-downloads",
+                "--group", f"{project / 'pyproject.toml'}:dev", "--python-version", PYTHON_VERSIONS[0]],
+               cwd=tmp_path)  # fmt: skip
     resolved = {Requirement(line.split(" ")[0]).name for line in proc.stdout.splitlines() if "==" in line}
     checkers = {Requirement(h["package"]).name for h in HOOKS.values()}
     assert checkers - resolved == {Requirement(h["package"]).name for h in HOOKS.values() if "python" in h}

@@ -32,7 +32,9 @@ def rendered(request: pytest.FixtureRequest) -> Rendered:
 
 
 def publish_jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: job for name, job in workflow["jobs"].items() if any(action_repo(s) == PUBLISH_ACTION for s in steps(job))}
+    return {
+        name: job for name, job in workflow["jobs"].items() if any(action_repo(s) == PUBLISH_ACTION for s in steps(job))
+    }
 
 
 def indexes(answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,6 +44,7 @@ def indexes(answers: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # --- publish.yml: trigger, job graph, permissions --------------------------------------------
+
 
 def test_publish_runs_on_published_release_with_no_default_permissions(rendered: Rendered) -> None:
     publish = rendered.workflow("publish.yml")
@@ -91,7 +94,9 @@ def test_publish_job_graph(rendered: Rendered) -> None:
 def test_publish_environments_and_urls(rendered: Rendered) -> None:
     publishing = publish_jobs(rendered.workflow("publish.yml"))
     expected = indexes(rendered.answers)
-    assert [job["environment"] for job in publishing.values()] == [{"name": i["name"], "url": i["url"]} for i in expected]
+    assert [job["environment"] for job in publishing.values()] == [
+        {"name": i["name"], "url": i["url"]} for i in expected
+    ]
 
 
 def test_id_token_only_on_publishing_jobs(rendered: Rendered) -> None:
@@ -141,7 +146,12 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     runs = [s["run"] for s in rest if "run" in s]
     assert "python -m pip install " + " ".join(f'"{r}"' for r in table("release_tools")) in runs
     assert any(r.startswith("twine>=7") for r in table("release_tools"))  # reads Metadata 2.5
-    order = ["python -m build", "python -m twine check --strict dist/*", "check-wheel-contents ", "python .github/scripts/check_release_version.py"]
+    order = [
+        "python -m build",
+        "python -m twine check --strict dist/*",
+        "check-wheel-contents ",
+        "python .github/scripts/check_release_version.py",
+    ]
     positions = [next(i for i, r in enumerate(runs) if r.startswith(needle)) for needle in order]
     assert positions == sorted(positions)
     if rendered.answers["project_kind"] == "library":
@@ -181,13 +191,21 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
     assert scripts["with"]["path"] == ".github/scripts/verify_upload.py"
     for name, index in verifying.items():
         verify = jobs[name]
-        assert verify["permissions"] == {} and "environment" not in verify, name
+        assert verify["permissions"] == {}, name
+        assert "environment" not in verify, name
         assert ACTIONS["checkout"]["repo"] not in [action_repo(s) for s in steps(verify)], name
-        downloads = {s["with"]["name"]: s["with"]["path"] for s in steps(verify) if action_repo(s) == ACTIONS["download-artifact"]["repo"]}
+        downloads = {
+            s["with"]["name"]: s["with"]["path"]
+            for s in steps(verify)
+            if action_repo(s) == ACTIONS["download-artifact"]["repo"]
+        }
         assert downloads == {"dist": "dist/", "release-scripts": "release-scripts/"}, name
         install_tools, check = [s for s in steps(verify) if "run" in s]
         assert install_tools["run"] == "python -m pip install " + " ".join(f'"{r}"' for r in table("verify_tools"))
-        assert check["env"] == {"VERSION": "${{ needs.build.outputs.version }}", "REPOSITORY": "${{ github.repository }}"}
+        assert check["env"] == {
+            "VERSION": "${{ needs.build.outputs.version }}",
+            "REPOSITORY": "${{ github.repository }}",
+        }
         args = check["run"].split()
         assert args[:2] == ["python", f"{downloads['release-scripts']}verify_upload.py"]
         options = dict(zip(args[2::2], args[3::2], strict=True))
@@ -212,6 +230,7 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
 
 # --- RELEASING.md against publish.yml --------------------------------------------------------
 
+
 def publisher_table(releasing: str) -> dict[str, dict[str, str]]:
     """{index column: {field: value}} from RELEASING.md's trusted-publisher table."""
     section = releasing.split("### Trusted publishers", 1)[1]
@@ -231,30 +250,45 @@ def test_releasing_names_what_publish_uses(rendered: Rendered) -> None:
     environments = {job["environment"]["name"]: job["environment"]["url"] for job in publishing.values()}
     host_of = {"PyPI": "https://pypi.org/", "TestPyPI": "https://test.pypi.org/"}
     assert set(columns) == {"PyPI", "TestPyPI"} if rendered.answers["use_testpypi"] else {"PyPI"}
-    repository = re.search(r'^Repository = "https://github.com/([^/"]+)/([^/"]+)"$', rendered.text("pyproject.toml"), re.M)
+    repository = re.search(
+        r'^Repository = "https://github.com/([^/"]+)/([^/"]+)"$', rendered.text("pyproject.toml"), re.MULTILINE
+    )
     assert repository
     for index, form in columns.items():
         url = environments[form["Environment name"]]
         assert url == f"{host_of[index]}p/{form['PyPI Project Name']}"
-        assert form["Workflow name"] == "publish.yml" and (rendered.github / "workflows/publish.yml").is_file()
+        assert form["Workflow name"] == "publish.yml"
+        assert (rendered.github / "workflows/publish.yml").is_file()
         assert (form["Owner"], form["Repository name"]) == repository.groups()
     assert {form["Environment name"] for form in columns.values()} == set(environments)
 
 
 REQUIRED_TROUBLESHOOTING = [
-    "File already exists", "The description failed to render", "No matching distribution found",
-    "Token request failed", "invalid-publisher", "This package name is not available",
-    "Unexpected files in the wheel", "already has a publish attestation", "Reusable workflows",
-    "'2.5' is not a valid metadata version", "local versions", "manifest unknown",
+    "File already exists",
+    "The description failed to render",
+    "No matching distribution found",
+    "Token request failed",
+    "invalid-publisher",
+    "This package name is not available",
+    "Unexpected files in the wheel",
+    "already has a publish attestation",
+    "Reusable workflows",
+    "'2.5' is not a valid metadata version",
+    "local versions",
+    "manifest unknown",
     # What verify_upload.py reports: a lagging index, other bytes, a missing or foreign provenance.
-    "does not serve", "but this run built sha256", "which this run did not build", "lists no provenance",
-    "names the publisher", "does not verify",
+    "does not serve",
+    "but this run built sha256",
+    "which this run did not build",
+    "lists no provenance",
+    "names the publisher",
+    "does not verify",
 ]
 
 
 def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) -> None:
     releasing = rendered.text("RELEASING.md")
-    headings = re.findall(r"^(#{2,3}) (.+)$", releasing, re.M)
+    headings = re.findall(r"^(#{2,3}) (.+)$", releasing, re.MULTILINE)
     sections = [title for level, title in headings if level == "##"]
     assert sections == ["First-time setup", "Cutting a release", "Verifying", "Troubleshooting", "Manual release"]
     troubleshooting = releasing.split("## Troubleshooting", 1)[1].split("## Manual release", 1)[0]
@@ -262,9 +296,10 @@ def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) 
     assert not missing
     for command in ("gh release create v", "gh run watch", 'version = "X.Y.Z"', "git tag -a v"):
         assert command in releasing
-    for environment in ({"pypi", "testpypi"} if rendered.answers["use_testpypi"] else {"pypi"}):
+    for environment in {"pypi", "testpypi"} if rendered.answers["use_testpypi"] else {"pypi"}:
         assert f"/environments/{environment}" in releasing
-    assert "Required reviewers" in releasing and "`v*`" in releasing
+    assert "Required reviewers" in releasing
+    assert "`v*`" in releasing
 
 
 def test_testpypi_off_drops_it_everywhere(rendered: Rendered) -> None:
@@ -273,8 +308,11 @@ def test_testpypi_off_drops_it_everywhere(rendered: Rendered) -> None:
         "RELEASING.md": rendered.text("RELEASING.md").split("## Manual release", 1)[0],
         **{p.name: p.read_text(encoding="utf-8") for p in rendered.workflow_files()},
     }
-    mentions = {name: bool(re.search("testpypi|test.pypi.org", text, re.I)) for name, text in generated.items()}
+    mentions = {
+        name: bool(re.search("testpypi|test.pypi.org", text, re.IGNORECASE)) for name, text in generated.items()
+    }
     if rendered.answers["use_testpypi"]:
-        assert mentions["RELEASING.md"] and mentions["publish.yml"]
+        assert mentions["RELEASING.md"]
+        assert mentions["publish.yml"]
     else:
         assert not any(mentions.values()), mentions

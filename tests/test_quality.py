@@ -41,7 +41,9 @@ def python_files(project: Path) -> list[Path]:
 
 
 def supported(project: Path) -> list[str]:
-    match = re.search(r'^requires-python = ">=(3\.\d+)"$', (project / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    match = re.search(
+        r'^requires-python = ">=(3\.\d+)"$', (project / "pyproject.toml").read_text(encoding="utf-8"), re.MULTILINE
+    )
     assert match
     return PYTHON_VERSIONS[PYTHON_VERSIONS.index(match.group(1)) :]
 
@@ -70,7 +72,7 @@ def test_mypy_strict_passes_on_the_oldest_and_newest_supported_python(project: P
 def test_mypy_checks_every_generated_python_file(project: Path) -> None:
     """[tool.mypy] files names every folder that holds Python, the dot-folder .github/scripts included."""
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    (files,) = re.findall(r"^files = \[(.*)\]$", text, re.M)
+    (files,) = re.findall(r"^files = \[(.*)\]$", text, re.MULTILINE)
     listed = {name.strip().strip('"') for name in files.split(",")}
     assert {p.relative_to(project).parts[0] if p.parent != project / ".github" / "scripts" else ".github/scripts"
             for p in python_files(project)} == listed  # fmt: skip
@@ -109,11 +111,15 @@ def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
     """The check above is live: an unconditional `import tomllib` needs 3.11."""
     script = tmp_path / "new.py"
     script.write_text("import tomllib\n", encoding="utf-8")
-    proc = subprocess.run([tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False)
-    assert proc.returncode != 0 and "tomllib" in proc.stdout, proc.stdout
+    proc = subprocess.run(
+        [tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0, proc.stdout
+    assert "tomllib" in proc.stdout, proc.stdout
 
 
 # --- After an answer change ------------------------------------------------------------------
+
 
 @pytest.mark.slow  # a copy and an update from a template repository, the dev group installed
 @pytest.mark.parametrize("kind", ["library", "meta-package"])
@@ -130,8 +136,14 @@ def test_raising_python_min_keeps_ruff_and_mypy_passing(tmp_path: Path, kind: st
     assert f'requires-python = ">={newer}"' in (project / "pyproject.toml").read_text(encoding="utf-8")
     bin_dir = dev_environment(project)
     env = {**os.environ, "MYPY_CACHE_DIR": str(tmp_path / "mypy-cache")}
-    for command in (["ruff", "check", "--no-cache", "--output-format", "concise", "."], ["ruff", "format", "--no-cache", "--check", "."], ["mypy"]):
-        proc = subprocess.run([bin_dir / command[0], *command[1:]], cwd=project, env=env, capture_output=True, text=True, check=False)
+    for command in (
+        ["ruff", "check", "--no-cache", "--output-format", "concise", "."],
+        ["ruff", "format", "--no-cache", "--check", "."],
+        ["mypy"],
+    ):
+        proc = subprocess.run(
+            [bin_dir / command[0], *command[1:]], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
         assert proc.returncode == 0, f"{' '.join(command)}:\n{proc.stdout}{proc.stderr}"
 
 
@@ -145,7 +157,8 @@ def test_repo_review_fails_nothing_and_ignores_only_the_declared_checks(project:
     failed = {name: r["err_msg"] for name, r in results.items() if r["result"] is False}
     assert failed == {}
     ignored = {name: r["skip_reason"] for name, r in results.items() if r["skip_reason"]}
-    assert set(ignored) == REPO_REVIEW_IGNORES and all(ignored.values()), ignored
+    assert set(ignored) == REPO_REVIEW_IGNORES, ignored
+    assert all(ignored.values()), ignored
     skipped = {name for name, r in results.items() if r["result"] is None and not r["skip_reason"]}
     assert skipped == REPO_REVIEW_SKIPS | (set() if (project / "src").is_dir() else {"RF003"})
     declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["repo-review"]["ignore"]
@@ -154,7 +167,12 @@ def test_repo_review_fails_nothing_and_ignores_only_the_declared_checks(project:
 
 
 def test_repo_review_ignores_are_recorded_as_decisions() -> None:
-    section = (TEMPLATE_ROOT / "docs" / "decisions.md").read_text(encoding="utf-8").split("### repo-review", 1)[1].split("\n##", 1)[0]
+    section = (
+        (TEMPLATE_ROOT / "docs" / "decisions.md")
+        .read_text(encoding="utf-8")
+        .split("### repo-review", 1)[1]
+        .split("\n##", 1)[0]
+    )
     assert {code for code in REPO_REVIEW_IGNORES if f"`{code}`" in section} == REPO_REVIEW_IGNORES
 
 
@@ -190,7 +208,11 @@ def oldest_tools() -> Path:
         run([tool("uv"), "venv", "--quiet", "--seed", "--python", OLDEST_PYTHON, root])
         install_into(root / "bin" / "python", *table("release_tools"), extra_args=("--compile-bytecode",))
 
-    return shared_once(shared_folder() / f"python-{OLDEST}-release-tools", make, inputs=table("release_tools")) / "bin" / "python"
+    return (
+        shared_once(shared_folder() / f"python-{OLDEST}-release-tools", make, inputs=table("release_tools"))
+        / "bin"
+        / "python"
+    )
 
 
 @pytest.mark.slow
@@ -203,7 +225,8 @@ def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tm
         [oldest_tools, ".github/scripts/check_release_version.py", "--tag", "v0.1.0", "--dist", dists.wheel.parent],
         cwd=project, capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
-    assert guard.returncode == 0 and "release tag 'v0.1.0' matches version '0.1.0'" in guard.stdout, guard.stderr
+    assert guard.returncode == 0, guard.stderr
+    assert "release tag 'v0.1.0' matches version '0.1.0'" in guard.stdout, guard.stderr
     # The verify script end to end: the index's hashes, a fresh environment, the running pip, import.
     with serve_index() as index:
         index.publish(dists.sdist, dists.wheel)
@@ -224,4 +247,5 @@ def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tm
         env={**env, "HOME": str(tmp_path), **cache_dirs()},
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("PASS  ") == 7 and "FAIL" not in check.stdout, check.stdout
+    assert check.stdout.count("PASS  ") == 7, check.stdout
+    assert "FAIL" not in check.stdout, check.stdout

@@ -114,7 +114,9 @@ def pypi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
 
 
 # --- Running the generated project's tools ----------------------------------------------------
-def twine_upload(config: Path, files: list[Path], home: Path, repository: str = "testpypi") -> subprocess.CompletedProcess[str]:
+def twine_upload(
+    config: Path, files: list[Path], home: Path, repository: str = "testpypi"
+) -> subprocess.CompletedProcess[str]:
     """The documented upload, `--verbose` so the server's refusal message is shown."""
     return subprocess.run(
         [tool("twine"), "--no-color", "upload", "--repository", repository, "--config-file", str(config),
@@ -165,7 +167,9 @@ def build_stand_in(root: Path, name: str, version: str) -> Path:
 # --- RELEASING.md's commands as printed, on a machine set up as it says ------------------------
 def console_blocks(markdown: str) -> list[str]:
     """The console fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
-    return [t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"]
+    return [
+        t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"
+    ]
 
 
 def releasing_section(project: Path, heading: str) -> str:
@@ -212,7 +216,9 @@ def run_block(script: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
     )  # fmt: skip
 
 
-def follow_releasing(project: Path, answers: dict[str, Any], printed: list[str], index: Index, pypi: Index, tmp_path: Path) -> None:
+def follow_releasing(
+    project: Path, answers: dict[str, Any], printed: list[str], index: Index, pypi: Index, tmp_path: Path
+) -> None:
     """RELEASING.md's "Upload and verify" and "Verifying" blocks, in order, as printed, on a uv machine."""
     machine = uv_machine(tmp_path, tmp_path / "home", pypi)
     blocks = console_blocks(releasing_section(project, "### Upload and verify"))
@@ -226,15 +232,22 @@ def follow_releasing(project: Path, answers: dict[str, Any], printed: list[str],
     for block in [*blocks, *console_blocks(releasing_section(project, "## Verifying"))]:
         script = as_printed(block, answers["version"], index, pypi, work)
         if answers["project_kind"] == "meta-package" and "verify_upload.py" in block:
-            script = script.rstrip("\n") + f" --deps-index-url {pypi.simple}\n"  # its extras' stand-ins are on no real index
+            script = (
+                script.rstrip("\n") + f" --deps-index-url {pypi.simple}\n"
+            )  # its extras' stand-ins are on no real index
         proc = run_block(script, project, machine)
         assert proc.returncode == 0, f"{script}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         if upload := re.search(r"twine upload --repository (\S+) ", block):
             stored = stores[upload[1]].stored()
             assert {name: stored.get(name) for name in files} == files, proc.stdout + proc.stderr
         if "verify_upload.py" in block:
-            assert f"{answers['project_name']}" in proc.stdout and proc.stdout.rstrip().endswith(": OK"), proc.stdout
-    made = {"verify-testpypi", f"check-{answers['project_name']}"} if answers["use_testpypi"] else {f"check-{answers['project_name']}"}
+            assert f"{answers['project_name']}" in proc.stdout, proc.stdout
+            assert proc.stdout.rstrip().endswith(": OK"), proc.stdout
+    made = (
+        {"verify-testpypi", f"check-{answers['project_name']}"}
+        if answers["use_testpypi"]
+        else {f"check-{answers['project_name']}"}
+    )
     assert {p.name for p in work.iterdir()} == made  # every environment the blocks make in /tmp/
 
 
@@ -290,15 +303,20 @@ def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path
 
     # 1. The release check passes (with a private ~/.pypirc in place). The library runs the
     # documented `uv run` command (the docs' own runs leave it to this test), the meta-package `python`.
-    check = release_check(project, home, documented=case == "library", uv_index=index.simple if case == "meta" else None)
+    check = release_check(
+        project, home, documented=case == "library", uv_index=index.simple if case == "meta" else None
+    )
     assert_release_check_passed(check, project, answers)
     files = sorted((project / "dist").iterdir())
 
     before = index.stored()
     if case == "library":  # the index's refusals do not depend on what the files hold: checked once
         # 5. A wrong password is refused, and the index stores nothing (it does not hold these yet).
-        wrong = twine_upload(write_pypirc(project, tmp_path / "wrong.pypirc", index, "not-" + index.password), files, home)
-        assert wrong.returncode != 0 and "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
+        wrong = twine_upload(
+            write_pypirc(project, tmp_path / "wrong.pypirc", index, "not-" + index.password), files, home
+        )
+        assert wrong.returncode != 0, wrong.stdout + wrong.stderr
+        assert "403 Forbidden" in wrong.stdout + wrong.stderr, wrong.stdout + wrong.stderr
         assert index.stored() == before
 
     # 2. RELEASING.md's uploads (with the settings of `.pypirc.example`) and verifications, as printed:
@@ -330,7 +348,8 @@ def test_manual_release_rehearsal(case: str, index: Index, pypi: Index, tmp_path
         again = twine_upload(pypirc, files, home)
         output = again.stdout + again.stderr
         assert again.returncode != 0, output
-        assert "400 Bad Request" in output and "already exists" in output, output
+        assert "400 Bad Request" in output, output
+        assert "already exists" in output, output
         assert index.stored() == stored
 
 

@@ -68,7 +68,8 @@ def test_release_check_fails_on_invalid_rst(tmp_path: Path) -> None:
     proc = release_check(project, home)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "twine check": "FAIL"}, proc.stdout
-    assert "PASS  clean           removed dist/" in proc.stdout and "stale-0.0.1" not in proc.stdout
+    assert "PASS  clean           removed dist/" in proc.stdout
+    assert "stale-0.0.1" not in proc.stdout
     assert "FAIL  twine check     twine check --strict failed" in proc.stdout
     assert "has syntax errors in markup" in proc.stdout
     assert proc.stdout.rstrip().endswith("1 of 7 steps FAILED: fix them and run the check again; upload nothing yet.")
@@ -87,7 +88,11 @@ def test_release_check_reports_every_failure_in_one_round(tmp_path: Path) -> Non
     (home / ".pypirc").chmod(0o644)
     proc = release_check(project, home)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert step_results(proc.stdout) == {**dict.fromkeys(STEPS, "PASS"), "credentials": "FAIL", "twine check": "FAIL"}, proc.stdout
+    assert step_results(proc.stdout) == {
+        **dict.fromkeys(STEPS, "PASS"),
+        "credentials": "FAIL",
+        "twine check": "FAIL",
+    }, proc.stdout
     assert "FAIL  credentials     upload credentials are not safe" in proc.stdout
     assert "~/.pypirc has mode 644: it holds API tokens and must be private;" in proc.stdout
     assert "fix it with `chmod 600 ~/.pypirc`" in proc.stdout
@@ -118,13 +123,17 @@ def rendered() -> dict[str, Path]:
     """Rendered once per run; tests that change a project copy it first."""
     return {
         "library": render_once("rehearsal-library", {}, name="demo-lib"),
-        "meta": render_once("rehearsal-meta", {"project_kind": "meta-package", "extras": REHEARSAL_EXTRAS}, name="demo-meta"),
+        "meta": render_once(
+            "rehearsal-meta", {"project_kind": "meta-package", "extras": REHEARSAL_EXTRAS}, name="demo-meta"
+        ),
         "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
     }
 
 
 @pytest.mark.parametrize(("case", "indexes"), [("library", ["pypi", "testpypi"]), ("no-testpypi", ["pypi"])])
-def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, Path], case: str, indexes: list[str]) -> None:
+def test_pypirc_example_is_a_twine_config_with_placeholders(
+    rendered: dict[str, Path], case: str, indexes: list[str]
+) -> None:
     config = configparser.ConfigParser()
     config.read(rendered[case] / ".pypirc.example", encoding="utf-8")
     assert config["distutils"]["index-servers"].split() == indexes
@@ -136,7 +145,8 @@ def test_pypirc_example_is_a_twine_config_with_placeholders(rendered: dict[str, 
         assert config[section]["username"] == "__token__"
         password = config[section]["password"]
         # A real token is "pypi-" and a base64 macaroon ("AgE…"): never ship one that looks real.
-        assert password.startswith("pypi-REPLACE-WITH-") and not re.match(r"pypi-AgE", password)
+        assert password.startswith("pypi-REPLACE-WITH-")
+        assert not re.match(r"pypi-AgE", password)
 
 
 def test_gitignore_keeps_pypirc_but_not_its_example(rendered: dict[str, Path], tmp_path: Path) -> None:
@@ -155,7 +165,8 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
     assert command == "uv run scripts/release_check.py"
     # README.md is the PyPI page, for users: release steps are for maintainers, in RELEASING.md.
     readme = (project / "README.md").read_text(encoding="utf-8")
-    assert "release_check" not in readme and "RELEASING" not in readme
+    assert "release_check" not in readme
+    assert "RELEASING" not in readme
     releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
     manual = releasing[releasing.index("\n## Manual release\n") :]
     assert "\n## " not in manual[1:], "Manual release must stay the last section"
@@ -176,19 +187,24 @@ def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Pat
     manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
     pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
     # Only the wheel from TestPyPI: building its sdist would fetch build dependencies from there.
-    assert f'{pip} --no-deps --only-binary :all: --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
+    assert (
+        f'{pip} --no-deps --only-binary :all: --index-url https://test.pypi.org/simple/ "demo-lib==X.Y.Z"\n' in manual
+    )
     assert f'{pip} "demo-lib==X.Y.Z"\n' in manual  # then the dependencies, from PyPI
     # --extra-index-url appears only in the warning against it, never in a command.
     assert [line for line in manual.splitlines() if "--extra-index-url" in line and "pip install" in line] == []
     assert "dependency confusion" in manual
-    assert "chmod 600 ~/.pypirc" in manual and "keyring set https://upload.pypi.org/legacy/ __token__" in manual
+    assert "chmod 600 ~/.pypirc" in manual
+    assert "keyring set https://upload.pypi.org/legacy/ __token__" in manual
 
 
 @pytest.mark.parametrize("case", ["library", "no-testpypi"])
 def test_releasing_verbs_agree_with_the_indexes_named(rendered: dict[str, Path], case: str) -> None:
     """Without TestPyPI the subject is PyPI alone: "PyPI never accepts", not "PyPI never accept"."""
     text = (rendered[case] / "RELEASING.md").read_text(encoding="utf-8")
-    subject, accept, refuse = ("PyPI", "accepts", "refuses") if case == "no-testpypi" else ("PyPI and TestPyPI", "accept", "refuse")
+    subject, accept, refuse = (
+        ("PyPI", "accepts", "refuses") if case == "no-testpypi" else ("PyPI and TestPyPI", "accept", "refuse")
+    )
     assert f"{subject} never {accept} the same file name twice" in text
     assert f"{subject} {refuse} versions with a `+local` part" in text
     assert re.findall(r"(?<!Test)\bPyPI (?:never )?(?:accept|refuse)\b", text) == []
@@ -237,7 +253,8 @@ def test_credentials_step_wants_mode_600(rendered: dict[str, Path], tmp_path: Pa
 
 def test_credentials_step_without_any_pypirc_passes(rendered: dict[str, Path], tmp_path: Path) -> None:
     result = load_script(rendered["library"]).check_credentials(home=tmp_path, root=rendered["library"])
-    assert result.ok and result.summary.startswith("no ~/.pypirc or ./.pypirc")
+    assert result.ok
+    assert result.summary.startswith("no ~/.pypirc or ./.pypirc")
 
 
 def test_credentials_step_refuses_committed_pypirc(rendered: dict[str, Path], tmp_path: Path) -> None:
@@ -269,11 +286,15 @@ def test_release_check_refuses_a_version_pypi_would(
     """twine check accepts `+local` and `1.0.0-rc1`; the version step (the workflows' guard) does not."""
     project = shutil.copytree(rendered["library"], tmp_path / "demo-lib")
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', f'version = "{declared}"'), encoding="utf-8")
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', f'version = "{declared}"'), encoding="utf-8"
+    )
     dist = project / "dist"
     dist.mkdir()
     with zipfile.ZipFile(dist / f"demo_lib-{built}-py3-none-any.whl", "w") as zf:
-        zf.writestr(f"demo_lib-{built}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {built}\n")
+        zf.writestr(
+            f"demo_lib-{built}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {built}\n"
+        )
     result = load_script(project).version()
     assert result.ok is (message is None), result
     if message is None:

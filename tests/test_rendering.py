@@ -49,9 +49,20 @@ def test_copier_settings_never_need_trust() -> None:
 def test_question_interface_is_kept() -> None:
     """Question names are an interface: org data files and answers files depend on them."""
     expected = {
-        "project_name", "import_name", "description", "user_name", "user_email", "github_owner",
-        "repository_name", "license", "python_min", "build_backend", "project_kind", "version",
-        "use_testpypi", "default_branch",
+        "project_name",
+        "import_name",
+        "description",
+        "user_name",
+        "user_email",
+        "github_owner",
+        "repository_name",
+        "license",
+        "python_min",
+        "build_backend",
+        "project_kind",
+        "version",
+        "use_testpypi",
+        "default_branch",
     }
     assert expected <= set(question_names())
 
@@ -88,7 +99,9 @@ def test_every_asked_question_ends_in_the_update_guard() -> None:
         if name in NO_UPDATE_GUARD:
             assert not guarded, f"{name} ends in the update guard now: drop it from NO_UPDATE_GUARD"
         else:
-            assert guarded, f"{name}'s validator must end with answers.kept('{name}', {name}, ...) (docs/contributing.md)"
+            assert guarded, (
+                f"{name}'s validator must end with answers.kept('{name}', {name}, ...) (docs/contributing.md)"
+            )
 
 
 def test_defaults_with_copie(copie: Any) -> None:
@@ -133,7 +146,8 @@ def windows_problems(paths: list[str]) -> dict[str, str]:
 def test_every_tracked_path_is_valid_on_windows() -> None:
     """copier clones this repository on every copy and update: one bad name and Windows users cannot."""
     tracked = git(TEMPLATE_ROOT, "ls-files").splitlines()
-    assert len(tracked) > 40 and "copier.yml" in tracked
+    assert len(tracked) > 40
+    assert "copier.yml" in tracked
     assert windows_problems(tracked) == {}
 
 
@@ -149,7 +163,7 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     project = render_once(f"build-{case_id}", matrix_case_answers(case_id))
     answers = load_answers(project)
     files = list_files(project)
-    assert COMMON_FILES <= files
+    assert files >= COMMON_FILES
     assert windows_problems(sorted(files)) == {}
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     validator(pyproject)  # raises on any PEP 621 / PEP 639 / tool.setuptools violation
@@ -179,7 +193,8 @@ NOT_IN_THE_PROJECT = {
     "pyvenv.cfg": "check_template_sync.py skips the folders that hold one (virtual environments)",
 }
 PATH_REFERENCE = re.compile(
-    r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)(?P<path>(?:\.?[\w-]+/)*\.?[\w-]+\.(?:md|py|ya?ml|toml|txt|json|cfg|in|lock|typed|example))\b(?![/\w])"
+    r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)"
+    r"(?P<path>(?:\.?[\w-]+/)*\.?[\w-]+\.(?:md|py|ya?ml|toml|txt|json|cfg|in|lock|typed|example))\b(?![/\w])"
 )
 # `(pypi-template's docs/decisions.md, "Title")`: the quoted title, after a comment's line break too.
 SECTION = re.compile(r',\s*(?:#\s*)?"([^"]+)"')
@@ -209,7 +224,9 @@ def missing_paths(project: Path) -> list[tuple[str, str]]:
             target = next((project / f for f in files if f.rsplit("/", 1)[-1] == path), project / path)
         exists = target.is_file() or path in NOT_IN_THE_PROJECT
         if exists and section and path.endswith(".md"):  # the section it names is a heading there
-            exists = bool(re.search(rf"^#+ {re.escape(section)}", target.read_text(encoding="utf-8"), flags=re.MULTILINE))
+            exists = bool(
+                re.search(rf"^#+ {re.escape(section)}", target.read_text(encoding="utf-8"), flags=re.MULTILINE)
+            )
         if not exists:
             missing.append((name, f"{path} ({section})" if section else path))
     return missing
@@ -220,22 +237,29 @@ def test_generated_files_name_only_paths_that_exist(variant: str) -> None:
     """A generated project has no docs/decisions.md: a file that points at one names the template's."""
     project = render_once(f"quality-{variant}", VARIANTS[variant])
     references = path_references(project)
-    assert len(references) > 20 and any(template for _, _, template, _ in references), references
+    assert len(references) > 20, references
+    assert any(template for _, _, template, _ in references), references
     assert missing_paths(project) == []
 
 
 def test_path_reference_check_is_live(tmp_path: Path) -> None:
     project = render_project(tmp_path / "demo")
     with (project / "RELEASING.md").open("a", encoding="utf-8") as out:
-        out.write('\nSee docs/decisions.md, CONTRIBUTING.md, RELEASING.md, "Nothing" and pypi-template\'s docs/decisions.md, "No such decision".\n')
+        out.write(
+            '\nSee docs/decisions.md, CONTRIBUTING.md, RELEASING.md, "Nothing" and '
+            'pypi-template\'s docs/decisions.md, "No such decision".\n'
+        )
     assert missing_paths(project) == [
-        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"), ("RELEASING.md", "RELEASING.md (Nothing)"),
+        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"),
+        ("RELEASING.md", "RELEASING.md (Nothing)"),
         ("RELEASING.md", "docs/decisions.md (No such decision)"),
     ]  # fmt: skip
 
 
 def git_accepts_branch(name: str) -> bool:
-    return subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False).returncode == 0
+    )
 
 
 def test_default_branch_is_named_wherever_the_branch_matters(tmp_path: Path) -> None:
@@ -246,10 +270,14 @@ def test_default_branch_is_named_wherever_the_branch_matters(tmp_path: Path) -> 
     assert ci[True]["push"] == {"branches": [branch]}  # YAML 1.1 reads the key `on` as True
     urls = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
     assert urls["Changelog"] == f"https://github.com/acme/demo/blob/{branch}/CHANGELOG.md"
-    assert f"(https://github.com/acme/demo/blob/{branch}/LICENSE)" in (project / "README.md").read_text(encoding="utf-8")
+    assert f"(https://github.com/acme/demo/blob/{branch}/LICENSE)" in (project / "README.md").read_text(
+        encoding="utf-8"
+    )
     assert f"\n   git push origin {branch}\n" in (project / "RELEASING.md").read_text(encoding="utf-8")
     generated = "".join((project / name).read_text(encoding="utf-8") for name in list_files(project))
-    assert "/main/" not in generated and "origin main" not in generated and "[main]" not in generated
+    assert "/main/" not in generated
+    assert "origin main" not in generated
+    assert "[main]" not in generated
 
 
 # Branch names YAML or GitHub read as something else ("on", "1.0") must reach ci.yml as written.
@@ -257,7 +285,8 @@ ACCEPTED_BRANCHES = ["main", "master", "trunk", "release/2.x", "dev_1.0", "on", 
 REFUSED_BRANCHES = {
     "": "letters, digits, . _ - / only", "feature x": "letters, digits, . _ - / only",
     "a+b": "letters, digits, . _ - / only", "!main": "letters, digits, . _ - / only",
-    "ma*in": "letters, digits, . _ - / only", "naïve": "letters, digits, . _ - / only", "a~1": "letters, digits, . _ - / only",
+    "ma*in": "letters, digits, . _ - / only", "naïve": "letters, digits, . _ - / only",
+    "a~1": "letters, digits, . _ - / only",
     "a..b": "not a branch name git accepts", "-main": "not a branch name git accepts",
     "main/": "not a branch name git accepts", "/main": "not a branch name git accepts",
     "main.": "not a branch name git accepts", "a//b": "not a branch name git accepts",
@@ -276,15 +305,18 @@ def test_default_branch_accepts_branch_names_git_accepts(tmp_path: Path, branch:
 
 
 @pytest.mark.parametrize(("branch", "rule"), list(REFUSED_BRANCHES.items()), ids=list(REFUSED_BRANCHES))
-def test_default_branch_refuses_what_git_or_github_filters_would_not_take(tmp_path: Path, branch: str, rule: str) -> None:
+def test_default_branch_refuses_what_git_or_github_filters_would_not_take(
+    tmp_path: Path, branch: str, rule: str
+) -> None:
     """git's own rules (compared with `git check-ref-format --branch`), on a narrower alphabet."""
     if rule == "not a branch name git accepts":
         assert not git_accepts_branch(branch)
     dst = tmp_path / "demo"
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match=r"^Validation error for question 'default_branch': ") as err:
         render_project(dst, {"default_branch": branch})
     first, *details = str(err.value).split("\n")
-    assert first == f"Validation error for question 'default_branch': {rule}" and len(first) <= 80
+    assert first == f"Validation error for question 'default_branch': {rule}"
+    assert len(first) <= 80
     assert details[0].startswith(f'default_branch "{branch}" ')
     assert not dst.exists()
 
@@ -302,9 +334,12 @@ def test_license_text_and_expression(tmp_path: Path, license_id: str) -> None:
     data = {"license": license_id, "copyright_holder": "Acme Corp", "copyright_year": "2024-2026"}
     project = render_project(tmp_path / "demo", data)
     text = (project / "LICENSE").read_text(encoding="utf-8")
-    assert "Copyright" in text and "2024-2026 Acme Corp" in text
-    assert "[yyyy]" not in text and "[name of copyright owner]" not in text
-    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert "Copyright" in text
+    assert "2024-2026 Acme Corp" in text
+    assert "[yyyy]" not in text
+    assert "[name of copyright owner]" not in text
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["license"] == table("licenses")[license_id]
     if license_id == "Proprietary":
@@ -315,7 +350,9 @@ def test_license_text_and_expression(tmp_path: Path, license_id: str) -> None:
 
 def test_readme_links_are_absolute(tmp_path: Path) -> None:
     """PyPI renders the README away from the repository: relative links break there."""
-    project = render_project(tmp_path / "demo", {"github_owner": "acme", "project_kind": "meta-package", "extras": {"x": ["idna"]}})
+    project = render_project(
+        tmp_path / "demo", {"github_owner": "acme", "project_kind": "meta-package", "extras": {"x": ["idna"]}}
+    )
     readme = (project / "README.md").read_text(encoding="utf-8")
     targets = re.findall(r"\]\(([^)]+)\)", readme)
     assert targets, readme
@@ -378,7 +415,7 @@ def test_user_settings_are_isolated(tmp_path: Path, isolated_settings: Path, mon
 def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> None:
     """The choices follow project_kind: a backend that needs an import package is not offered."""
     dst = tmp_path / "meta"
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match=r"^Invalid choice for 'build_backend': ") as err:
         render_project(dst, {"project_kind": "meta-package", "extras": {}, "build_backend": backend})
     offered = [name for name, spec in table("backends").items() if spec["meta_package"]]
     assert str(err.value) == f"Invalid choice for 'build_backend': {backend!r} is not in {offered!r}"
@@ -390,11 +427,12 @@ def test_development_status_choices_are_pypi_classifiers(tmp_path: Path) -> None
     from trove_classifiers import classifiers
 
     choices = load_copier_config()["development_status"]["choices"]
-    assert {f"Development Status :: {c}" for c in choices} == {c for c in classifiers if c.startswith("Development Status ::")}
+    assert {f"Development Status :: {c}" for c in choices} == {
+        c for c in classifiers if c.startswith("Development Status ::")
+    }
     project = render_project(tmp_path / "demo", {"development_status": choices[-1]})
     declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["classifiers"]
     assert [c for c in declared if c.startswith("Development Status ::")] == [f"Development Status :: {choices[-1]}"]
-
 
 
 # A backend's own pyproject.toml tables live in one file per table entry, included by name.
@@ -420,14 +458,19 @@ def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
     template = template_with_new_backend(tmp_path / "tpl")
     dst = tmp_path / "out" / "demo-pkg"
     # The CLI, as a user runs it (in process, copier's interrupted folder walk leaks a scandir iterator).
-    proc = subprocess.run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "build_backend=new-backend", template, dst],
+    proc = subprocess.run([tool("copier"), "copy", "--defaults", "--quiet", "--data", "build_backend=new-backend",
+                           template, dst],
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     last = proc.stderr.splitlines()[-1]
-    assert last.startswith("jinja2.exceptions.TemplateNotFound: 'includes/backends/new-backend.toml.jinja' not found"), proc.stderr
+    assert last.startswith(
+        "jinja2.exceptions.TemplateNotFound: 'includes/backends/new-backend.toml.jinja' not found"
+    ), proc.stderr
     assert not dst.exists()
     # The same copy renders again once the layout file exists: the file was all that was missing.
-    (template / "includes" / "backends" / "new-backend.toml.jinja").write_text("\n[tool.new-backend]\n", encoding="utf-8")
+    (template / "includes" / "backends" / "new-backend.toml.jinja").write_text(
+        "\n[tool.new-backend]\n", encoding="utf-8"
+    )
     project = render_project(dst, {"build_backend": "new-backend"}, src=template)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["build-system"]["build-backend"] == "new_backend.api"
@@ -437,12 +480,12 @@ def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
 def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """bench/run.py's verified benchmark times every backend of copier.yml, a new one included."""
     run_py = TEMPLATE_ROOT / "bench" / "run.py"
-    assert import_script(run_py, "bench_run_backends").BACKENDS == backend_names()
+    assert backend_names() == import_script(run_py, "bench_run_backends").BACKENDS
     expected = [*backend_names(), "new-backend"]
     monkeypatch.setattr(support.config, "COPIER_YML", template_with_new_backend(tmp_path / "tpl") / "copier.yml")
     support.config.load_copier_config.cache_clear()  # the table is read once per process
     try:
-        assert import_script(run_py, "bench_run_backends").BACKENDS == expected
+        assert expected == import_script(run_py, "bench_run_backends").BACKENDS
     finally:
         monkeypatch.undo()
         support.config.load_copier_config.cache_clear()

@@ -46,6 +46,7 @@ def keys(data: Any) -> set[str]:
 
 # --- The renovate.json a project gets ------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def project() -> Path:
     return render_once("renovate-default", {})
@@ -72,7 +73,8 @@ def test_schema_check_is_live(tmp_path: Path) -> None:
     bad = tmp_path / "renovate.json"
     bad.write_text(json.dumps({"enabledManagers": "copier", "labels": "x"}), encoding="utf-8")
     code, output = schema_check(bad)
-    assert code == 1 and "enabledManagers" in output, output
+    assert code == 1, output
+    assert "enabledManagers" in output, output
 
 
 def test_use_renovate_false_leaves_only_the_config_out(project: Path) -> None:
@@ -85,26 +87,29 @@ def test_use_renovate_false_leaves_only_the_config_out(project: Path) -> None:
 
 # --- This repository's own bot configuration, and the changelog it feeds -------------------
 
+
 def test_bot_config_passes_renovates_schema() -> None:
     assert schema_check(BOT_CONFIG) == (0, "ok -- validation done\n")
 
 
 def changelog_sections() -> dict[Version, str]:
     text = CHANGELOG.read_text(encoding="utf-8")
-    parts = re.split(r"^## (\S+)\n", text, flags=re.M)
+    parts = re.split(r"^## (\S+)\n", text, flags=re.MULTILINE)
     return {Version(version): body for version, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def pins_named(section: str) -> dict[str, str]:
     """{action repository: version} from a section's `- Action pins:` item."""
-    (item,) = re.findall(r"^- Action pins[^:]*:((?:.|\n  )*)", section, flags=re.M)
+    (item,) = re.findall(r"^- Action pins[^:]*:((?:.|\n  )*)", section, flags=re.MULTILINE)
     return dict(re.findall(r"`([\w.-]+/[\w.-]+)` (v\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?)", item))
 
 
 def moved_pins(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
     """{repository: new version} of every action whose commit or version a release changed."""
     old = {pin["repo"]: (pin["sha"], pin["version"]) for pin in before.values()}
-    return {pin["repo"]: pin["version"] for pin in after.values() if old.get(pin["repo"]) != (pin["sha"], pin["version"])}
+    return {
+        pin["repo"]: pin["version"] for pin in after.values() if old.get(pin["repo"]) != (pin["sha"], pin["version"])
+    }
 
 
 def actions_at(tag: str) -> dict[str, Any]:
@@ -121,7 +126,9 @@ def test_changelog_names_the_pins_each_release_moved() -> None:
         before = actions_at(tags[max(earlier)]) if earlier else {}
         after = actions_at(tags[version]) if version in tags else table("actions")
         if version == newest and version in tags:  # pins moved since the last release need a section
-            assert actions_at(tags[version]) == table("actions"), f"the actions table moved pins after {version}: add a section"
+            assert actions_at(tags[version]) == table("actions"), (
+                f"the actions table moved pins after {version}: add a section"
+            )
         assert pins_named(section) == moved_pins(before, after), version
 
 
@@ -129,10 +136,14 @@ def test_pin_check_catches_a_moved_pin_the_changelog_omits() -> None:
     moved = {name: dict(pin) for name, pin in table("actions").items()}
     moved["checkout"]["sha"] = "0" * 40
     assert moved_pins(table("actions"), moved) == {"actions/checkout": table("actions")["checkout"]["version"]}
-    assert pins_named("- Action pins: `actions/checkout` v9.0.0, `a/b` v1.0.0.\n") == {"actions/checkout": "v9.0.0", "a/b": "v1.0.0"}
+    assert pins_named("- Action pins: `actions/checkout` v9.0.0, `a/b` v1.0.0.\n") == {
+        "actions/checkout": "v9.0.0",
+        "a/b": "v1.0.0",
+    }
 
 
 # --- Renovate itself ---------------------------------------------------------------------------
+
 
 def run_renovate(repo: Path, home: Path, *, lookup: bool = True) -> list[dict[str, Any]]:
     """`renovate --platform=local` in `repo`, as JSON log records (LOG_LEVEL=debug).
@@ -163,7 +174,9 @@ def package_files(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[d
 
 
 def config_problems(records: list[dict[str, Any]]) -> list[str]:
-    return [r["msg"] for r in records if re.search(r"config (validation|error)|invalid config", r["msg"], re.I)]
+    return [
+        r["msg"] for r in records if re.search(r"config (validation|error)|invalid config", r["msg"], re.IGNORECASE)
+    ]
 
 
 @pytest.mark.client
@@ -175,7 +188,9 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
     for variant, url in {"https": TEMPLATE_URL, "gh": "gh:ORG/pypi-template"}.items():
         folder = project / "variants" / variant
         folder.mkdir(parents=True)
-        (folder / ".copier-answers.yml").write_text(answers.replace(f"_src_path: {source}", f"_src_path: {url}"), encoding="utf-8")
+        (folder / ".copier-answers.yml").write_text(
+            answers.replace(f"_src_path: {source}", f"_src_path: {url}"), encoding="utf-8"
+        )
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "--message", "the same project, recorded with other sources")
     home = tmp_path / "home"
@@ -196,7 +211,9 @@ def test_renovate_finds_template_releases_through_urls_only(tmp_path: Path, run_
         assert [u["newValue"] for u in dep["updates"]] == [FLEET_RELEASES[1]], dep
     assert https["sourceUrl"] == TEMPLATE_URL.removesuffix(".git")
     assert (shortcut["depName"], shortcut["updates"]) == ("gh:ORG/pypi-template", [])
-    assert [w["message"] for w in shortcut["warnings"]] == ["Failed to look up git-tags package gh:ORG/pypi-template: no-result"]
+    assert [w["message"] for w in shortcut["warnings"]] == [
+        "Failed to look up git-tags package gh:ORG/pypi-template: no-result"
+    ]
 
 
 def node_script(script: str, *args: str) -> Any:
@@ -229,7 +246,9 @@ def test_pull_request_links_the_release_section_of_the_changelog(project: Path) 
     assert anchor == "110"
     assert "check_template_sync.py" in check
     # A source Renovate cannot link to (a local URL) gets no broken link.
-    assert node_script(COMPILE, json.dumps(rule["prBodyNotes"][:1]), json.dumps({"newValue": release, "newVersion": release})) == [""]
+    assert node_script(
+        COMPILE, json.dumps(rule["prBodyNotes"][:1]), json.dumps({"newValue": release, "newVersion": release})
+    ) == [""]
 
 
 @pytest.mark.client
@@ -242,16 +261,25 @@ def test_renovate_extracts_every_pin_of_this_repository(tmp_path: Path) -> None:
     found = package_files(run_renovate(repo, home, lookup=False))  # what it finds, not what it proposes
     assert set(found) == {("regex", ACTIONS_TABLE), ("github-actions", ".github/workflows/tests.yml"),
                                       ("github-actions", "fleet/renovate.yml")}  # fmt: skip
-    table_pins = {(d["depName"], d["currentValue"], d["currentDigest"], d["datasource"]) for d in found["regex", ACTIONS_TABLE]}
+    table_pins = {
+        (d["depName"], d["currentValue"], d["currentDigest"], d["datasource"]) for d in found["regex", ACTIONS_TABLE]
+    }
     assert table_pins == {(a["repo"], a["version"], a["sha"], "github-tags") for a in table("actions").values()}
     for name in (".github/workflows/tests.yml", "fleet/renovate.yml"):
-        pinned = re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\S+)", (repo / name).read_text(encoding="utf-8"))
+        pinned = re.findall(
+            r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\S+)", (repo / name).read_text(encoding="utf-8")
+        )
         actions = [d for d in found["github-actions", name] if d.get("depType") == "action"]
         assert {(d["depName"], d["currentDigest"], d["currentValue"]) for d in actions} == set(pinned), name
         assert pinned
     # The fleet's Renovate version is a dependency too: the bot proposes the next one.
     (image,) = [d for d in found["github-actions", "fleet/renovate.yml"] if d.get("datasource") == "docker"]
-    assert image["currentValue"] == yaml.safe_load(FLEET_WORKFLOW.read_text(encoding="utf-8"))["jobs"]["renovate"]["steps"][1]["with"]["renovate-version"]
+    assert (
+        image["currentValue"]
+        == yaml.safe_load(FLEET_WORKFLOW.read_text(encoding="utf-8"))["jobs"]["renovate"]["steps"][1]["with"][
+            "renovate-version"
+        ]
+    )
 
 
 OPTIONS = """
@@ -271,7 +299,8 @@ def test_fleet_workflow_sets_renovate_options_only() -> None:
     assert not [name for name in env if name not in names and name != "LOG_LEVEL"]
     options = {names[name]: value for name, value in env.items() if name in names}
     assert {k: v for k, v in options.items() if k.startswith(("autodiscover", "allow", "onboard", "require"))} == {
-        "autodiscover": "true", "autodiscoverFilter": "${{ github.repository_owner }}/*", "autodiscoverTopics": "pypi-template",
+        "autodiscover": "true", "autodiscoverFilter": "${{ github.repository_owner }}/*",
+        "autodiscoverTopics": "pypi-template",
         "allowScripts": "false", "onboarding": "false", "requireConfig": "required",
     }  # fmt: skip
     assert "minimumReleaseAge" not in options

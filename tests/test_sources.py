@@ -39,7 +39,10 @@ def repos() -> dict[str, Path]:
         git(plain, "commit", "--quiet", "--all", "--allow-empty", "--message", "copier's plain answers file")
         git(plain, "tag", "v1.0.0")
 
-    return {"ours": released_template("v1.0.0"), "plain": shared_once(shared_folder() / "sources" / "plain-answers", make)}
+    return {
+        "ours": released_template("v1.0.0"),
+        "plain": shared_once(shared_folder() / "sources" / "plain-answers", make),
+    }
 
 
 @pytest.fixture
@@ -70,8 +73,9 @@ def typed_url(repos: dict[str, Path], run_gitconfig: Path, tmp_path_factory: pyt
     ],
     ids=["gh", "gh-slash", "gh-dot-git", "gl"],
 )
+@pytest.mark.usefixtures("online")
 def test_shortcut_is_recorded_as_the_url_copier_clones(
-    online: dict[str, Path], typed_url: Path, tmp_path: Path, typed: str, recorded: str
+    typed_url: Path, tmp_path: Path, typed: str, recorded: str
 ) -> None:
     assert get_repo(typed) == recorded  # copier's expansion, so copier and the answers file agree
     project = render_project(tmp_path / "demo-pkg", src=typed)
@@ -80,7 +84,9 @@ def test_shortcut_is_recorded_as_the_url_copier_clones(
     # Everything else is what typing the URL itself gives, byte for byte (GitLab's file names its host).
     expected = project_files(typed_url)
     if recorded == GITLAB_URL:
-        expected[".copier-answers.yml"] = expected[".copier-answers.yml"].replace(TEMPLATE_URL.encode(), GITLAB_URL.encode())
+        expected[".copier-answers.yml"] = expected[".copier-answers.yml"].replace(
+            TEMPLATE_URL.encode(), GITLAB_URL.encode()
+        )
     assert project_files(project) == expected
 
 

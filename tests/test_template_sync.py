@@ -85,35 +85,35 @@ CASES = {
     ),
     "renovate-mark": (
         {".copier-answers.yml": GOOD_ANSWERS + "#copier updated"},
-        [".copier-answers.yml:4: '#copier updated' is Renovate's mark: copier update failed in the bot; "
-         "run it by hand (`copier update --defaults`) and commit the result"],
+        [(".copier-answers.yml:4: '#copier updated' is Renovate's mark: copier update failed in the bot; "
+         "run it by hand (`copier update --defaults`) and commit the result")],
     ),
     "gh-shortcut": (
         {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, "gh:ORG/pypi-template")},
-        [".copier-answers.yml:2: _src_path 'gh:ORG/pypi-template' is copier's shortcut, which Renovate cannot "
-         f"resolve: write the URL instead, `_src_path: {SHORTCUT_URL}`"],
+        [(".copier-answers.yml:2: _src_path 'gh:ORG/pypi-template' is copier's shortcut, which Renovate cannot "
+         f"resolve: write the URL instead, `_src_path: {SHORTCUT_URL}`")],
     ),
     "relative-path": (
         {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, ".")},
-        [".copier-answers.yml:2: _src_path '.' is a relative path (resolved against the current folder): no bot, "
+        [(".copier-answers.yml:2: _src_path '.' is a relative path (resolved against the current folder): no bot, "
          "CI runner or other machine can update from it; write the template's URL, e.g. "
-         "`_src_path: https://github.com/ORG/pypi-template.git`"],
+         "`_src_path: https://github.com/ORG/pypi-template.git`")],
     ),
     "absolute-path": (
         {".copier-answers.yml": GOOD_ANSWERS.replace(TEMPLATE_URL, "/home/ada/pypi-template")},
-        [".copier-answers.yml:2: _src_path '/home/ada/pypi-template' is a path on one machine: no bot, CI runner "
+        [(".copier-answers.yml:2: _src_path '/home/ada/pypi-template' is a path on one machine: no bot, CI runner "
          "or other machine can update from it; write the template's URL, e.g. "
-         "`_src_path: https://github.com/ORG/pypi-template.git`"],
+         "`_src_path: https://github.com/ORG/pypi-template.git`")],
     ),
     "describe-commit": (
         {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "v1.0.0-3-g2504ef9")},
-        [".copier-answers.yml:1: _commit 'v1.0.0-3-g2504ef9' is a commit after the tag 'v1.0.0', not a release: "
-         "Renovate never updates it; run `copier update --defaults --vcs-ref <release tag>` once"],
+        [(".copier-answers.yml:1: _commit 'v1.0.0-3-g2504ef9' is a commit after the tag 'v1.0.0', not a release: "
+         "Renovate never updates it; run `copier update --defaults --vcs-ref <release tag>` once")],
     ),
     "hash-commit": (
         {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "2504ef9")},
-        [".copier-answers.yml:1: _commit '2504ef9' is not a release tag such as v1.2.0: Renovate and `copier update` "
-         "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once"],
+        [(".copier-answers.yml:1: _commit '2504ef9' is not a release tag such as v1.2.0: Renovate and `copier update` "
+         "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once")],
     ),
     "no-answers-file": (
         {"README.md": README, ".copier-answers.yml": None},
@@ -124,8 +124,12 @@ CASES = {
 
 @pytest.mark.parametrize(("files", "expected"), CASES.values(), ids=CASES.keys())
 def test_an_incomplete_update_fails_naming_file_and_line(
-    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str | None], expected: list[str],
-) -> None:  # fmt: skip
+    sync: ModuleType,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str | None],
+    expected: list[str],
+) -> None:
     project = {".copier-answers.yml": GOOD_ANSWERS, "README.md": README, **files}
     root = write_project(tmp_path / "p", {name: text for name, text in project.items() if text is not None})
     code, out, err = run_check(sync, root, capsys)
@@ -155,7 +159,9 @@ def test_untracked_files_count_and_ignored_ones_do_not(
     (root / "build").mkdir()
     (root / "build" / "old.txt").write_text("<<<<<<< HEAD\n", encoding="utf-8")
     code, _, err = run_check(sync, root, capsys)
-    assert code == 1 and "new.yml.rej: hunks" in err and "build/" not in err, err
+    assert code == 1, err
+    assert "new.yml.rej: hunks" in err, err
+    assert "build/" not in err, err
 
 
 def test_leftovers_count_where_git_ignores_them_but_not_in_third_party_folders(
@@ -168,14 +174,16 @@ def test_leftovers_count_where_git_ignores_them_but_not_in_third_party_folders(
     root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, ".gitignore": ignore})
     for name in ["pyproject.toml.rej", "src/demo/core.py.orig", "env/pyvenv.cfg", ".venv/pyvenv.cfg",
                  "env/lib/python3.12/site-packages/pkg/setup.py.orig", ".venv/lib/pkg/a.py.rej",
-                 "node_modules/pkg/index.js.rej", ".tox/py312/lib/x.py.orig", ".nox/tests/x.rej", ".git/x.rej"]:  # fmt: skip
+                 "node_modules/pkg/index.js.rej", ".tox/py312/lib/x.py.orig", ".nox/tests/x.rej",
+                 ".git/x.rej"]:  # fmt: skip
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("@@\n", encoding="utf-8")
     code, out, err = run_check(sync, root, capsys)
     hidden = " (git ignores it: `git status` does not list it)"
     assert (code, out, err.splitlines()) == (1, "", [
         f"error: pyproject.toml.rej: hunks copier could not apply: apply them by hand, then delete the file{hidden}",
-        f"error: src/demo/core.py.orig: a backup from a merge tool or patch: check the file beside it, then delete this one{hidden}",
+        ("error: src/demo/core.py.orig: a backup from a merge tool or patch: "
+         f"check the file beside it, then delete this one{hidden}"),
         "2 problem(s): the template update is not complete",
     ])  # fmt: skip
 
@@ -188,7 +196,8 @@ def test_annotations_on_github_actions(
     code, _, err = run_check(sync, root, capsys)
     assert code == 1
     assert err.splitlines()[0] == (
-        "::error file=a.txt,line=1,title=Template update::conflict marker '<<<<<<< before updating': resolve the conflict"
+        "::error file=a.txt,line=1,title=Template update::"
+        "conflict marker '<<<<<<< before updating': resolve the conflict"
     )
 
 
@@ -225,7 +234,8 @@ def test_the_step_passes_on_a_new_project_and_fails_on_a_conflict(generated: Pat
         fh.write("<<<<<<< before updating\n")
     proc = subprocess.run(step, cwd=project, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
-    assert "pyproject.toml:" in proc.stderr and "conflict marker '<<<<<<< before updating'" in proc.stderr
+    assert "pyproject.toml:" in proc.stderr
+    assert "conflict marker '<<<<<<< before updating'" in proc.stderr
 
 
 @pytest.mark.slow  # one copier update
@@ -245,17 +255,28 @@ def test_a_rejected_hunk_git_ignores_still_fails(tmp_path: Path, run_gitconfig: 
     env = {**os.environ, "GIT_CONFIG_GLOBAL": str(config)}
     env.pop("GITHUB_ACTIONS", None)
 
-    run([tool("copier"), "update", "--defaults", "--conflict", "rej", "--vcs-ref", FLEET_RELEASES[1]], cwd=project, env=env)
+    run(
+        [tool("copier"), "update", "--defaults", "--conflict", "rej", "--vcs-ref", FLEET_RELEASES[1]],
+        cwd=project,
+        env=env,
+    )
     # What docs/updating.md says rej mode leaves: the user's line is gone from ci.yml, kept only in
     # the .rej, and neither git status nor the unmerged list shows anything of it.
     rejected = project / ".github" / "workflows" / "ci.yml.rej"
-    assert user_sha not in ci.read_text(encoding="utf-8") and user_sha in rejected.read_text(encoding="utf-8")
+    assert user_sha not in ci.read_text(encoding="utf-8")
+    assert user_sha in rejected.read_text(encoding="utf-8")
     status = run(["git", "status", "--porcelain"], cwd=project, env=env).stdout
-    assert " M .github/workflows/ci.yml" in status.splitlines() and "ci.yml.rej" not in status, status
+    assert " M .github/workflows/ci.yml" in status.splitlines(), status
+    assert "ci.yml.rej" not in status, status
     assert run(["git", "diff", "--name-only", "--diff-filter=U"], cwd=project, env=env).stdout == ""
 
     proc = subprocess.run(
-        [PYTHON, ".github/scripts/check_template_sync.py"], cwd=project, env=env, capture_output=True, text=True, check=False
+        [PYTHON, ".github/scripts/check_template_sync.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "error: .github/workflows/ci.yml.rej: hunks copier could not apply" in proc.stderr, proc.stderr

@@ -63,7 +63,9 @@ def test_retry_succeeds_after_failures(verifier: ModuleType) -> None:
 def test_retry_gives_up_with_a_clear_message(verifier: ModuleType) -> None:
     slept: list[float] = []
     action = Flaky(verifier, failures=99)
-    with pytest.raises(verifier.VerifyError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"):
+    with pytest.raises(
+        verifier.VerifyError, match=r"gave up after 4 attempts over 7s: No matching distribution found \(call 4\)"
+    ):
         verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
     assert action.calls == 4
     assert slept == [1, 2, 4]
@@ -74,7 +76,8 @@ def test_retry_never_waits_out_a_final_failure(verifier: ModuleType) -> None:
     action = Flaky(verifier, failures=99, final=True)
     with pytest.raises(verifier.VerifyError, match=r"^No matching distribution found \(call 1\)$"):
         verifier.retry(action, [1, 2, 4], sleep=slept.append, log=lambda _: None)
-    assert action.calls == 1 and slept == []
+    assert action.calls == 1
+    assert slept == []
 
 
 @pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Verify upload::"), ("", "error: ")])
@@ -86,7 +89,10 @@ def test_verifier_reports_failure_and_exits_1(
 
     monkeypatch.setattr(verifier, "verify", give_up)
     monkeypatch.setenv("GITHUB_ACTIONS", actions)
-    assert verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"]) == 1
+    assert (
+        verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"])
+        == 1
+    )
     assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
 
 

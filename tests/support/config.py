@@ -29,7 +29,7 @@ def read_copier_config(read: Callable[[str], bytes]) -> dict[str, Any]:
     class Loader(yaml.SafeLoader):
         """One loader class per call, so the `!include` constructor reads this template."""
 
-    def include(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
+    def include(_loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
         path = str(node.value)
         assert not any(c in path for c in "*?["), f"copier.yml includes a glob ({path}): name each file"
         return [doc for doc in yaml.load_all(read(path), Loader=Loader) if doc]

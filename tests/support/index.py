@@ -1,4 +1,7 @@
-"""A package index on 127.0.0.1 that logs every request (PEP 691 / PEP 503, PyPI's integrity API), and waiting for a server."""
+"""A package index on 127.0.0.1 that logs every request (PEP 691 / PEP 503, PyPI's integrity API).
+
+And waiting for a server.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ def _index_handler(index: LocalIndex) -> type[Any]:
     import urllib.parse
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def send(self, status: int, body: bytes, content_type: str) -> None:
@@ -66,7 +69,7 @@ def _index_handler(index: LocalIndex) -> type[Any]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = urllib.parse.unquote(self.path.split("?", 1)[0])
             index.log.append(path)
             parts = [p for p in path.split("/") if p]
@@ -89,7 +92,9 @@ def _index_handler(index: LocalIndex) -> type[Any]:
             def provenance_url(name: str) -> str | None:
                 # Where PyPI's integrity API serves it, as PEP 740's `provenance` key names it.
                 version = dist_name_version(name)[1]
-                return f"{index.url}integrity/{project}/{version}/{name}/provenance" if name in index.provenance else None
+                return (
+                    f"{index.url}integrity/{project}/{version}/{name}/provenance" if name in index.provenance else None
+                )
 
             digests = {n: hashlib.sha256(index.files[n]).hexdigest() for n in names}
             if index.json and SIMPLE_JSON in self.headers.get("Accept", ""):

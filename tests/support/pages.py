@@ -41,7 +41,7 @@ def fences(path: Path) -> list[Fence]:
     """Every fenced block of a page, with the `<!-- test: ... -->` comment right before it, if any."""
     tokens = [None, *MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8")), None]
     found = []
-    for prev, token, nxt in zip(tokens, tokens[1:], tokens[2:]):
+    for prev, token, nxt in zip(tokens, tokens[1:], tokens[2:], strict=False):
         if is_marker(token) and (nxt is None or nxt.type != "fence"):
             raise ValueError(f"{page_name(path)}:{token.map[0] + 1}: a test marker must be right before a fence")
         if token.type == "fence":
@@ -74,7 +74,10 @@ def shell_lines() -> list[tuple[str, str, bool]]:
             if fence.lang in SHELL_LANGS:
                 runs = bool(fence.marker) and parse_marker(fence.marker)[0] == "run"
                 # Without a trailing `# comment`: NOT_RUN names commands, not their explanations.
-                lines += [(f"{fence.page}:{fence.line}", re.sub(r"\s+#\s.*$", "", line.strip()), runs) for line in fence.body.splitlines()]
+                lines += [
+                    (f"{fence.page}:{fence.line}", re.sub(r"\s+#\s.*$", "", line.strip()), runs)
+                    for line in fence.body.splitlines()
+                ]
     return lines
 
 

@@ -18,7 +18,9 @@ from support.sharing import shared_folder, shared_once
 
 def copy_template_tree(dst: Path) -> Path:
     """The template's working tree (tracked or not, minus build and VCS litter) copied to `dst`."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist")
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache", "site", "dist"
+    )
     shutil.copytree(TEMPLATE_ROOT, dst, ignore=ignore)
     return dst
 
@@ -64,7 +66,10 @@ def render_project(
 
 def render_once(key: str, data: dict[str, Any], name: str = "demo-pkg") -> Path:
     """Render `data` as `name` once per test run, whichever worker asks first; callers only read it."""
-    return shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data), inputs=data) / name
+    return (
+        shared_once(shared_folder() / "renders" / key, lambda root: render_project(root / name, data), inputs=data)
+        / name
+    )
 
 
 def list_files(project: Path) -> set[str]:
