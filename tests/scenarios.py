@@ -40,9 +40,34 @@ ODD_ANSWERS = {
 # Versions spelled every way, valid and not: the version question, the release guard and the
 # template-sync check must agree with packaging on each (test_answers, test_check_release_version).
 VERSIONS = [
-    "0.1.0", "1.0.0rc1", "1!2.0", "1.0.post1", "1.0.dev0", "1.0a1.post2.dev3", "2026.11", "0", "1.0b2",
-    "1.0-rc1", "1.0RC1", "1.0c1", "1.0alpha1", "1.0.0-alpha", "1.0.dev", "1.0-1", "1.0_dev1", "0!1.0",
-    "v1.0", "01.0", "1.0+local", " 1.0", "1.0\n", "1..0", "", "latest", "1.0.0.0.0", "1.0.post1.dev2",
+    "0.1.0",
+    "1.0.0rc1",
+    "1!2.0",
+    "1.0.post1",
+    "1.0.dev0",
+    "1.0a1.post2.dev3",
+    "2026.11",
+    "0",
+    "1.0b2",
+    "1.0-rc1",
+    "1.0RC1",
+    "1.0c1",
+    "1.0alpha1",
+    "1.0.0-alpha",
+    "1.0.dev",
+    "1.0-1",
+    "1.0_dev1",
+    "0!1.0",
+    "v1.0",
+    "01.0",
+    "1.0+local",
+    " 1.0",
+    "1.0\n",
+    "1..0",
+    "",
+    "latest",
+    "1.0.0.0.0",
+    "1.0.post1.dev2",
 ]
 
 # The variants whose generated code, checkers and hooks tests/test_quality.py and
@@ -302,7 +327,9 @@ def release_template_fix(repo: Path, tag: str, action: str) -> None:
         path = repo / name
         text = path.read_text(encoding="utf-8")
         # The version next to the SHA: `version:` in the table, a `# vX` comment in a workflow.
-        text = re.sub(rf"{pin['sha']}(\s+(?:#|version:)\s*){re.escape(pin['version'])}", rf"{NEW_SHA}\g<1>{NEW_VERSION}", text)
+        text = re.sub(
+            rf"{pin['sha']}(\s+(?:#|version:)\s*){re.escape(pin['version'])}", rf"{NEW_SHA}\g<1>{NEW_VERSION}", text
+        )
         path.write_text(text.replace(pin["sha"], NEW_SHA), encoding="utf-8")
     workflow = repo / WORKFLOW_TEMPLATE
     workflow.write_text(add_step(workflow.read_text(encoding="utf-8"), FIX_STEP), encoding="utf-8")
@@ -312,7 +339,9 @@ def release_template_fix(repo: Path, tag: str, action: str) -> None:
 
 def make_project(parent: Path, src: Path, data: dict[str, Any] | None = None, vcs_ref: str = TAG_A) -> Path:
     """A project generated at `vcs_ref` and committed, as a user has it after the first copy."""
-    return commit_new_repo(render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref), "Generate from pypi-template")
+    return commit_new_repo(
+        render_project(parent / "demo-pkg", data, src=src, vcs_ref=vcs_ref), "Generate from pypi-template"
+    )
 
 
 @dataclass(frozen=True)
@@ -350,4 +379,6 @@ def update_template() -> TemplateRepo:
 
     root = shared_once(shared_folder() / "update-template", make)
     action = (root / "action").read_text(encoding="utf-8")
-    return TemplateRepo(root / "pypi-template", action, root / "first-copy" / "demo-pkg", root / "latest-copy" / "demo-pkg")
+    return TemplateRepo(
+        root / "pypi-template", action, root / "first-copy" / "demo-pkg", root / "latest-copy" / "demo-pkg"
+    )

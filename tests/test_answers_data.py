@@ -25,10 +25,16 @@ def template() -> Path:
 
 @pytest.mark.parametrize(
     ("line", "name", "number"),
-    [("python_min: 3.10", "python_min", "3.1"), ("version: 1.10", "version", "1.1"), ("copyright_year: 2026.0", "copyright_year", "2026.0")],
+    [
+        ("python_min: 3.10", "python_min", "3.1"),
+        ("version: 1.10", "version", "1.1"),
+        ("copyright_year: 2026.0", "copyright_year", "2026.0"),
+    ],
     ids=["python_min", "version", "copyright_year"],
 )
-def test_yaml_numbers_in_a_data_file_are_refused_with_a_hint(template: Path, tmp_path: Path, line: str, name: str, number: str) -> None:
+def test_yaml_numbers_in_a_data_file_are_refused_with_a_hint(
+    template: Path, tmp_path: Path, line: str, name: str, number: str
+) -> None:
     """`version: 1.10` would otherwise become the valid version 1.1 without a word; 3.10 an unknown 3.1."""
     real_cli = name == "version"  # one case through the command; the others through its code in process
     data = data_file(tmp_path, f"{line}\n")
@@ -70,11 +76,12 @@ def test_unknown_keys_are_refused_naming_the_nearest_question(
 
 # A valid answer to every question (extras too: a library ignores it).
 EVERY_ANSWER = {
-    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools", "extras": {"cli": ["click>=8.1"]},
-    "description": "Tools that make acme faster", "version": "0.2.0", "development_status": "4 - Beta", "keywords": "acme",
-    "user_name": "Ada Lovelace", "user_email": "ada@example.org", "github_owner": "acme-corp", "repository_name": "acme-tools-py",
-    "default_branch": "trunk", "license": "Apache-2.0", "copyright_holder": "Acme Corp", "copyright_year": "2024-2026", "python_min": "3.12",
-    "build_backend": "hatchling", "use_testpypi": False, "use_renovate": False,
+    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools",
+    "extras": {"cli": ["click>=8.1"]}, "description": "Tools that make acme faster", "version": "0.2.0",
+    "development_status": "4 - Beta", "keywords": "acme", "user_name": "Ada Lovelace", "user_email": "ada@example.org",
+    "github_owner": "acme-corp", "repository_name": "acme-tools-py", "default_branch": "trunk", "license": "Apache-2.0",
+    "copyright_holder": "Acme Corp", "copyright_year": "2024-2026", "python_min": "3.12", "build_backend": "hatchling",
+    "use_testpypi": False, "use_renovate": False,
 }  # fmt: skip
 
 
@@ -83,9 +90,24 @@ def test_every_question_and_copiers_own_keys_pass_as_data(template: Path, tmp_pa
     assert list(EVERY_ANSWER) == question_names()
     dst = tmp_path / "acme-tools"
     answers_file = data_file(tmp_path, yaml.safe_dump(EVERY_ANSWER))
-    run([tool("copier"), "copy", "--defaults", "--quiet", "--data-file", answers_file, "--data", "_note=x", template, dst])
+    run(
+        [
+            tool("copier"),
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--data-file",
+            answers_file,
+            "--data",
+            "_note=x",
+            template,
+            dst,
+        ]
+    )
     recorded = load_answers(dst)
-    assert {q: recorded[q] for q in EVERY_ANSWER if q != "extras"} == {q: v for q, v in EVERY_ANSWER.items() if q != "extras"}
+    assert {q: recorded[q] for q in EVERY_ANSWER if q != "extras"} == {
+        q: v for q, v in EVERY_ANSWER.items() if q != "extras"
+    }
     assert "_note" not in recorded
 
 
@@ -117,7 +139,9 @@ def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
     """YAML 1.1 reads `NO` as false: the LICENSE would name "False", the owner would be the account "True"."""
     real_cli = name == "copyright_holder"  # one case through the command; the others through its code in process
     dst = tmp_path / "project"
-    message = refused_by_copier(template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli)
+    message = refused_by_copier(
+        template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli
+    )
     assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
     assert f"{name} is the YAML boolean {boolean}, not text" in message
     accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
@@ -135,10 +159,14 @@ def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template
         'Unless given, import_name follows project_name ("3d-tools"): give one that follows the\n'
         "rule with --data import_name=NAME."
     )
-    accepted_by_copier(template, dst, "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", real_cli=False)
+    accepted_by_copier(
+        template, dst, "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", real_cli=False
+    )
     assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
     # An import name the user gave is refused by its rule alone.
-    assert "Unless given" not in refused_by_copier(template, tmp_path / "p2", "import_name", "--data", "import_name=3d", real_cli=False)
+    assert "Unless given" not in refused_by_copier(
+        template, tmp_path / "p2", "import_name", "--data", "import_name=3d", real_cli=False
+    )
 
 
 @pytest.mark.parametrize("answer", ["{clients: [acme", '{clients: ["acme>=1]}', "{clients:", "{clients: [acme]}}"])
@@ -146,12 +174,23 @@ def test_malformed_yaml_extras_on_the_command_line_name_extras(template: Path, t
     """copier parses a yaml answer before its validator runs; project_name's validator runs first and names it."""
     real_cli = answer == "{clients: [acme"  # one case through the command; the others through its code in process
     dst = tmp_path / "project"
-    message = refused_by_copier(template, dst, "project_name", "--data", "project_kind=meta-package", "--data", f"extras={answer}", real_cli=real_cli)
+    message = refused_by_copier(
+        template,
+        dst,
+        "project_name",
+        "--data",
+        "project_kind=meta-package",
+        "--data",
+        f"extras={answer}",
+        real_cli=real_cli,
+    )
     assert message.startswith("Validation error for question 'project_name': extras: unpaired brackets/quotes\n")
     assert f'extras "{answer}" is no YAML mapping' in message
     example = message.splitlines()[-1]  # the way out: the whole answer in single quotes
     accepted_by_copier(template, dst, "--data", "project_kind=meta-package", *shlex.split(example), real_cli=real_cli)
-    assert set(tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]) == {"clients", "worker", "all"}
+    assert set(
+        tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    ) == {"clients", "worker", "all"}
 
 
 def test_other_yaml_errors_in_extras_are_copiers_own_message(template: Path, tmp_path: Path) -> None:
@@ -160,7 +199,8 @@ def test_other_yaml_errors_in_extras_are_copiers_own_message(template: Path, tmp
     proc = copier_copy(template, dst, "--data", "project_kind=meta-package", "--data", "extras={clients [acme]}")
     assert proc.returncode == 1, proc.stderr
     message = proc.stderr[proc.stderr.index("\nValueError: ") :]
-    assert message.startswith("\nValueError: while parsing a flow mapping\n") and "extras" not in message, message
+    assert message.startswith("\nValueError: while parsing a flow mapping\n"), message
+    assert "extras" not in message, message
     assert not dst.exists()
 
 
@@ -175,8 +215,12 @@ def test_meta_package_with_defaults_needs_its_extras(template: Path, tmp_path: P
     assert pyproject["optional-dependencies"]["all"] == [f"{dst.name}[clients,worker]"]
     # No extras on purpose (typed at the prompt, or given): accepted, and the README says what it installs.
     empty = render(template, tmp_path / "empty", {"project_kind": "meta-package", "extras": {}})
-    assert "optional-dependencies" not in tomllib.loads((empty / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(encoding="utf-8")
+    assert (
+        "optional-dependencies" not in tomllib.loads((empty / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    )
+    assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(

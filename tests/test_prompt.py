@@ -48,7 +48,9 @@ def test_prompts_at_80_columns_show_every_help_and_only_buildable_backends(templ
                 for _ in range(len(table("backends")) + 1):  # every item the arrow keys reach
                     before = terminal.text()
                     terminal.child.send("\x1b[B")
-                    seen[question] += "\n" + terminal.wait_until(lambda screen, before=before: screen if screen != before else None, 30)
+                    seen[question] += "\n" + terminal.wait_until(
+                        lambda screen, before=before: screen if screen != before else None, 30
+                    )
             terminal.child.send("\r")
     finally:
         status = terminal.close()

@@ -80,7 +80,8 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
     assert "Updating to template version 1.1.0" in proc.stderr
     assert "git diff" in proc.stderr, proc.stderr  # _message_after_update
     text = workflow.read_text(encoding="utf-8")
-    assert NEW_SHA in text and template_repo.old_sha not in text
+    assert NEW_SHA in text
+    assert template_repo.old_sha not in text
     assert f"# {NEW_VERSION}" in text
     assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
     assert_user_edits_intact(project)
@@ -93,7 +94,11 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
     assert answers["_src_path"] == str(template_repo.path)
     assert_merged_cleanly(project)
     # The new pin lands in every workflow that uses the action (ci.yml too), and nowhere else.
-    pinned = {p.relative_to(project).as_posix() for p in (project / ".github").rglob("*") if p.is_file() and NEW_SHA in p.read_text(encoding="utf-8")}
+    pinned = {
+        p.relative_to(project).as_posix()
+        for p in (project / ".github").rglob("*")
+        if p.is_file() and NEW_SHA in p.read_text(encoding="utf-8")
+    }
     assert WORKFLOW in pinned
     assert changed_paths(project) == {ANSWERS_FILE, *pinned}
 
@@ -111,7 +116,10 @@ def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_rep
     edit_as_user(project)
     answers = load_answers(project)
     # Renovate's command: every recorded answer kept, the template release given.
-    run([oldest, "update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE, "--vcs-ref", TAG_B], cwd=project)
+    run(
+        [oldest, "update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE, "--vcs-ref", TAG_B],
+        cwd=project,
+    )
     assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
     assert NEW_SHA in (project / WORKFLOW).read_text(encoding="utf-8")
     assert_user_edits_intact(project)
@@ -130,12 +138,17 @@ def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_rep
 def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateRepo) -> None:
     """The three check-update lines docs/updating.md gives, on a project at the newest release and one behind."""
     plain, quiet, as_json = documented_commands("copier check-update")
-    assert (plain, quiet, as_json) == (["check-update"], ["check-update", "--quiet"], ["check-update", "--output-format", "json"])
+    assert (plain, quiet, as_json) == (
+        ["check-update"],
+        ["check-update", "--quiet"],
+        ["check-update", "--output-format", "json"],
+    )
     # Prereleases are for trying a template release: nobody is offered them by default.
     assert copier_cli(*quiet, cwd=template_repo.latest_copy).returncode == 0  # at the newest release
     project = template_repo.project_in(tmp_path)
     proc = copier_cli(*plain, cwd=project)
-    assert proc.returncode == 0 and "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert copier_cli(*quiet, cwd=project).returncode == 2
     proc = copier_cli(*as_json, cwd=project)
     assert proc.returncode == 0, proc.stderr
@@ -181,7 +194,9 @@ def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: T
     assert "permissions" not in yaml.safe_load(workflow.read_text(encoding="utf-8"))
     git(project, "commit", "--quiet", "--all", "--message", "Update pypi-template")
     # docs/updating.md, "A workflow you broke by hand":
-    copier.run_recopy(project, defaults=True, overwrite=True, unsafe=False, quiet=True)  # `copier recopy --defaults --overwrite`
+    copier.run_recopy(
+        project, defaults=True, overwrite=True, unsafe=False, quiet=True
+    )  # `copier recopy --defaults --overwrite`
     git(project, "add", WORKFLOW)
     git(project, "restore", ".")
     fresh = template_repo.latest_copy  # a new copy of TAG_B with the same answers
@@ -198,11 +213,15 @@ def test_user_owned_paths_agree_in_config_and_docs() -> None:
     config = load_copier_config()
     owned = config["_skip_if_exists"]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    on = {op: [env.from_string(p).render(_copier_operation=op) for p in config["_exclude"]] for op in ("copy", "update")}
+    on = {
+        op: [env.from_string(p).render(_copier_operation=op) for p in config["_exclude"]] for op in ("copy", "update")
+    }
     # Excluded on update and only then: exactly the user-owned paths.
     assert [p for p in on["update"] if p not in on["copy"]] == owned
     # Setting _exclude replaced copier's defaults: they must all still be there.
-    assert {"copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn"} <= set(on["copy"])
+    assert {"copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn"} <= set(
+        on["copy"]
+    )
     for path in MANAGED:
         assert not user_owned(path), path
     docs = (TEMPLATE_ROOT / "docs" / "updating.md").read_text(encoding="utf-8")

@@ -71,7 +71,8 @@ def workflow_environments(project: Path) -> set[str]:
 def test_answer_change_regenerates_managed_files(
     tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
 ) -> None:
-    """The command docs/updating.md gives for each answer (tests/test_documented_commands.py leaves those lines to this test)."""
+    """The command docs/updating.md gives for each answer (tests/test_documented_commands.py leaves those
+    lines to this test)."""
     project = template_repo.project_in(tmp_path)
     edit_as_user(project)
     before = project_files(project)
@@ -102,8 +103,12 @@ def test_answer_change_regenerates_managed_files(
     elif question == "build_backend":
         pyproject = tomllib.loads(after["pyproject.toml"].decode())
         backend = table("backends")["hatchling"]
-        assert pyproject["build-system"] == {"requires": [backend["requires"]], "build-backend": backend["build_backend"]}
-        assert "setuptools" not in pyproject["tool"] and "hatch" in pyproject["tool"]
+        assert pyproject["build-system"] == {
+            "requires": [backend["requires"]],
+            "build-backend": backend["build_backend"],
+        }
+        assert "setuptools" not in pyproject["tool"]
+        assert "hatch" in pyproject["tool"]
     else:
         assert tomllib.loads(after["pyproject.toml"].decode())["project"]["license"] == "Apache-2.0"
         assert after["LICENSE"].decode().lstrip().startswith("Apache License\n")
@@ -127,7 +132,8 @@ def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo
     assert_merged_cleanly(project)
     dists = build_dists(project, tmp_path / "dist")
     passed, output = twine_check(dists.sdist, dists.wheel)
-    assert passed and output.count("PASSED") == 2, output
+    assert passed, output
+    assert output.count("PASSED") == 2, output
     meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
     assert meta.license_expression == "Apache-2.0"
     assert [str(r) for r in meta.requires_dist or []] == [USER_DEPENDENCY]
@@ -146,12 +152,16 @@ def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     # The part the advice leaves to the user: the one line of code that names the distribution.
     init = project / "src" / "demo_pkg" / "__init__.py"
-    assert 'version("demo-pkg")' in section and 'version("demo-pkg")' in init.read_text(encoding="utf-8")
-    init.write_text(init.read_text(encoding="utf-8").replace('version("demo-pkg")', 'version("acme-renamed")'), encoding="utf-8")
+    assert 'version("demo-pkg")' in section
+    assert 'version("demo-pkg")' in init.read_text(encoding="utf-8")
+    init.write_text(
+        init.read_text(encoding="utf-8").replace('version("demo-pkg")', 'version("acme-renamed")'), encoding="utf-8"
+    )
     managed = [name for name in project_files(project) if not user_owned(name)]
     assert [name for name in managed if "demo-pkg" in (project / name).read_text(encoding="utf-8")] == []
     verify = [step["run"] for step in workflow_steps(project) if "--project" in step.get("run", "")]
-    assert verify and all("--project acme-renamed" in run_line for run_line in verify), verify
+    assert verify, verify
+    assert all("--project acme-renamed" in run_line for run_line in verify), verify
     dists = build_dists(project, tmp_path / "dist")
     assert dists.wheel.name.startswith("acme_renamed-0.1.0-")
     python = make_venv(tmp_path / "venv")
@@ -168,7 +178,7 @@ LONG_NAME = "Acme.Enterprise_Widget-Toolkit.For-Cloud9"
 def message_words(setting: str, answers: dict[str, Any]) -> list[str]:
     """The words of copier.yml's `setting` rendered with `answers` and no wrapping: what it says."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    env.filters["wordwrap"] = lambda text, *args, **kwargs: text
+    env.filters["wordwrap"] = lambda text, *_args, **_kwargs: text
     return env.from_string(load_copier_config()[setting]).render(**answers).split()
 
 
@@ -185,7 +195,9 @@ def test_messages_fit_80_columns_and_split_no_word(tmp_path: Path) -> None:
     a long project name, and says every word of the message, whole and in order."""
     repo = make_template_repo(tmp_path / "template")
     project = tmp_path / "acme"
-    copy = copier_cli("copy", "--defaults", "--data", f"project_name={LONG_NAME}", str(repo), str(project), cwd=tmp_path)
+    copy = copier_cli(
+        "copy", "--defaults", "--data", f"project_name={LONG_NAME}", str(repo), str(project), cwd=tmp_path
+    )
     assert copy.returncode == 0, copy.stderr
     normalized = re.sub(r"[-_.]+", "-", LONG_NAME).lower()
     copy_words = message_words("_message_after_copy", {"project_name": LONG_NAME, "normalized_name": normalized})

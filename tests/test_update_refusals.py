@@ -7,6 +7,7 @@ repositories are throwaway (tmp) or scenarios.update_template, as in tests/test_
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -19,14 +20,23 @@ import pytest
 from copier.errors import UnsafeTemplateError, UserMessageError
 from packaging.version import Version
 
-from scenarios import META_EXTRAS, RELEASE_CANDIDATE, TAG_A, TAG_B, TemplateRepo, make_project, make_template_repo, update_template
+from scenarios import (
+    META_EXTRAS,
+    RELEASE_CANDIDATE,
+    TAG_A,
+    TAG_B,
+    TemplateRepo,
+    make_project,
+    make_template_repo,
+    update_template,
+)
 from support.clients import RENOVATE_COPIER_UPDATE, install_copier
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, copier_config_at, load_copier_config, question_names, table
 from support.proc import git, tool
 from support.render import load_answers, project_files
 from support.sharing import shared_folder, shared_once
-from support.updating import ANSWERS_FILE, UPDATING_DOC, copier_cli, update_api
 from support.terminal import Terminal, help_lines
+from support.updating import ANSWERS_FILE, UPDATING_DOC, copier_cli, update_api
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,9 @@ NOT_GIT = "Updating is only supported in git-tracked subprojects."
 @pytest.mark.parametrize("state", ["modified", "untracked", "not-git"])
 def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: TemplateRepo, state: str) -> None:
     if state == "not-git":  # the first copy as copier wrote it, before anyone ran `git init`
-        project = shutil.copytree(template_repo.first_copy, tmp_path / "demo-pkg", symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        project = shutil.copytree(
+            template_repo.first_copy, tmp_path / "demo-pkg", symlinks=True, ignore=shutil.ignore_patterns(".git")
+        )
     else:
         project = template_repo.project_in(tmp_path)
         if state == "modified":
@@ -101,7 +113,8 @@ def assert_nothing_changed(project: Path, before: dict[str, bytes]) -> None:
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize(
-    "copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)]  # the oldest copier: installed
+    "copier_version",
+    ["locked", pytest.param("minimum", marks=pytest.mark.client)],  # the oldest copier: installed
 )
 def test_update_refuses_an_answer_a_release_no_longer_accepts(
     tmp_path: Path, narrowing_repo: Path, copier_version: str
@@ -111,10 +124,16 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
     Without the guard copier deletes the recorded answer and takes the default, python_min 3.11.
     """
     oldest = PYTHON_VERSIONS[0]
-    copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
+    copier = (
+        tool("copier")
+        if copier_version == "locked"
+        else str(install_copier(load_copier_config()["_min_copier_version"]))
+    )
     project = shutil.copytree(narrowing_repo / "oldest" / "demo-pkg", tmp_path / "demo-pkg", symlinks=True)
     before = project_files(project)
-    proc = subprocess.run([copier, *RENOVATE_COPIER_UPDATE, "--vcs-ref", TAG_B], cwd=project, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [copier, *RENOVATE_COPIER_UPDATE, "--vcs-ref", TAG_B], cwd=project, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'python_min': recorded answer now invalid\n" in proc.stderr
     assert f'python_min "{oldest}" in {ANSWERS_FILE} is no longer accepted: it must be one of ' in proc.stderr
@@ -139,10 +158,15 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'build_backend': recorded answer now invalid\n" in proc.stderr
     offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
-    assert f'build_backend "flit-core" in {ANSWERS_FILE} is no longer accepted: a meta-package builds with {offered}.' in proc.stderr
+    assert (
+        f'build_backend "flit-core" in {ANSWERS_FILE} is no longer accepted: a meta-package builds with {offered}.'
+        in proc.stderr
+    )
     assert_nothing_changed(project, before)
     # docs/updating.md shows this very message.
-    documented = UPDATING_DOC.read_text(encoding="utf-8").split("ValueError: Validation error for question 'build_backend'", 1)[1]
+    documented = UPDATING_DOC.read_text(encoding="utf-8").split(
+        "ValueError: Validation error for question 'build_backend'", 1
+    )[1]
     shown = ("ValueError: Validation error for question 'build_backend'" + documented.split("```", 1)[0]).strip()
     assert shown in proc.stderr, shown
     proc = copier_cli("update", "--defaults", *meta, "--data", "build_backend=hatchling", cwd=project)
@@ -164,8 +188,13 @@ def test_update_refuses_a_recorded_text_answer_a_stricter_rule_refuses(tmp_path:
     proc = copier_cli("update", "--defaults", "--vcs-ref", TAG_B, cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'description': recorded answer now invalid\n" in proc.stderr
-    assert f'description "{description}" in {ANSWERS_FILE} is no longer accepted: it breaks one of its rules.' in proc.stderr
-    assert f'copier would replace it with "{load_copier_config()["description"]["default"]}" without a word' in proc.stderr
+    assert (
+        f'description "{description}" in {ANSWERS_FILE} is no longer accepted: it breaks one of its rules.'
+        in proc.stderr
+    )
+    assert (
+        f'copier would replace it with "{load_copier_config()["description"]["default"]}" without a word' in proc.stderr
+    )
     assert_nothing_changed(project, before)
 
 
@@ -174,7 +203,8 @@ NEW_DESCRIPTION = "Tools that make acme faster, typed at the prompt"
 
 @pytest.mark.slow  # an update through copier's real prompt (pseudo-terminal)
 @pytest.mark.parametrize(
-    "copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)]  # the oldest copier: installed
+    "copier_version",
+    ["locked", pytest.param("minimum", marks=pytest.mark.client)],  # the oldest copier: installed
 )
 def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
     tmp_path: Path, template_repo: TemplateRepo, copier_version: str
@@ -182,7 +212,11 @@ def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
     """docs/updating.md: without --defaults copier asks every question again, pre-filled. A new
     description typed at its prompt and a license picked with the arrow keys both go through:
     the guard above refuses only a default copier substitutes for a recorded answer."""
-    copier = tool("copier") if copier_version == "locked" else str(install_copier(load_copier_config()["_min_copier_version"]))
+    copier = (
+        tool("copier")
+        if copier_version == "locked"
+        else str(install_copier(load_copier_config()["_min_copier_version"]))
+    )
     project = template_repo.project_in(tmp_path)
     terminal = Terminal(["update", "--vcs-ref", TAG_B, str(project)], copier=copier)
     answered: list[str] = []
@@ -284,7 +318,7 @@ def test_releases_that_narrow_a_table_are_major_and_say_so() -> None:
     tags = sorted((Version(tag) for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()), key=lambda v: v)
     changelog = (TEMPLATE_ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
     sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
-    for older, newer in zip(tags, tags[1:]):
+    for older, newer in itertools.pairwise(tags):
         old, new = (copier_config_at(TEMPLATE_ROOT, f"v{v}") for v in (older, newer))
         removed = removed_choices(old, new)
         if removed:

@@ -18,7 +18,9 @@ def render(template: Path, dst: Path, data: dict[str, Any]) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
 
 
 PREFIX = "Validation error for question '{}': "
@@ -27,8 +29,10 @@ PREFIX = "Validation error for question '{}': "
 def assert_prompt_message(message: str, question: str) -> list[str]:
     """copier's prompt shows only the first line, in 80 columns: it must be whole there."""
     first, *rest = message.split("\n")
-    assert first.startswith(PREFIX.format(question)) and len(first) <= 80, first
-    assert first != PREFIX.format(question).rstrip() and rest, message  # a rule, then the details
+    assert first.startswith(PREFIX.format(question)), first
+    assert len(first) <= 80, first
+    assert first != PREFIX.format(question).rstrip(), message  # a rule, then the details
+    assert rest, message
     return rest
 
 
@@ -56,9 +60,11 @@ def copier_cli_in_process(template: Path, dst: Path, *args: str | Path) -> int:
     """`copier copy --defaults ARGS` through copier's own command-line code in this process: its --data
     and --data-file parsing, without a new interpreter (about 1 s each). A refusal raises the ValueError
     whose message the real command prints after "ValueError: ", exiting 1 (copier_copy proves that)."""
-    from copier._cli import CopierApp  # noqa: PLC0415 - copier's CLI module; only these tests need it
+    from copier._cli import CopierApp
 
-    _, code = CopierApp.run(["copier", "copy", "--defaults", "--quiet", *map(str, args), str(template), str(dst)], exit=False)
+    _, code = CopierApp.run(
+        ["copier", "copy", "--defaults", "--quiet", *map(str, args), str(template), str(dst)], exit=False
+    )
     return code
 
 
