@@ -41,6 +41,7 @@ from support.clients import RENOVATE_COPIER_UPDATE, RENOVATE_VERSION
 from support.config import FLEET_WORKFLOW, TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, run, tool
 from support.render import load_answers, project_files
+from support.updating import sync_check
 from support.urls import git_config_with_urls
 
 OLD, NEW = FLEET_RELEASES
@@ -143,19 +144,6 @@ def maintained_copy(member: Member, dst: Path) -> Path:
 
 def answers_without_commit(project: Path) -> dict[str, Any]:
     return {key: value for key, value in load_answers(project).items() if key != "_commit"}
-
-
-def sync_check(project: Path) -> subprocess.CompletedProcess[str]:
-    """The project's own check, as its ci.yml runs it."""
-    env = {"PATH": "/usr/bin:/bin"}  # no GITHUB_ACTIONS: plain `error:` lines
-    return subprocess.run(
-        [PYTHON, ".github/scripts/check_template_sync.py"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.mark.slow  # ten copier copies and updates: about 25 s of CPU

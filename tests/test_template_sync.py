@@ -20,6 +20,7 @@ from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy
 from support.config import TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
 from support.render import render_once
+from support.updating import sync_check
 from support.urls import TEMPLATE_URL
 
 SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py"
@@ -270,14 +271,7 @@ def test_a_rejected_hunk_git_ignores_still_fails(tmp_path: Path, run_gitconfig: 
     assert "ci.yml.rej" not in status, status
     assert run(["git", "diff", "--name-only", "--diff-filter=U"], cwd=project, env=env).stdout == ""
 
-    proc = subprocess.run(
-        [PYTHON, ".github/scripts/check_template_sync.py"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = sync_check(project, env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "error: .github/workflows/ci.yml.rej: hunks copier could not apply" in proc.stderr, proc.stderr
     assert "(git ignores it: `git status` does not list it)" in proc.stderr

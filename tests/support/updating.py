@@ -13,7 +13,7 @@ import yaml
 from pathspec import PathSpec
 
 from support.config import TEMPLATE_ROOT, load_copier_config
-from support.proc import git, run, tool
+from support.proc import PYTHON, git, run, tool
 from support.render import load_answers, project_files
 
 WORKFLOW = ".github/workflows/publish.yml"
@@ -24,6 +24,19 @@ USER_README_LINE = "Notes the maintainers wrote after the first copy."
 USER_SOURCE_LINE = "ANSWER = 42  # the user's own code"
 USER_DEPENDENCY = "requests>=2.31"
 CONFLICT_MARKERS = ("<<<<<<< before updating", "=======", ">>>>>>> after updating")
+
+
+def sync_check(project: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The project's own template-sync check, as its ci.yml runs it (outside GitHub Actions by default:
+    plain `error:` lines)."""
+    return subprocess.run(
+        [PYTHON, ".github/scripts/check_template_sync.py"],
+        cwd=project,
+        env=env or {"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def answers_of(project: Path) -> dict[str, Any]:
