@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from support.config import meta_package_backends, question_names, table
@@ -71,8 +70,7 @@ def test_prompt_at_80_columns_shows_the_rule_of_a_refused_answer(template: Path,
         assert terminal.pump(60)
         terminal.child.send("\x15bad name\r")  # Ctrl-U clears the default, then an invalid answer
         terminal.wait_for("Validation error for question 'project_name': use ASCII letters, digits, . _ -", 30)
-        terminal.child.sendcontrol("c")
-        terminal.child.expect(pexpect.EOF, timeout=30)
+        terminal.interrupt()
     finally:
         status = terminal.close()
     assert status != 0
@@ -94,8 +92,7 @@ def test_prompt_explains_that_extras_is_not_yaml(template: Path, tmp_path: Path)
         assert '"Invalid input" means the YAML does not parse: check brackets and quotes.' in terminal.text()
         terminal.child.send("\x15{clients: [acme-client]}\r")  # the brackets closed: the next question
         terminal.wait_for(help_lines("description")[0], 30)
-        terminal.child.sendcontrol("c")
-        terminal.child.expect(pexpect.EOF, timeout=30)
+        terminal.interrupt()
     finally:
         status = terminal.close()
     assert status != 0

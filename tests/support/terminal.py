@@ -82,6 +82,11 @@ class Terminal:
         """Feed output to the screen until it shows `text`."""
         self.wait_until(lambda screen: True if text in screen else None, seconds)
 
+    def interrupt(self) -> None:
+        """Ctrl-C, as a user leaves a prompt, and wait for the program to end."""
+        self.child.sendcontrol("c")
+        self.child.expect(pexpect.EOF, timeout=30)
+
     def close(self) -> int | None:
         self.child.close(force=True)
         return self.child.exitstatus
