@@ -14,7 +14,7 @@ import yaml
 from support.config import question_names
 from support.proc import run, tool
 from support.refusals import accepted_by_copier, copier_copy, data_file, refused_by_copier, render, snapshot
-from support.render import load_answers, template_source
+from support.render import copy_template_tree, load_answers, template_source
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +249,27 @@ def test_cli_refuses_bad_answer_with_nonzero_exit(template: Path, tmp_path: Path
     else:
         assert """version "1.0+local" has a local part""" in proc.stderr
     assert (snapshot(dst) == before) if existing else not dst.exists()
+
+
+def test_full_data_check_is_compiled_only_for_suspicious_data(tmp_path: Path) -> None:
+    """includes/data_problems.jinja (the costly check) is read only when a value could be a problem.
+
+    Without the file, clean data still renders (so no render compiles it), and an unknown key fails
+    on the missing file (so the cheap gate in answers.jinja sends it there).
+    """
+    template = copy_template_tree(tmp_path / "tpl")
+    (template / "includes" / "data_problems.jinja").unlink()
+    clean = ["--data", "copyright_year=2026", "--data", "use_testpypi=false"]
+    copy = [tool("copier"), "copy", "--defaults", "--quiet", str(template)]
+    ok = subprocess.run([*copy, tmp_path / "clean" / "demo-pkg", *clean], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    for data in ("licence=MIT", "python_min=3.11"):  # a typo; a number read from a data file is a float
+        dst = tmp_path / data.split("=")[0] / "demo-pkg"
+        if data.startswith("python_min"):
+            file = data_file(tmp_path, "python_min: 3.11\n")
+            proc = subprocess.run([*copy, dst, "--data-file", file], capture_output=True, text=True, check=False)
+        else:
+            proc = subprocess.run([*copy, dst, "--data", data], capture_output=True, text=True, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert "question 'project_name': 'includes/data_problems.jinja' not found" in proc.stderr, proc.stderr
+        assert not dst.exists()
