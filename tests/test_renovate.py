@@ -110,14 +110,27 @@ def actions_at(tag: str) -> dict[str, Any]:
     return copier_config_at(TEMPLATE_ROOT, tag)["actions"]["default"]
 
 
+def previous_release(tags: dict[Version, str], version: Version) -> Version | None:
+    """The final release before `version`: a section covers everything since it, release candidates
+    (rings, docs/updating.md) included, which have no sections of their own."""
+    return max((v for v in tags if v < version and not v.is_prerelease), default=None)
+
+
+def test_a_release_after_its_candidate_is_compared_with_the_previous_final_release() -> None:
+    tags = {Version(tag): tag for tag in ("v1.0.0", "v1.1.0rc1", "v1.1.0", "v1.2.0rc1")}
+    assert previous_release(tags, Version("1.1.0")) == Version("1.0.0")
+    assert previous_release(tags, Version("1.2.0")) == Version("1.1.0")
+    assert previous_release(tags, Version("1.0.0")) is None
+
+
 def test_changelog_names_the_pins_each_release_moved() -> None:
     """Projects read which action pins an update brings; the bot moves them in the actions table."""
     sections = changelog_sections()
     tags = {Version(tag): tag for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()}
     newest = max(sections)
     for version, section in sections.items():
-        earlier = [v for v in tags if v < version]
-        before = actions_at(tags[max(earlier)]) if earlier else {}
+        earlier = previous_release(tags, version)
+        before = actions_at(tags[earlier]) if earlier else {}
         after = actions_at(tags[version]) if version in tags else table("actions")
         if version == newest and version in tags:  # pins moved since the last release need a section
             assert actions_at(tags[version]) == table("actions"), (
