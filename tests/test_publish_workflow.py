@@ -8,6 +8,7 @@ dependabot.yml are tests/test_workflows.py; the scripts the jobs run have their 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,46 @@ def test_releasing_names_what_publish_uses(rendered: Rendered) -> None:
         assert (rendered.github / "workflows/publish.yml").is_file()
         assert (form["Owner"], form["Repository name"]) == repository.groups()
     assert {form["Environment name"] for form in columns.values()} == set(environments)
+
+
+def publisher_links(releasing: str) -> dict[str, dict[str, list[str]]]:
+    """{host: parsed query} of every link to a project's publishing form in RELEASING.md."""
+    links = {}
+    for url in re.findall(r"<(https://[^>\s]+/settings/publishing/\?[^>\s]+)>", releasing):
+        parts = urllib.parse.urlsplit(url)
+        assert parts.path.startswith("/manage/project/"), url
+        links[parts.hostname or ""] = {
+            "project": [urllib.parse.unquote(parts.path.split("/")[3])],
+            **urllib.parse.parse_qs(parts.query, strict_parsing=True),
+        }
+    return links
+
+
+def test_releasing_links_open_the_publisher_form_filled_in(rendered: Rendered) -> None:
+    """PyPI's project publishing page reads these parameters into its GitHub form (warehouse's
+    manage_project_oidc_publishers_prefill); each must be the answer, exactly, once encoded."""
+    answers = rendered.answers
+    environments = {job["environment"]["name"] for job in publish_jobs(rendered.workflow("publish.yml")).values()}
+    host_of = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
+    expected = {
+        host_of[environment]: {
+            "project": [re.sub(r"[-_.]+", "-", answers["project_name"]).lower()],
+            "provider": ["github"],
+            "owner": [answers["github_owner"]],
+            "repository": [answers["repository_name"]],
+            "workflow_filename": ["publish.yml"],
+            "environment": [environment],
+        }
+        for environment in environments
+    }
+    assert publisher_links(rendered.text("RELEASING.md")) == expected
+
+
+def test_publisher_links_are_decoded_not_read_raw() -> None:
+    """The parser decodes what the template encodes: a value with a reserved character survives."""
+    text = "<https://pypi.org/manage/project/a/settings/publishing/?provider=github&owner=A%26B&repository=x+y>"
+    assert publisher_links(text)["pypi.org"]["owner"] == ["A&B"]
+    assert publisher_links(text)["pypi.org"]["repository"] == ["x y"]
 
 
 REQUIRED_TROUBLESHOOTING = [

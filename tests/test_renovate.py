@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-from check_jsonschema.cli.main_command import main as check_jsonschema
-from click.testing import CliRunner
 from markdown.extensions.toc import slugify  # how mkdocs names a heading's anchor
 from packaging.version import Version
 
@@ -24,15 +22,11 @@ from support.clients import install_renovate
 from support.config import ACTIONS_TABLE, FLEET_WORKFLOW, TEMPLATE_ROOT, copier_config_at, table
 from support.proc import commit_new_repo, git
 from support.render import copy_template_tree, list_files, render_once
+from support.renovate import config_problems, package_files, run_renovate, schema_check
 from support.urls import TEMPLATE_URL, git_config_with_urls
 
 BOT_CONFIG = TEMPLATE_ROOT / ".github" / "renovate.json"
 CHANGELOG = TEMPLATE_ROOT / "docs" / "changelog.md"
-
-
-def schema_check(*paths: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(check_jsonschema, ["--builtin-schema", "vendor.renovate", *map(str, paths)])
-    return result.exit_code, result.output
 
 
 def keys(data: Any) -> set[str]:
@@ -116,14 +110,27 @@ def actions_at(tag: str) -> dict[str, Any]:
     return copier_config_at(TEMPLATE_ROOT, tag)["actions"]["default"]
 
 
+def previous_release(tags: dict[Version, str], version: Version) -> Version | None:
+    """The final release before `version`: a section covers everything since it, release candidates
+    (rings, docs/updating.md) included, which have no sections of their own."""
+    return max((v for v in tags if v < version and not v.is_prerelease), default=None)
+
+
+def test_a_release_after_its_candidate_is_compared_with_the_previous_final_release() -> None:
+    tags = {Version(tag): tag for tag in ("v1.0.0", "v1.1.0rc1", "v1.1.0", "v1.2.0rc1")}
+    assert previous_release(tags, Version("1.1.0")) == Version("1.0.0")
+    assert previous_release(tags, Version("1.2.0")) == Version("1.1.0")
+    assert previous_release(tags, Version("1.0.0")) is None
+
+
 def test_changelog_names_the_pins_each_release_moved() -> None:
     """Projects read which action pins an update brings; the bot moves them in the actions table."""
     sections = changelog_sections()
     tags = {Version(tag): tag for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()}
     newest = max(sections)
     for version, section in sections.items():
-        earlier = [v for v in tags if v < version]
-        before = actions_at(tags[max(earlier)]) if earlier else {}
+        earlier = previous_release(tags, version)
+        before = actions_at(tags[earlier]) if earlier else {}
         after = actions_at(tags[version]) if version in tags else table("actions")
         if version == newest and version in tags:  # pins moved since the last release need a section
             assert actions_at(tags[version]) == table("actions"), (
@@ -143,40 +150,6 @@ def test_pin_check_catches_a_moved_pin_the_changelog_omits() -> None:
 
 
 # --- Renovate itself ---------------------------------------------------------------------------
-
-
-def run_renovate(repo: Path, home: Path, *, lookup: bool = True) -> list[dict[str, Any]]:
-    """`renovate --platform=local` in `repo`, as JSON log records (LOG_LEVEL=debug).
-
-    Renovate passes git only an allow-list of variables (HOME, not GIT_CONFIG_GLOBAL): a URL
-    mapping for it lives in $HOME/.gitconfig. Without `lookup` it stops after extracting
-    (`--dry-run=extract`, whose record of what it found is logged at trace level): no datasource
-    is asked, so no time goes to hosts this machine cannot reach.
-    """
-    node, entry = install_renovate()
-    env = {
-        "PATH": f"{node.parent}:/usr/bin:/bin", "HOME": str(home), "LOG_LEVEL": "debug" if lookup else "trace",
-        "LOG_FORMAT": "json", "RENOVATE_BASE_DIR": str(home / "renovate"), "GIT_CONFIG_NOSYSTEM": "1",
-    }  # fmt: skip
-    args = [node, entry, "--platform=local", *([] if lookup else ["--dry-run=extract"])]
-    proc = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert records, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return records
-
-
-def package_files(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """{(manager, package file): deps} from Renovate's "packageFiles with updates" record (or, after
-    `--dry-run=extract`, its "packageFiles" record)."""
-    (config,) = [r["config"] for r in records if r["msg"] in ("packageFiles with updates", "packageFiles")]
-    return {(manager, f["packageFile"]): f["deps"] for manager, found in config.items() for f in found}
-
-
-def config_problems(records: list[dict[str, Any]]) -> list[str]:
-    return [
-        r["msg"] for r in records if re.search(r"config (validation|error)|invalid config", r["msg"], re.IGNORECASE)
-    ]
 
 
 @pytest.mark.client
