@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from support.config import ACTIONS_TABLE, PYTHON_VERSIONS, backend_names, meta_package_backends, table
+from support.config import (
+    ACTIONS_TABLE,
+    PYTHON_VERSIONS,
+    backend_names,
+    meta_package_backends,
+    table,
+    version_plugin_backends,
+)
 from support.proc import commit_new_repo, git
 from support.render import copy_template_tree, render_project
 from support.sharing import shared_folder, shared_once
@@ -90,7 +97,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
-    """(id, answers) for the defaults alone and every buildable build_backend x project_kind."""
+    """(id, answers) for the defaults alone, every buildable build_backend x project_kind, and the
+    library of every backend that can read its version from git tags (built from a tagged commit)."""
     cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
     for backend in backend_names():
         cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
@@ -101,6 +109,8 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
                     {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
                 )
             )
+    for backend in version_plugin_backends():
+        cases.append((f"{backend}-git-tag", {"build_backend": backend, "version_source": "git-tag"}))
     return cases
 
 
