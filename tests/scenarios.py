@@ -123,7 +123,8 @@ def matrix_case_answers(case_id: str) -> dict[str, Any]:
 # The workflow cases (tests/test_workflows.py, tests/test_publish_workflow.py): every answer that
 # changes the workflows.
 def workflow_cases() -> list[Any]:
-    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
+    """use_testpypi x project_kind x two backends, and the first and last with version_source git-tag;
+    names that differ from each other on purpose."""
     cases = []
     for use_testpypi in (True, False):
         for kind in ("library", "meta-package"):
@@ -141,6 +142,10 @@ def workflow_cases() -> list[Any]:
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
                 cases.append(pytest.param((case_id, data), id=case_id))
+    # version_source git-tag: the checkouts that build fetch every commit and tag.
+    for case_id, data in [(cases[0].id, cases[0].values[0][1]), (cases[-1].id, cases[-1].values[0][1])]:
+        tagged = (f"{case_id}-git-tag", {**data, "version_source": "git-tag"})
+        cases.append(pytest.param(tagged, id=tagged[0]))
     return cases
 
 

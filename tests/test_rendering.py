@@ -173,7 +173,9 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     requires = [backend["requires"], *(backend["version_plugin"] if git_tag else [])]
     assert pyproject["build-system"] == {"requires": requires, "build-backend": backend["build_backend"]}
     project_table = pyproject["project"]
-    assert ("version" in project_table, project_table.get("dynamic")) == ((False, ["version"]) if git_tag else (True, None))
+    assert ("version" in project_table, project_table.get("dynamic")) == (
+        (False, ["version"]) if git_tag else (True, None)
+    )
     assert project_table["license"] == "MIT"
     assert project_table["license-files"] == ["LICENSE"]
     assert not [c for c in project_table["classifiers"] if c.startswith("License ::")]
