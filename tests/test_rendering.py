@@ -63,6 +63,7 @@ def test_question_interface_is_kept() -> None:
         "version",
         "use_testpypi",
         "default_branch",
+        "version_source",
     }
     assert expected <= set(question_names())
 
