@@ -20,7 +20,7 @@ import yaml
 from scenarios import matrix_case_answers
 from support.builds import Dists, build_dists, build_once, tag_first_release
 from support.config import TEMPLATE_ROOT, backend_names, table, version_plugin_backends
-from support.proc import PYTHON, git, run
+from support.proc import PYTHON, git, run, tool
 from support.refusals import render
 from support.release_check import load_script
 from support.render import copy_template_tree, load_answers, project_files, render_once, render_project
@@ -215,3 +215,14 @@ def test_update_keeps_a_project_byte_for_byte_then_switches_on_git_tag(two_relea
     git(project, "commit", "--quiet", "--all", "--message", "version from git tags")
     git(project, "tag", "v0.1.0")
     assert versions(build_dists(project, tmp_path / "dist")) == ("0.1.0", "0.1.0")
+
+
+def test_pdm_version_format_script_passes_the_projects_checkers() -> None:
+    """scripts/scm_version.py (pdm-backend only) passes ruff and mypy --strict, as every generated file."""
+    project = render_once("build-pdm-backend-git-tag", matrix_case_answers("pdm-backend-git-tag"))
+    assert (project / "scripts" / "scm_version.py").is_file()
+    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--no-cache", "--check", "."], ["mypy"]):
+        proc = subprocess.run(
+            [tool(command[0]), *command[1:]], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
