@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from support.config import ACTIONS_TABLE, PYTHON_VERSIONS, backend_names, meta_package_backends, table
+from support.config import (
+    ACTIONS_TABLE,
+    PYTHON_VERSIONS,
+    backend_names,
+    meta_package_backends,
+    table,
+    version_plugin_backends,
+)
 from support.proc import commit_new_repo, git
 from support.render import copy_template_tree, render_project
 from support.sharing import shared_folder, shared_once
@@ -90,7 +97,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
-    """(id, answers) for the defaults alone and every buildable build_backend x project_kind."""
+    """(id, answers) for the defaults alone, every buildable build_backend x project_kind, and the
+    library of every backend that can read its version from git tags (built from a tagged commit)."""
     cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
     for backend in backend_names():
         cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
@@ -101,6 +109,8 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
                     {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
                 )
             )
+    for backend in version_plugin_backends():
+        cases.append((f"{backend}-git-tag", {"build_backend": backend, "version_source": "git-tag"}))
     return cases
 
 
@@ -113,7 +123,8 @@ def matrix_case_answers(case_id: str) -> dict[str, Any]:
 # The workflow cases (tests/test_workflows.py, tests/test_publish_workflow.py): every answer that
 # changes the workflows.
 def workflow_cases() -> list[Any]:
-    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
+    """use_testpypi x project_kind x two backends, and the first and last with version_source git-tag;
+    names that differ from each other on purpose."""
     cases = []
     for use_testpypi in (True, False):
         for kind in ("library", "meta-package"):
@@ -131,6 +142,10 @@ def workflow_cases() -> list[Any]:
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
                 cases.append(pytest.param((case_id, data), id=case_id))
+    # version_source git-tag: the checkouts that build fetch every commit and tag.
+    for case_id, data in [(cases[0].id, cases[0].values[0][1]), (cases[-1].id, cases[-1].values[0][1])]:
+        tagged = (f"{case_id}-git-tag", {**data, "version_source": "git-tag"})
+        cases.append(pytest.param(tagged, id=tagged[0]))
     return cases
 
 

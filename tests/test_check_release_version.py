@@ -193,3 +193,15 @@ def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
         [PYTHON, CHECK_SCRIPT, "--tag", "v0.1.0"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_guard_explains_a_dynamic_version_that_missed_the_tag(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """version_source=git-tag: a checkout without the tag builds X.Y.devN; the guard says why."""
+    pyproject = write_pyproject(tmp_path, None)
+    dist = write_dists(tmp_path / "dist", "0.1.dev1")
+    assert guard.main(["--tag", "v1.2.0", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
+    err = capsys.readouterr().err
+    assert "release tag 'v1.2.0' does not match version '0.1.dev1' that the build read from git" in err
+    assert "Check out with fetch-depth: 0" in err

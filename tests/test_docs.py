@@ -99,6 +99,8 @@ def test_question_has_meaning_default_rule_and_example(name: str) -> None:
     choices = spec.get("choices")
     if isinstance(choices, dict | list):
         values = choices.values() if isinstance(choices, dict) else choices
+        # A choice with its own validator (version_source's git-tag) is a mapping holding its value.
+        values = [value["value"] if isinstance(value, dict) else value for value in values]
         assert all(f"`{value}`" in section for value in values), section
     elif choices:  # a templated list, computed from one of copier.yml's tables
         (source,) = [name for name in ("python_versions", "licenses", "backends") if name in choices]
@@ -111,6 +113,15 @@ def test_backend_table_matches_copier_yml() -> None:
         re.findall(r"^\| `([a-z-]+)` \| `([^`]+)` \|$", question_sections()["build_backend"], flags=re.MULTILINE)
     )
     assert rows == {name: spec["requires"] for name, spec in table("backends").items()}
+
+
+def test_version_source_table_matches_copier_yml() -> None:
+    """The backends that offer git-tag are the ones with a version_plugin in includes/tables/backends.yml."""
+    section = question_sections()["version_source"]
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (yes|no) \|", section, flags=re.MULTILINE))
+    assert rows == {name: "no" if spec["version_plugin"] is None else "yes" for name, spec in table("backends").items()}
+    for spec in table("backends").values():
+        assert all(f"`{requirement}`" in section for requirement in spec["version_plugin"] or [])
 
 
 # --- Troubleshooting ------------------------------------------------------------------------------

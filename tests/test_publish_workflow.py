@@ -143,7 +143,9 @@ def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
     assert build["permissions"] == {"contents": "read"}
     checkout, *rest = steps(build)
     assert action_repo(checkout) == ACTIONS["checkout"]["repo"]
-    assert checkout["with"] == {"persist-credentials": False}
+    # version_source git-tag: the build reads the version from the tag, so it needs every commit and tag.
+    full = {"fetch-depth": 0} if rendered.answers["version_source"] == "git-tag" else {}
+    assert checkout["with"] == {"persist-credentials": False, **full}
     runs = [s["run"] for s in rest if "run" in s]
     assert "python -m pip install " + " ".join(f'"{r}"' for r in table("release_tools")) in runs
     assert any(r.startswith("twine>=7") for r in table("release_tools"))  # reads Metadata 2.5
@@ -335,7 +337,9 @@ def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) 
     troubleshooting = releasing.split("## Troubleshooting", 1)[1].split("## Manual release", 1)[0]
     missing = [entry for entry in REQUIRED_TROUBLESHOOTING if entry not in troubleshooting]
     assert not missing
-    for command in ("gh release create v", "gh run watch", 'version = "X.Y.Z"', "git tag -a v"):
+    # version_source git-tag: no version-bump commit, the tag is the version.
+    bump = "git add CHANGELOG.md" if rendered.answers["version_source"] == "git-tag" else 'version = "X.Y.Z"'
+    for command in ("gh release create v", "gh run watch", bump, "git tag -a v"):
         assert command in releasing
     for environment in {"pypi", "testpypi"} if rendered.answers["use_testpypi"] else {"pypi"}:
         assert f"/environments/{environment}" in releasing

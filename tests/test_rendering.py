@@ -63,6 +63,7 @@ def test_question_interface_is_kept() -> None:
         "version",
         "use_testpypi",
         "default_branch",
+        "version_source",
     }
     assert expected <= set(question_names())
 
@@ -168,8 +169,14 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     validator(pyproject)  # raises on any PEP 621 / PEP 639 / tool.setuptools violation
     backend = table("backends")[data.get("build_backend", "setuptools")]
-    assert pyproject["build-system"] == {"requires": [backend["requires"]], "build-backend": backend["build_backend"]}
+    # version_source git-tag: the backend's version plugin too, and no version typed in.
+    git_tag = data.get("version_source") == "git-tag"
+    requires = [backend["requires"], *(backend["version_plugin"] if git_tag else [])]
+    assert pyproject["build-system"] == {"requires": requires, "build-backend": backend["build_backend"]}
     project_table = pyproject["project"]
+    assert ("version" in project_table, project_table.get("dynamic")) == (
+        (False, ["version"]) if git_tag else (True, None)
+    )
     assert project_table["license"] == "MIT"
     assert project_table["license-files"] == ["LICENSE"]
     assert not [c for c in project_table["classifiers"] if c.startswith("License ::")]

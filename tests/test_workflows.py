@@ -188,12 +188,14 @@ def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered)
     ignored = [rule["dependency-name"] for rule in updates["github-actions"]["ignore"]]
     used = {m.group(1) for path in rendered.workflow_files() for m in uses_lines(path)}
     assert sorted(ignored) == sorted(used)
-    # The same for the pip line the template owns: the build backend in [build-system] (then the
-    # dev group's pins: the test below).
+    # The same for the pip lines the template owns: [build-system] requires, the backend and any version
+    # plugin (then the dev group's pins: the test below).
     pyproject = tomllib.loads(rendered.text("pyproject.toml"))
     backend = [Requirement(r).name for r in pyproject["build-system"]["requires"]]
-    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][:1] == backend
-    assert backend == [Requirement(table("backends")[rendered.answers["build_backend"]]["requires"]).name]
+    spec = table("backends")[rendered.answers["build_backend"]]
+    plugins = spec["version_plugin"] if rendered.answers["version_source"] == "git-tag" else []
+    assert backend == [Requirement(r).name for r in [spec["requires"], *plugins]]
+    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][: len(backend)] == backend
 
 
 def dependabot_updates(rendered: Rendered) -> dict[str, dict[str, Any]]:
@@ -219,7 +221,8 @@ def test_dependabot_leaves_template_hooks_to_copier_update(rendered: Rendered) -
     groups = tomllib.loads(rendered.text("pyproject.toml"))["dependency-groups"]
     exact = [Requirement(r).name for r in groups["dev"] if isinstance(r, str) and "==" in r]
     assert exact
-    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][1:] == exact
+    build_requires = tomllib.loads(rendered.text("pyproject.toml"))["build-system"]["requires"]
+    assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][len(build_requires) :] == exact
     assert all(">=" in r and "==" not in r for r in groups["test"]), groups["test"]
 
 

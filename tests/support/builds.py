@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from support.envs import install_into, make_venv
-from support.proc import run
-from support.render import render_once
+from support.proc import commit_new_repo, git, run
+from support.render import load_answers, render_once
 from support.sharing import shared_folder, shared_once
 
 
@@ -91,6 +91,14 @@ def build_dists(project: Path, outdir: Path | None = None) -> Dists:
     return Dists(sdist=sdist, wheel=wheel)
 
 
+def tag_first_release(project: Path) -> str:
+    """`project` committed to a new git repository and tagged v<version answer>, its first release; the tag."""
+    tag = f"v{load_answers(project)['version']}"
+    commit_new_repo(project, "First release")
+    git(project, "tag", "--annotate", tag, "--message", tag)
+    return tag
+
+
 def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     """Render `data` and build it once per test run, whichever worker asks first.
 
@@ -99,7 +107,11 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
 
     def make(root: Path) -> None:
         # The render is shared too: test_rendering reads the very projects the matrix builds.
-        build_dists(Path(shutil.copytree(render_once(f"build-{key}", data), root / "demo-pkg", symlinks=True)))
+        project = Path(shutil.copytree(render_once(f"build-{key}", data), root / "demo-pkg", symlinks=True))
+        if data.get("version_source") == "git-tag":
+            # The version comes from the release tag: the commit of the first release, tagged as RELEASING.md says.
+            tag_first_release(project)
+        build_dists(project)
 
     project = shared_once(shared_folder() / "builds" / key, make, inputs=data) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")

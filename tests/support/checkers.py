@@ -19,7 +19,11 @@ def pyroma_environment() -> Path:
 
     pyroma asks the project's backend for its metadata in this environment (no isolated build).
     """
-    requires = sorted(spec["requires"] for spec in table("backends").values())
+    backends = table("backends").values()
+    # With the version plugins: pyroma prepares a git-tag project's metadata, version included.
+    requires = sorted(
+        {spec["requires"] for spec in backends} | {r for spec in backends for r in spec["version_plugin"] or []}
+    )
     pyroma = f"pyroma=={importlib.metadata.version('pyroma')}"
 
     def make(root: Path) -> None:

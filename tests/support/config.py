@@ -76,4 +76,9 @@ def meta_package_backends() -> list[str]:
     return [name for name, spec in table("backends").items() if spec["meta_package"]]
 
 
+def version_plugin_backends() -> list[str]:
+    """The backends that can derive the version from git tags (version_source: git-tag)."""
+    return [name for name, spec in table("backends").items() if spec["version_plugin"] is not None]
+
+
 PYTHON_VERSIONS = list(load_copier_config()["python_versions"]["default"])

@@ -142,9 +142,17 @@ def release_version(pyproject: Path, dist_dir: Path | None) -> str:
     return version
 
 
-def check_tag(tag: str, version: str, pyproject: Path) -> None:
+def check_tag(tag: str, version: str, pyproject: Path, *, dynamic: bool = False) -> None:
     """Raise unless the release tag names `version` exactly."""
     expected = version_from_tag(tag)
+    if version != expected and dynamic:
+        # The backend's plugin read the version from git: it did not see this tag at the commit.
+        raise ReleaseVersionError(
+            f"release tag {tag!r} does not match version {version!r} that the build read from git "
+            f"({pyproject} declares the version dynamic): a .devN version means the build saw no "
+            f"tag {tag!r} on the checked-out commit. Check out with fetch-depth: 0 (every commit "
+            "and tag), and tag the commit you release"
+        )
     if version != expected:
         raise ReleaseVersionError(
             f"release tag {tag!r} does not match version {version!r} in {pyproject}: the tag must be "
@@ -156,7 +164,7 @@ def check_release(tag: str | None, pyproject: Path, dist_dir: Path | None) -> st
     """Check every source the run has; return the version that will be released."""
     version = release_version(pyproject, dist_dir)
     if tag is not None:
-        check_tag(tag, version, pyproject)
+        check_tag(tag, version, pyproject, dynamic=pyproject_version(pyproject) is None)
     return version
 
 

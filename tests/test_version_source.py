@@ -1,0 +1,228 @@
+"""version_source: git-tag takes the version from the release tag through the backend's own plugin.
+
+The classic failures are impossible, each shown with the real backend: a wheel built from the sdist
+outside git keeps the sdist's version; a commit after the tag builds a `.devN` version with no
+`+local` part; a shallow or tagless checkout stops the build or the release guard with a message
+that says why. Backends without a plugin refuse the answer, and an update from the release before
+the question keeps a project byte for byte, or switches it on when asked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scenarios import matrix_case_answers
+from support.builds import Dists, build_dists, build_once, tag_first_release
+from support.config import TEMPLATE_ROOT, backend_names, table, version_plugin_backends
+from support.proc import PYTHON, git, run, tool
+from support.refusals import render
+from support.release_check import load_script
+from support.render import copy_template_tree, load_answers, project_files, render_once, render_project
+from support.updating import ANSWERS_FILE, copier_cli
+
+PLUGIN_BACKENDS = version_plugin_backends()
+NO_PLUGIN = [name for name in backend_names() if name not in PLUGIN_BACKENDS]
+GUARD = Path(".github", "scripts", "check_release_version.py")
+# The last commit of this template before version_source: the release projects update from.
+RELEASE_BEFORE = "af118b1efd485c0d642cda14adcb91ab2e9e267c"
+
+
+def versions(dists: Dists) -> tuple[str, str]:
+    """(sdist's PKG-INFO version, wheel's METADATA version)."""
+    with tarfile.open(dists.sdist) as tf:
+        (member,) = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+        pkg_info = tf.extractfile(member)
+        assert pkg_info
+        sdist = next(line for line in pkg_info.read().decode().splitlines() if line.startswith("Version: "))
+    return sdist.removeprefix("Version: "), str(dists.wheel_metadata()["Version"])
+
+
+def tagged_project(backend: str, parent: Path) -> Path:
+    """A writable copy of the matrix's git-tag case of `backend`: committed and tagged v0.1.0, unbuilt."""
+    case_id = f"{backend}-git-tag"
+    project = shutil.copytree(render_once(f"build-{case_id}", matrix_case_answers(case_id)), parent / "demo-pkg")
+    assert tag_first_release(project) == "v0.1.0"
+    return project
+
+
+def build(project: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+    """The isolated build a user or CI runs (`python -m build`); the caller checks the exit code."""
+    return subprocess.run(
+        [PYTHON, "-m", "build", "--installer", "uv", "--outdir", outdir, project],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+# --- Which backends offer it ---------------------------------------------------------------------
+def test_the_backends_table_decides_who_offers_git_tag() -> None:
+    """setuptools-scm, hatch-vcs and pdm-backend's own scm source; flit-core, poetry-core and uv-build
+    have no plugin in the backend itself."""
+    assert PLUGIN_BACKENDS == ["setuptools", "hatchling", "pdm-backend"]
+    assert table("backends")["pdm-backend"]["version_plugin"] == []  # built in: nothing to add
+
+
+@pytest.mark.parametrize("backend", NO_PLUGIN)
+def test_git_tag_is_refused_without_a_plugin_and_nothing_written(backend: str, tmp_path: Path) -> None:
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match="version_source") as err:
+        render(TEMPLATE_ROOT, dst, {"build_backend": backend, "version_source": "git-tag"})
+    first, *details = str(err.value).split("\n")
+    # copier's own prefix for a disabled choice, then the rule: the prompt's 80 columns.
+    assert first == "Invalid choice for 'version_source': needs setuptools, hatchling or pdm-backend", first
+    assert len(first) <= 80
+    assert f'version_source "git-tag": build_backend {backend} has no plugin' in details[0]
+    assert "setuptools, hatchling, pdm-backend, or version_source=pyproject" in details[1]
+    assert not dst.exists()
+
+
+# --- The builds ------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", PLUGIN_BACKENDS)
+def test_wheel_built_from_the_sdist_outside_git_keeps_the_tag_version(backend: str, tmp_path: Path) -> None:
+    """`python -m build` builds the wheel from the sdist: no .git there, the plugin reads PKG-INFO."""
+    _, dists = build_once(f"{backend}-git-tag", matrix_case_answers(f"{backend}-git-tag"))
+    assert versions(dists) == ("0.1.0", "0.1.0")
+    with tarfile.open(dists.sdist) as sdist:
+        sdist.extractall(tmp_path / "unpacked", filter="data")
+    (srcdir,) = (tmp_path / "unpacked").iterdir()
+    assert subprocess.run(["git", "rev-parse"], cwd=srcdir, capture_output=True, check=False).returncode != 0
+    assert versions(build_dists(srcdir, tmp_path / "dist")) == ("0.1.0", "0.1.0")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", PLUGIN_BACKENDS)
+def test_a_commit_after_the_tag_builds_a_dev_version_without_local_part(backend: str, tmp_path: Path) -> None:
+    project = tagged_project(backend, tmp_path)
+    with (project / "CHANGELOG.md").open("a", encoding="utf-8") as fh:
+        fh.write("\nUnreleased work.\n")
+    git(project, "commit", "--quiet", "--all", "--message", "Work after the release")
+    # PyPI and TestPyPI refuse `0.1.1.dev1+g1234abc`: the release guard CI runs passes this one.
+    assert versions(build_dists(project, tmp_path / "dist")) == ("0.1.1.dev1", "0.1.1.dev1")
+    proc = run([PYTHON, GUARD, "--dist", tmp_path / "dist"], cwd=project)
+    assert proc.stdout.startswith("version '0.1.1.dev1' can be released")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", PLUGIN_BACKENDS)
+def test_a_checkout_without_the_tag_never_builds_a_release(backend: str, tmp_path: Path) -> None:
+    """A shallow clone (actions/checkout's default: one commit, no tags) stops the build; a full
+    clone without tags builds 0.1.devN, which the release guard refuses with the reason."""
+    project = tagged_project(backend, tmp_path)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-tags", f"file://{project}", str(shallow))
+    proc = build(shallow, tmp_path / "shallow-dist")
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert f"{shallow} is shallow, please correct with" in output or (
+        f"{shallow} is a shallow git checkout without the release tag" in output
+    ), output[-3000:]
+    assert not list((tmp_path / "shallow-dist").glob("*"))
+    # The tag at the clone's commit: even a shallow clone builds the release (what fetch-depth: 0 gives too).
+    tagged = tmp_path / "shallow-tagged"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{project}", str(tagged))
+    assert build(tagged, tmp_path / "tagged-dist").returncode == 0
+    assert {p.name.split("-")[1].removesuffix(".tar.gz") for p in (tmp_path / "tagged-dist").iterdir()} == {"0.1.0"}
+    # Every commit, no tag: a dev version, and publish.yml's guard refuses it for the release tag.
+    tagless = tmp_path / "tagless"
+    git(tmp_path, "clone", "--quiet", "--no-tags", f"file://{project}", str(tagless))
+    dists = build_dists(tagless, tmp_path / "tagless-dist")
+    assert versions(dists) == ("0.1.dev1", "0.1.dev1")
+    guard = subprocess.run(
+        [PYTHON, GUARD, "--tag", "v0.1.0", "--dist", dists.sdist.parent],
+        cwd=tagless, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert guard.returncode == 1
+    assert "release tag 'v0.1.0' does not match version '0.1.dev1' that the build read from git" in guard.stderr
+    assert "Check out with fetch-depth: 0" in guard.stderr
+
+
+def test_release_check_wants_the_release_tag_on_head(tmp_path: Path) -> None:
+    """The manual release builds what HEAD is: without its vX.Y.Z tag that is a .devN version."""
+    project = tagged_project("hatchling", tmp_path)
+    git(project, "commit", "--quiet", "--allow-empty", "--message", "after the release")
+    result = load_script(project).version()
+    assert not result.ok
+    assert result.summary.startswith("HEAD carries no release tag")
+    assert "git tag -a vX.Y.Z" in result.details[0]
+
+
+# --- Workflows and files -------------------------------------------------------------------------
+def test_every_checkout_that_builds_fetches_the_tags(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo-pkg", {"build_backend": "hatchling", "version_source": "git-tag"})
+    for workflow, jobs in {"ci.yml": ["tests", "lint", "build"], "publish.yml": ["build"]}.items():
+        loaded = yaml.safe_load((project / ".github" / "workflows" / workflow).read_text(encoding="utf-8"))
+        for job in jobs:
+            (checkout,) = [s for s in loaded["jobs"][job]["steps"] if "checkout" in s.get("uses", "")]
+            assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}, (workflow, job)
+    smoke = (project / "tests" / "test_demo_pkg.py").read_text(encoding="utf-8")
+    assert "pyproject" not in smoke  # the installed metadata's version, never [project] version
+    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+    assert "The first\nrelease is 0.1.0: tag it `v0.1.0`." in releasing
+    assert "Set `version = " not in releasing
+
+
+# --- Updates ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This template at RELEASE_BEFORE (tag v1.0.0) and as it is now (tag v1.1.0), in one repository."""
+    repo = tmp_path_factory.mktemp("releases") / "pypi-template"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    archive = subprocess.run(["git", "archive", RELEASE_BEFORE], cwd=TEMPLATE_ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x"], cwd=repo, input=archive.stdout, check=True)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "before version_source")
+    git(repo, "tag", "v1.0.0")
+    for path in repo.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copytree(copy_template_tree(repo.parent / "now"), repo, dirs_exist_ok=True)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "version_source")
+    git(repo, "tag", "v1.1.0")
+    return repo
+
+
+@pytest.mark.slow
+def test_update_keeps_a_project_byte_for_byte_then_switches_on_git_tag(two_releases: Path, tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo-pkg", {}, src=f"git+file://{two_releases}", vcs_ref="v1.0.0")
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "first copy")
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", "--vcs-ref", "v1.1.0", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    after = project_files(project)
+    # The answers file records the new answer; the release guard is a fix every project gets (its
+    # message for a version read from git), whatever the answers.
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    assert changed == {ANSWERS_FILE, GUARD.as_posix()}
+    assert load_answers(project)["version_source"] == "pyproject"
+    git(project, "commit", "--quiet", "--all", "--message", "update")
+    proc = copier_cli("update", "--defaults", "--data", "version_source=git-tag", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject
+    assert "version = " not in pyproject.split("[project]", 1)[1].split("\n[", 1)[0]
+    assert '"setuptools-scm>=9.2.0"' in pyproject
+    assert load_answers(project)["version_source"] == "git-tag"
+    git(project, "commit", "--quiet", "--all", "--message", "version from git tags")
+    git(project, "tag", "v0.1.0")
+    assert versions(build_dists(project, tmp_path / "dist")) == ("0.1.0", "0.1.0")
+
+
+def test_pdm_version_format_script_passes_the_projects_checkers() -> None:
+    """scripts/scm_version.py (pdm-backend only) passes ruff and mypy --strict, as every generated file."""
+    project = render_once("build-pdm-backend-git-tag", matrix_case_answers("pdm-backend-git-tag"))
+    assert (project / "scripts" / "scm_version.py").is_file()
+    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--no-cache", "--check", "."], ["mypy"]):
+        proc = subprocess.run(
+            [tool(command[0]), *command[1:]], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
