@@ -36,6 +36,8 @@ ODD_ANSWERS = {
     "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
     "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
 }
+# The oddest command a library may install: every character the rule allows (matrix libraries).
+ODD_COMMAND = "acme.odd_tools-cli2"
 
 # Versions spelled every way, valid and not: the version question, the release guard and the
 # template-sync check must agree with packaging on each (test_answers, test_check_release_version).
@@ -76,9 +78,11 @@ VERSIONS = [
 # ends (3.10 reads TOML through tomli), names that differ from the defaults), each kind with and
 # without TestPyPI. Keywords where pyroma's 10/10 needs them.
 VARIANTS: dict[str, dict[str, Any]] = {
-    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools"},
+    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools",
+                                      "command_name": "demo-pkg"},
     "library-default": {},
-    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1]},
+    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1],
+                                                 "command_name": ODD_COMMAND},
     f"library-pypi-only-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
                                                  "keywords": "acme", "development_status": "5 - Production/Stable"},
     f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
@@ -90,10 +94,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
-    """(id, answers) for the defaults alone and every buildable build_backend x project_kind."""
+    """(id, answers) for the defaults alone and every buildable build_backend x project_kind; each
+    backend's library installs a command (the defaults: none)."""
     cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
     for backend in backend_names():
-        cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
+        library = {"build_backend": backend, "project_kind": "library", "command_name": ODD_COMMAND}
+        cases.append((f"{backend}-library", library))
         if backend in meta_package_backends():
             cases.append(
                 (
@@ -113,7 +119,8 @@ def matrix_case_answers(case_id: str) -> dict[str, Any]:
 # The workflow cases (tests/test_workflows.py, tests/test_publish_workflow.py): every answer that
 # changes the workflows.
 def workflow_cases() -> list[Any]:
-    """use_testpypi x project_kind x two backends; names that differ from each other on purpose."""
+    """use_testpypi x project_kind x two backends; names that differ from each other on purpose; a
+    library published through TestPyPI installs a command."""
     cases = []
     for use_testpypi in (True, False):
         for kind in ("library", "meta-package"):
@@ -130,6 +137,8 @@ def workflow_cases() -> list[Any]:
                 }
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
+                elif use_testpypi:  # both verify jobs run the command; PyPI alone, no command
+                    data["command_name"] = "acme-tools"
                 cases.append(pytest.param((case_id, data), id=case_id))
     return cases
 
@@ -155,6 +164,7 @@ FASTEST_BACKEND = {"build_backend": "uv-build"}
 # under test are the same for every backend, and it builds fastest. `acme-meta` needs
 # `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
 VERIFIED_LIBRARY = {"project_name": "acme-verify", "version": "0.3.0", "build_backend": "uv-build"}
+VERIFIED_COMMAND = {**VERIFIED_LIBRARY, "command_name": "acme-verify"}
 VERIFIED_META = {"project_name": "acme-meta", "version": "0.3.0", "build_backend": "uv-build",
                  "project_kind": "meta-package", "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
 
