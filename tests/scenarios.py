@@ -301,6 +301,37 @@ def fleet_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]
     return shared_once(shared_folder() / "fleet" / f"copies-{release}" / name, make, inputs=data) / name
 
 
+# The release before command_name (tests/test_command.py): the template without the question, the
+# computed `command` and every `{% if command %}` block or file; a `{%- if` block takes the
+# whitespace before it, as Jinja drops it when the block is false.
+COMMAND_BLOCK = re.compile(r"\s*\{%- if command %\}.*?\{%-? endif %\}|\{% if command %\}.*?\{%-? endif %\}", re.DOTALL)
+
+
+def remove_command_name(repo: Path) -> dict[Path, bytes]:
+    """Take command_name out of the template in `repo`: {every file it changed or deleted: its bytes}."""
+    changed: dict[Path, bytes] = {}
+
+    def edit(path: Path, new: str) -> None:
+        changed[path] = path.read_bytes()
+        path.write_text(new, encoding="utf-8")
+
+    config = repo / "copier.yml"
+    text = config.read_text(encoding="utf-8")
+    edit(config, text[: text.index("\ncommand_name:\n")] + text[text.index("\nextras:\n") :])
+    answers = repo / "includes" / "answers.jinja"
+    edit(answers, answers.read_text(encoding="utf-8").replace(" command_name ", " "))
+    computed = repo / "includes" / "computed.yml"
+    text = computed.read_text(encoding="utf-8")
+    edit(computed, text[: text.index("\n# The console script")])
+    for path in sorted((repo / "template").rglob("*")):
+        if path.is_file() and "{% if command %}" in path.name:
+            changed[path] = path.read_bytes()
+            path.unlink()
+        elif path.is_file() and "if command %}" in (text := path.read_text(encoding="utf-8")):
+            edit(path, COMMAND_BLOCK.sub("", text))
+    return changed
+
+
 # The update tests' template (tests/test_update*.py): v1.0.0, then v1.1.0 with a new pin for one
 # action and one added step, then a release candidate nobody is offered unless they ask.
 TAG_A = "v1.0.0"

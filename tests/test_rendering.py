@@ -63,6 +63,7 @@ def test_question_interface_is_kept() -> None:
         "version",
         "use_testpypi",
         "default_branch",
+        "command_name",
     }
     assert expected <= set(question_names())
 
