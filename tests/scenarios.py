@@ -43,6 +43,8 @@ ODD_ANSWERS = {
     "keywords": 'say "hi", back\\slash, {{ x }}, key: value, 😀',
     "copyright_holder": 'Acme "Tools" \\ Ltd. {{ h }} 😀',
 }
+# The oddest command a library may install: every character the rule allows (matrix libraries).
+ODD_COMMAND = "acme.odd_tools-cli2"
 
 # Versions spelled every way, valid and not: the version question, the release guard and the
 # template-sync check must agree with packaging on each (test_answers, test_check_release_version).
@@ -83,9 +85,11 @@ VERSIONS = [
 # ends (3.10 reads TOML through tomli), names that differ from the defaults), each kind with and
 # without TestPyPI. Keywords where pyroma's 10/10 needs them.
 VARIANTS: dict[str, dict[str, Any]] = {
-    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools"},
+    f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools",
+                                      "command_name": "demo-pkg"},
     "library-default": {},
-    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1]},
+    f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1],
+                                                 "command_name": ODD_COMMAND},
     f"library-pypi-only-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
                                                  "keywords": "acme", "development_status": "5 - Production/Stable"},
     f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
@@ -97,11 +101,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
-    """(id, answers) for the defaults alone, every buildable build_backend x project_kind, and the
-    library of every backend that can read its version from git tags (built from a tagged commit)."""
+    """(id, answers) for the defaults alone, every buildable build_backend x project_kind (each
+    backend's library installs a command; the defaults: none), and the library of every backend that
+    can read its version from git tags (built from a tagged commit)."""
     cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
     for backend in backend_names():
-        cases.append((f"{backend}-library", {"build_backend": backend, "project_kind": "library"}))
+        library = {"build_backend": backend, "project_kind": "library", "command_name": ODD_COMMAND}
+        cases.append((f"{backend}-library", library))
         if backend in meta_package_backends():
             cases.append(
                 (
@@ -124,7 +130,8 @@ def matrix_case_answers(case_id: str) -> dict[str, Any]:
 # changes the workflows.
 def workflow_cases() -> list[Any]:
     """use_testpypi x project_kind x two backends, and the first and last with version_source git-tag;
-    names that differ from each other on purpose."""
+    names that differ from each other on purpose; a library published through TestPyPI installs a
+    command."""
     cases = []
     for use_testpypi in (True, False):
         for kind in ("library", "meta-package"):
@@ -141,6 +148,8 @@ def workflow_cases() -> list[Any]:
                 }
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
+                elif use_testpypi:  # both verify jobs run the command; PyPI alone, no command
+                    data["command_name"] = "acme-tools"
                 cases.append(pytest.param((case_id, data), id=case_id))
     # version_source git-tag: the checkouts that build fetch every commit and tag.
     for case_id, data in [(cases[0].id, cases[0].values[0][1]), (cases[-1].id, cases[-1].values[0][1])]:
@@ -170,6 +179,7 @@ FASTEST_BACKEND = {"build_backend": "uv-build"}
 # under test are the same for every backend, and it builds fastest. `acme-meta` needs
 # `acme-extra>=1.0` through its only extra; `acme-extra` 1.0.0 is a stand-in.
 VERIFIED_LIBRARY = {"project_name": "acme-verify", "version": "0.3.0", "build_backend": "uv-build"}
+VERIFIED_COMMAND = {**VERIFIED_LIBRARY, "command_name": "acme-verify"}
 VERIFIED_META = {"project_name": "acme-meta", "version": "0.3.0", "build_backend": "uv-build",
                  "project_kind": "meta-package", "extras": {"cli": ["acme-extra>=1.0"]}}  # fmt: skip
 
@@ -304,6 +314,37 @@ def fleet_copy(name: str, data: dict[str, Any], release: str = FLEET_RELEASES[0]
         commit_new_repo(project, "New project from pypi-template")
 
     return shared_once(shared_folder() / "fleet" / f"copies-{release}" / name, make, inputs=data) / name
+
+
+# The release before command_name (tests/test_command.py): the template without the question, the
+# computed `command` and every `{% if command %}` block or file; a `{%- if` block takes the
+# whitespace before it, as Jinja drops it when the block is false.
+COMMAND_BLOCK = re.compile(r"\s*\{%- if command %\}.*?\{%-? endif %\}|\{% if command %\}.*?\{%-? endif %\}", re.DOTALL)
+
+
+def remove_command_name(repo: Path) -> dict[Path, bytes]:
+    """Take command_name out of the template in `repo`: {every file it changed or deleted: its bytes}."""
+    changed: dict[Path, bytes] = {}
+
+    def edit(path: Path, new: str) -> None:
+        changed[path] = path.read_bytes()
+        path.write_text(new, encoding="utf-8")
+
+    config = repo / "copier.yml"
+    text = config.read_text(encoding="utf-8")
+    edit(config, text[: text.index("\ncommand_name:\n")] + text[text.index("\nextras:\n") :])
+    answers = repo / "includes" / "answers.jinja"
+    edit(answers, answers.read_text(encoding="utf-8").replace(" command_name ", " "))
+    computed = repo / "includes" / "computed.yml"
+    text = computed.read_text(encoding="utf-8")
+    edit(computed, text[: text.index("\n# The console script")])
+    for path in sorted((repo / "template").rglob("*")):
+        if path.is_file() and "{% if command %}" in path.name:
+            changed[path] = path.read_bytes()
+            path.unlink()
+        elif path.is_file() and "if command %}" in (text := path.read_text(encoding="utf-8")):
+            edit(path, COMMAND_BLOCK.sub("", text))
+    return changed
 
 
 # The update tests' template (tests/test_update*.py): v1.0.0, then v1.1.0 with a new pin for one

@@ -76,7 +76,7 @@ def test_unknown_keys_are_refused_naming_the_nearest_question(
 
 # A valid answer to every question (extras too: a library ignores it).
 EVERY_ANSWER = {
-    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools",
+    "project_name": "acme-tools", "project_kind": "library", "import_name": "acme_tools", "command_name": "acme",
     "extras": {"cli": ["click>=8.1"]}, "description": "Tools that make acme faster", "version": "0.2.0",
     "development_status": "4 - Beta", "keywords": "acme", "user_name": "Ada Lovelace", "user_email": "ada@example.org",
     "github_owner": "acme-corp", "repository_name": "acme-tools-py", "default_branch": "trunk", "license": "Apache-2.0",

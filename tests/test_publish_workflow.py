@@ -225,6 +225,8 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
         }
         if rendered.answers["project_kind"] == "library":
             expected["--import"] = rendered.answers["import_name"]
+            if rendered.answers["command_name"]:  # the installed command runs, in every gate
+                expected["--command"] = rendered.answers["command_name"]
         elif rendered.answers["extras"]:
             expected["--extra"] = "all"  # every extra must resolve, in every gate
         assert options == expected, name

@@ -64,6 +64,7 @@ def test_question_interface_is_kept() -> None:
         "use_testpypi",
         "default_branch",
         "version_source",
+        "command_name",
     }
     assert expected <= set(question_names())
 

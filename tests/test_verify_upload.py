@@ -1,16 +1,20 @@
-"""The generated .github/scripts/verify_upload.py: its retry logic and command line.
+"""The generated .github/scripts/verify_upload.py: its retry logic, command line and --command.
 
 What it checks on a package index (served files, provenance, installs) is tests/test_integrity.py.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from scenarios import VERIFIED_COMMAND, VERIFIED_LIBRARY
+from support.builds import build_once
 from support.config import TEMPLATE_ROOT
+from support.index import LocalIndex, serve_index
 from support.proc import import_script
 
 VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upload.py"
@@ -101,3 +105,64 @@ def test_verifier_refuses_a_tag_as_version(verifier: ModuleType, capsys: pytest.
         verifier.parse_args(["--index-url", "x", "--project", "p", "--version", "v1.0.0", "--dist", "d"])
     assert exc.value.code == 2
     assert "--version 'v1.0.0': pass the version, not the tag" in capsys.readouterr().err
+
+
+# --- --command: the command the verified wheel installs ---------------------------------------
+
+
+def verify_argv(index: LocalIndex, deps: LocalIndex, dist: Path, *extra: str) -> list[str]:
+    """The publish workflow's options for VERIFIED_LIBRARY's release, against local indexes."""
+    return ["--index-url", index.simple, "--deps-index-url", deps.simple, "--project", VERIFIED_LIBRARY["project_name"],
+            "--version", VERIFIED_LIBRARY["version"], "--dist", str(dist), "--attempts", "1", *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (VERIFIED_COMMAND, "acme-verify --version: acme-verify 0.3.0"),
+        (VERIFIED_LIBRARY, "the installed wheel has no command acme-verify ("),
+    ],
+    ids=["installed", "missing"],
+)
+def test_command_runs_from_the_wheel_installed_from_the_index(
+    verifier: ModuleType, capsys: pytest.CaptureFixture[str], answers: dict[str, Any], expected: str
+) -> None:
+    """The wheel with a command passes; a wheel without it (its [project.scripts] lost) fails, once."""
+    # The library without a command is tests/test_integrity.py's build, shared.
+    dists = build_once("verify-command" if answers is VERIFIED_COMMAND else "integrity-library", answers)[1]
+    with serve_index() as index, serve_index() as deps:
+        index.publish(dists.sdist, dists.wheel)
+        log: list[str] = []
+        argv = verify_argv(index, deps, dists.wheel.parent, "--import", "acme_verify", "--command", "acme-verify")
+        code = verifier.main(argv, sleep=lambda _: None, log=log.append)
+    err = capsys.readouterr().err
+    if answers is VERIFIED_COMMAND:
+        assert code == 0, err
+        assert log[-2:] == [expected, f"acme-verify==0.3.0 verified on {index.simple}: OK"]
+    else:
+        assert code == 1
+        assert err.startswith(f"error: {expected}"), err
+        assert err.rstrip().endswith("bump the version and release again"), err
+
+
+@pytest.mark.parametrize("printed", ["acme 0.3.1", "acme 10.3.0", "acme"])
+def test_command_printing_another_version_fails(verifier: ModuleType, tmp_path: Path, printed: str) -> None:
+    environment = tmp_path / "venv"
+    script = environment / "bin" / "acme"
+    script.parent.mkdir(parents=True)
+    script.write_text(f"#!/bin/sh\necho '{printed}'\n", encoding="utf-8")
+    script.chmod(0o755)
+    with pytest.raises(verifier.VerifyError, match=rf"^`acme --version` printed '{printed}', not the version 0\.3\.0$"):
+        verifier.check_command(environment, "acme", "0.3.0", tmp_path)
+    script.write_text("#!/bin/sh\necho 'acme 0.3.0'\n", encoding="utf-8")
+    assert verifier.check_command(environment, "acme", "0.3.0", tmp_path) == "acme 0.3.0"
+
+
+def test_command_failing_fails(verifier: ModuleType, tmp_path: Path) -> None:
+    script = tmp_path / "venv" / "bin" / "acme"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\necho 'usage: acme' >&2\nexit 2\n", encoding="utf-8")
+    script.chmod(0o755)
+    with pytest.raises(verifier.VerifyError, match=r"acme --version` exited 2: usage: acme$"):
+        verifier.check_command(tmp_path / "venv", "acme", "0.3.0", tmp_path)

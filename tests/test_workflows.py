@@ -121,7 +121,10 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     assert ci["on"] == {"push": {"branches": ["main"]}, "pull_request": None, "workflow_dispatch": None}
     supported = PYTHON_VERSIONS[PYTHON_VERSIONS.index(rendered.answers["python_min"]) :]
     assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
-    assert "python -m pytest" in [s.get("run") for s in steps(ci["jobs"]["tests"])]
+    # A library's tests run under coverage (its figures and threshold: test_coverage.py).
+    runs = [s.get("run") for s in steps(ci["jobs"]["tests"])]
+    library = rendered.answers["project_kind"] == "library"
+    assert ("python -m coverage run -m pytest" if library else "python -m pytest") in runs
     release_build = [s for s in steps(rendered.workflow("publish.yml")["jobs"]["build"]) if "run" in s]
     ci_build = [s for s in steps(ci["jobs"]["build"]) if "run" in s]
     # CI runs the release's build and checks; the version guard runs without a tag (a push has none),

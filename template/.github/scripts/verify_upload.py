@@ -21,7 +21,8 @@ The publish workflow runs it after each upload (TestPyPI before PyPI, and PyPI a
    dependencies (a meta-package: `name[all]`) then come from `--deps-index-url` (PyPI) only,
    never from both indexes (dependency confusion). pip runs `--isolated` with no PIP_* variable
    and no configuration file, which its build subprocesses would otherwise still read.
-4. The installed version is the one released; a library imports from an empty folder.
+4. The installed version is the one released; a library imports from an empty folder; with
+   `--command`, the command the wheel installs runs `--version` and prints the version released.
 
 Only the index's lag is retried (a file not listed yet, pip's "No matching distribution"); a
 Python the release does not support, a misspelt name or a different file fail at once.
@@ -31,7 +32,7 @@ by hand, `uv run .github/scripts/verify_upload.py ...` gives it pip (the `# /// 
 above), which an environment made by uv lacks:
 
     python verify_upload.py --index-url https://test.pypi.org/simple/ --project acme-tools \\
-        --version 1.2.3 --dist dist --import acme_tools \\
+        --version 1.2.3 --dist dist --import acme_tools --command acme-tools \\
         --repository acme/acme-tools --workflow publish.yml --environment testpypi
 """
 
@@ -409,6 +410,27 @@ def install_wheel(
     )
 
 
+def command_path(environment: Path, name: str) -> Path:
+    """Where installing into `environment` puts the console script `name`."""
+    if os.name == "nt":
+        return environment / "Scripts" / f"{name}.exe"
+    return environment / "bin" / name
+
+
+def check_command(environment: Path, name: str, version: str, workdir: Path) -> str:
+    """`name --version` from `environment` exits 0 and prints `version`; returns what it printed."""
+    script = command_path(environment, name)
+    if not script.is_file():
+        raise VerifyError(
+            f"the installed wheel has no command {name} ({script} does not exist): check that "
+            f"[project.scripts] in pyproject.toml names it, then {BUMP}"
+        )
+    printed = run([script, "--version"], workdir).strip()
+    if version not in printed.split():
+        raise VerifyError(f"`{name} --version` printed {printed!r}, not the version {version}")
+    return printed
+
+
 def verify(
     args: argparse.Namespace,
     *,
@@ -463,6 +485,9 @@ def verify(
         if args.import_name:
             run([python, "-I", "-c", f"import {args.import_name}"], workdir)
             log(f"import {args.import_name}: OK")
+        if args.command:
+            printed = check_command(workdir / "venv", args.command, args.version, workdir)
+            log(f"{args.command} --version: {printed}")
     log(f"{with_extras} verified on {args.index_url}: OK")
 
 
@@ -478,6 +503,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--import", dest="import_name", help="module to import afterwards (omit for a meta-package)"
     )
+    parser.add_argument("--command", help="command the wheel installs, run with --version")
     parser.add_argument("--extra", help="extra to install with the dependencies, e.g. all")
     parser.add_argument("--repository", help="check provenance: GitHub OWNER/REPO that published")
     parser.add_argument("--workflow", default="publish.yml", help="workflow file that published")
