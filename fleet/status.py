@@ -296,8 +296,7 @@ def github_fleet(owner: str, topic: str) -> list[Repository]:
     for item in json.loads(proc.stdout):
         topics = [t["name"] if isinstance(t, dict) else t for t in item.get("repositoryTopics") or []]
         rings = sorted(t.removeprefix(f"{topic}-") for t in topics if t.startswith(f"{topic}-"))
-        url = item["url"] if item["url"].endswith(".git") else f"{item['url']}.git"
-        repos.append(Repository(repo_name(url), url, rings[0] if rings else DEFAULT_RING))
+        repos.append(Repository(repo_name(item["url"]), item["url"], rings[0] if rings else DEFAULT_RING))
     return repos
 
 
