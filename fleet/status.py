@@ -317,13 +317,18 @@ def summarise(repos: list[Repository]) -> list[dict[str, Any]]:
     ]
 
 
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def markdown(template: str, latest: str | None, repos: list[Repository]) -> str:
     lines = [
-        f"## Fleet of {repo_name(template)}: {len(repos)} repositories, latest release {latest or 'none'}",
+        f"## Fleet of {repo_name(template)}: {plural(len(repos), 'repository', 'repositories')}, "
+        f"latest release {latest or 'none'}",
         "",
         "| Repository | Ring | Release | Behind | Update branch | Branch check | Problems |",
         "|---|---|---|---|---|---|---|",
@@ -339,8 +344,8 @@ def markdown(template: str, latest: str | None, repos: list[Repository]) -> str:
     lines.append("")
     for s in summarise(repos):
         lines.append(
-            f"- {s['release'] or 'no release'}: {s['repositories']} repositories, {s['behind']} behind, "
-            f"{s['failing_update_branches']} failing update branches"
+            f"- {s['release'] or 'no release'}: {plural(s['repositories'], 'repository', 'repositories')}, "
+            f"{s['behind']} behind, {plural(s['failing_update_branches'], 'failing update branch', 'failing update branches')}"
         )
     return "\n".join(lines) + "\n"
 

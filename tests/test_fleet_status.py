@@ -261,8 +261,8 @@ def test_markdown_rows_and_summary(fleet: Fleet, report: dict[str, Any]) -> None
     )
     assert lines[-5:] == [
         f"- {LATEST}: 4 repositories, 0 behind, 0 failing update branches",
-        "- v2.1.0: 1 repositories, 1 behind, 0 failing update branches",
-        "- v2.0.0: 1 repositories, 1 behind, 0 failing update branches",
+        "- v2.1.0: 1 repository, 1 behind, 0 failing update branches",
+        "- v2.0.0: 1 repository, 1 behind, 0 failing update branches",
         "- v1.0.0: 5 repositories, 5 behind, 2 failing update branches",
         "- no release: 2 repositories, 0 behind, 0 failing update branches",
     ]
@@ -390,3 +390,33 @@ def test_status_workflow_is_weekly_scoped_and_pinned() -> None:
     assert '>> "$GITHUB_STEP_SUMMARY"' in report["run"]
     for command in ("gh issue edit", "gh issue create", "gh issue pin"):
         assert command in issue["run"], command
+
+
+# --- docs/organisations.md, "Seeing the fleet": a real run's output ------------------------------
+
+ORGANISATIONS = TEMPLATE_ROOT / "docs" / "organisations.md"
+DOCS_MEMBERS = ("acme-canary", "acme-conflict", "acme-current", "acme-minor", "acme-no-answers", "acme-patch",
+                "acme-renovate", "acme-shortcut")  # fmt: skip
+
+
+def documented_output() -> str:
+    section = ORGANISATIONS.read_text(encoding="utf-8").split("\n## Seeing the fleet\n", 1)[1]
+    return re.findall(r"^```markdown\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)[0]
+
+
+@pytest.mark.slow
+def test_docs_show_a_real_run(fleet: Fleet, tmp_path: Path) -> None:
+    """The page's output is this fleet's, with its local names in the organisation's form."""
+    listing = tmp_path / "fleet.txt"
+    listing.write_text("".join(f"{fleet.url(name)}\n" for name in DOCS_MEMBERS), encoding="utf-8")
+    canary = tmp_path / "canary.txt"
+    canary.write_text(f"{fleet.url('acme-canary')}\n", encoding="utf-8")
+    text = fleet.status("--repos", str(listing), "--canary", str(canary)).stdout
+    src = f"git+file://{fleet.template}"
+    for local, shown in {
+        renovate_branch(src, 2): renovate_branch("https://github.com/acme-corp/pypi-template.git", 2),
+        f"Fleet of {fleet.template.parent.name}/pypi-template": "Fleet of acme-corp/pypi-template",
+        "| fleet/": "| acme-corp/",
+    }.items():
+        text = text.replace(local, shown)
+    assert documented_output() == text, text
