@@ -10,6 +10,7 @@ A and B runs alternate (ABBA...) so drift on a noisy machine hits both sides.
     uv run --group test python bench/run.py --rounds 3 --only verified,update
     uv run --group test python bench/run.py --only skeletons  # why render cannot reach 1.15
     uv run --group test python bench/run.py --only fleet      # a template release across 10 projects
+    uv run --group test python bench/run.py --only fleet-status  # fleet/status.py over 50 and 200 repositories
     uv run --group test python bench/run.py --only anchors --rounds 7 \
         --anchors sp=/work/anchors/sp pyos=/work/anchors/pyos     # other templates, from local clones
 
@@ -284,6 +285,48 @@ def bench_fleet(root: Path, ws: Workspace, rounds: int) -> dict:
                 updates.append(update(i))
     fleet_seconds = sum(wall for wall, _ in updates) / rounds
     return {"update": summary(updates), "copy": summary(copies), "projects": len(FLEET), "fleet_seconds": fleet_seconds}
+
+
+STATUS_SIZES = (50, 200)
+STATUS_JOBS = (1, 8)
+
+
+def bench_fleet_status(root: Path, ws: Workspace, rounds: int) -> dict:
+    """fleet/status.py --json over local repositories (file:// URLs), one thread and eight.
+
+    Every repository is a copy at v1.0.0 (one behind); every tenth also has Renovate's update branch
+    (made with its copier command), which status.py checks out and checks. Per size and number of
+    threads: the seconds of a whole run, and per repository.
+    """
+    repo = make_repo(ROOT, root / "repos" / "status", release_fleet_fix)
+    source = f"git+file://{repo}"
+    plain = ws.dest("status-plain")
+    sh(copy_cmd(source, plain, ref="v1.0.0"))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "generated"]):
+        git(plain, *args)
+    branched = ws.dest("status-branched")
+    shutil.copytree(plain, branched)
+    git(branched, "switch", "-q", "-c", "renovate/template-1.x")
+    sh([exe("copier"), "update", "--skip-answered", "--defaults", "--quiet", "--vcs-ref", "v1.1.0"], cwd=branched)
+    git(branched, "commit", "-q", "-am", "Update the template")
+    git(branched, "switch", "-q", "main")
+    fleet = root / "status-fleet"
+    urls = []
+    for i in range(max(STATUS_SIZES)):
+        remote = fleet / f"acme-{i:03d}.git"
+        sh(["git", "clone", "-q", "--bare", branched if i % 10 == 0 else plain, remote])
+        urls.append(f"file://{remote}")
+    out: dict = {}
+    for size in STATUS_SIZES:
+        listing = root / f"status-{size}.txt"
+        listing.write_text("\n".join(urls[:size]) + "\n", encoding="utf-8")
+        for jobs in STATUS_JOBS:
+            cmd = [sys.executable, ROOT / "fleet" / "status.py", "--json", "--repos", listing, "--template", repo]
+            samples = [timed(lambda cmd=cmd, jobs=jobs: sh([*cmd, "--jobs", str(jobs)]))() for _ in range(rounds)]
+            result = summary(samples)
+            out[f"{size}x{jobs}"] = {**result, "repositories": size, "jobs": jobs,
+                                     "per_repository_ms": 1000 * result["median"] / size}  # fmt: skip
+    return out
 
 
 def make_skeleton(kind: str, dst: Path) -> Path:
@@ -578,6 +621,12 @@ def report(results: dict) -> list[str]:
         lines.append(row("fleet update/project", r["update"], r["copy"], "(report)"))
         label = f"{r['fleet_seconds']:.1f}s for {r['projects']} projects"
         lines.append(f"{'fleet update, all':<22} {label:<30} {'':<30} {'':>6} {'':>6}  (report)")
+    for r in results.get("fleet-status", {}).values():
+        label = f"{fmt(r)} ({r['cpu_median']:.1f}s CPU)"
+        each = f"{r['per_repository_ms']:.0f} ms a repository"
+        lines.append(
+            f"{'status ' + str(r['repositories']) + ' x' + str(r['jobs']) + ' jobs':<22} {label:<30} {each:<30}"
+        )
     for name, r in results.get("suite", {}).items():
         goal = f"<= {SUITE_BUDGET_S[name]:.0f}s"
         label = f"{r['seconds']:.1f}s ({r['cpu_seconds']:.0f}s CPU)"
@@ -598,7 +647,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="render,verified,update,suite",
-        help="comma-separated subset (also: skeletons, fleet, anchors)",
+        help="comma-separated subset (also: skeletons, fleet, fleet-status, anchors)",
     )
     parser.add_argument("--fleet-rounds", type=int, default=2, help="rounds over the 10 fleet projects (default 2)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="backends for the verified variant")
@@ -670,6 +719,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             results["skeletons"] = bench_skeletons(root, repos, ws, args.rounds)
         if "fleet" in only:
             results["fleet"] = bench_fleet(root, ws, args.fleet_rounds)
+        if "fleet-status" in only:
+            results["fleet-status"] = bench_fleet_status(root, ws, args.fleet_rounds)
         if "anchors" in only:
             results["anchors"] = bench_anchors(root, repos, ws, args.rounds, args.anchors, count=args.instructions)
     if "suite" in only:
