@@ -31,6 +31,7 @@ from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy, released_template
 from support.clients import RENOVATE_COPIER_UPDATE
 from support.config import TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
+from support.renovate import package_files, run_renovate
 from support.updating import sync_check
 
 STATUS = TEMPLATE_ROOT / "fleet" / "status.py"
@@ -299,8 +300,6 @@ def test_github_listing_and_ring_topic(fleet: Fleet, tmp_path: Path) -> None:
 def test_renovate_names_the_branch_so(fleet: Fleet, tmp_path: Path) -> None:
     """Renovate's own dry run on a member at v1.0.0 proposes LATEST on the branch the fleet uses,
     and v1.1.0, the latest of its major, on a second branch (separateMajorMinor)."""
-    from test_renovate import package_files, run_renovate  # Renovate's runner lives there
-
     home = tmp_path / "home"
     home.mkdir()
     project = shutil.copytree(fleet.root / "acme-major", tmp_path / "acme-major", symlinks=True)
