@@ -16,8 +16,9 @@ For each repository: the release its default branch records (`_commit`), how far
 latest release of the template (major, minor or patch, by PEP 440 order as copier sorts tags;
 pre-releases never count as the latest), a `_src_path` no updater can use (a `gh:`/`gl:` shortcut,
 a path), a `_commit` that is not a release tag (`v1.0.0-3-gabc1234`), a missing or unreadable
-answers file; its ring (`canary` for a topic `pypi-template-canary`, or a URL in the --canary
-file; otherwise `default`), and its open template-update branches: Renovate's (`renovate/...`
+answers file; its ring (`canary` for a topic `pypi-template-canary`, a URL in the --canary
+file, or a Renovate configuration that extends fleet/renovate-canary.json; otherwise `default`),
+and its open template-update branches: Renovate's (`renovate/...`
 whose answers file records another release) and fleet/rollout.sh's (`pypi-template-<release>`),
 each with the result of the generated project's check_template_sync.py on that branch's files.
 
@@ -129,12 +130,13 @@ def latest_release(tags: Iterable[str]) -> str | None:
 def behind(current: str, latest: str) -> str:
     """How far release tag `current` is behind `latest`: "up to date", "patch", "minor", "major", "ahead"."""
     cur, new = parse_version(current), parse_version(latest)
-    assert cur and new, (current, latest)
+    assert cur, current
+    assert new, latest
     if cur >= new:
         return "up to date" if cur == new else "ahead"
     if cur.epoch != new.epoch or cur.release[0] != new.release[0]:
         return "major"
-    if (cur.release + (0,))[1] != (new.release + (0,))[1]:
+    if (*cur.release, 0)[1] != (*new.release, 0)[1]:
         return "minor"
     return "patch"
 
@@ -160,7 +162,8 @@ def load_check(path: Path) -> ModuleType:
     if not path.is_file():
         raise SystemExit(f"status.py: no {path}: run from a clone of the template, or pass --check-script")
     spec = importlib.util.spec_from_file_location("check_template_sync", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["check_template_sync"] = module  # its dataclass looks its module up by name
     spec.loader.exec_module(module)
@@ -250,12 +253,37 @@ def check_branch(clone: Path, ref: str, opts: Options) -> dict[str, Any] | None:
             "problems": problems}  # fmt: skip
 
 
+# Where Renovate looks for a repository's configuration (docs.renovatebot.com/configuration-options/).
+RENOVATE_CONFIGS = ("renovate.json", "renovate.json5", ".github/renovate.json", ".github/renovate.json5",
+                    ".gitlab/renovate.json", ".gitlab/renovate.json5", ".renovaterc", ".renovaterc.json",
+                    ".renovaterc.json5")  # fmt: skip
+CANARY_PRESET = "fleet/renovate-canary.json"
+
+
+def extends_canary_preset(clone: Path) -> bool:
+    """Whether the default branch's Renovate configuration extends the canary ring's preset
+    (docs/updating.md, "Rolling out a release in rings"): the ring a repository joins itself."""
+    for name in RENOVATE_CONFIGS:
+        show = git("show", f"refs/remotes/origin/HEAD:{name}", cwd=clone)
+        if show.returncode == 0:
+            try:
+                extends = json.loads(show.stdout).get("extends", [])
+            except (ValueError, AttributeError):  # JSON5 or not an object: look for the preset's path
+                return CANARY_PRESET in show.stdout
+            return any(isinstance(e, str) and e.endswith(CANARY_PRESET) for e in extends)
+    return False
+
+
 def inspect(repo: Repository, opts: Options) -> Repository:
     with tempfile.TemporaryDirectory(prefix="fleet-status-") as tmp:
         clone = Path(tmp, "repo")
         proc = git("clone", "--quiet", "--depth", "1", "--no-single-branch", "--filter=blob:none", "--no-checkout",
                    repo.url, str(clone))  # fmt: skip
-        head = git("rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD", cwd=clone) if not proc.returncode else proc
+        head = (
+            git("rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD", cwd=clone)
+            if not proc.returncode
+            else proc
+        )
         if proc.returncode or head.returncode:
             repo.state = "unreachable"
             errors = [line for line in proc.stderr.splitlines() if line.startswith("fatal: ")]
@@ -263,6 +291,8 @@ def inspect(repo: Repository, opts: Options) -> Repository:
             return repo
         show = git("show", f"refs/remotes/origin/HEAD:{opts.answers_file}", cwd=clone)
         read_answers(repo, show.stdout.splitlines() if show.returncode == 0 else None, opts)
+        if repo.ring == DEFAULT_RING and extends_canary_preset(clone):
+            repo.ring = "canary"
         if repo.state != "ok":
             return repo
         refs = git("for-each-ref", "--format=%(refname)", "refs/remotes/origin/", cwd=clone).stdout.split()
@@ -327,8 +357,10 @@ def cell(text: str) -> str:
 
 def markdown(template: str, latest: str | None, repos: list[Repository]) -> str:
     lines = [
-        f"## Fleet of {repo_name(template)}: {plural(len(repos), 'repository', 'repositories')}, "
-        f"latest release {latest or 'none'}",
+        (
+            f"## Fleet of {repo_name(template)}: {plural(len(repos), 'repository', 'repositories')}, "
+            f"latest release {latest or 'none'}"
+        ),
         "",
         "| Repository | Ring | Release | Behind | Update branch | Branch check | Problems |",
         "|---|---|---|---|---|---|---|",
@@ -345,7 +377,8 @@ def markdown(template: str, latest: str | None, repos: list[Repository]) -> str:
     for s in summarise(repos):
         lines.append(
             f"- {s['release'] or 'no release'}: {plural(s['repositories'], 'repository', 'repositories')}, "
-            f"{s['behind']} behind, {plural(s['failing_update_branches'], 'failing update branch', 'failing update branches')}"
+            f"{s['behind']} behind, "
+            f"{plural(s['failing_update_branches'], 'failing update branch', 'failing update branches')}"
         )
     return "\n".join(lines) + "\n"
 

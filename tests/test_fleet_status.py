@@ -296,6 +296,22 @@ def test_github_listing_and_ring_topic(fleet: Fleet, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
+def test_a_repository_extending_the_canary_preset_is_in_the_canary_ring(fleet: Fleet, tmp_path: Path) -> None:
+    """The ring a repository joins itself (docs/updating.md): its renovate.json extends the preset."""
+    project = shutil.copytree(fleet.root / "acme-minor", tmp_path / "acme-minor", symlinks=True)
+    config = json.loads((project / "renovate.json").read_text(encoding="utf-8"))
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"file://{project}\n", encoding="utf-8")
+    before = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
+    assert [r["ring"] for r in before] == ["default"]
+    config["extends"] = [*config.get("extends", []), "github>acme-corp/pypi-template//fleet/renovate-canary.json"]
+    (project / "renovate.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "Join the canary ring")
+    after = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
+    assert [(r["ring"], r["behind"]) for r in after] == [("canary", "minor")]
+
+
 @pytest.mark.client
 def test_renovate_names_the_branch_so(fleet: Fleet, tmp_path: Path) -> None:
     """Renovate's own dry run on a member at v1.0.0 proposes LATEST on the branch the fleet uses,
