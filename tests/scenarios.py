@@ -86,6 +86,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                              "keywords": "acme"},
     f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1],
                                    "keywords": "acme", "extras": {}},
+    # A documentation site: docs/conf.py is generated Python, and repo-review's docs check applies.
+    "library-docs-odd-names": {**ODD_ANSWERS, "docs_site": "sphinx"},
+    "meta-docs": {"project_kind": "meta-package", "docs_site": "sphinx", "extras": {"cli": ["click>=8.1"]},
+                  "keywords": "acme"},
 }  # fmt: skip
 
 
@@ -101,6 +105,14 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
                     {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
                 )
             )
+    # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
+    cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))
+    cases.append(
+        (
+            "sphinx-meta",
+            {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS, "docs_site": "sphinx"},
+        )
+    )
     return cases
 
 
@@ -131,6 +143,14 @@ def workflow_cases() -> list[Any]:
                 if kind == "meta-package":
                     data["extras"] = META_EXTRAS
                 cases.append(pytest.param((case_id, data), id=case_id))
+    # The documentation site adds docs.yml (and its actions in dependabot.yml).
+    for kind in ("library", "meta-package"):
+        case_id = f"docs-{kind}"
+        data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
+                "project_kind": kind, "build_backend": "hatchling", "python_min": "3.12", "docs_site": "sphinx"}  # fmt: skip
+        if kind == "meta-package":
+            data["extras"] = META_EXTRAS
+        cases.append(pytest.param((case_id, data), id=case_id))
     return cases
 
 

@@ -63,6 +63,7 @@ def test_question_interface_is_kept() -> None:
         "version",
         "use_testpypi",
         "default_branch",
+        "docs_site",
     }
     assert expected <= set(question_names())
 
@@ -173,7 +174,8 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     assert project_table["license"] == "MIT"
     assert project_table["license-files"] == ["LICENSE"]
     assert not [c for c in project_table["classifiers"] if c.startswith("License ::")]
-    assert set(project_table["urls"]) == {"Homepage", "Repository", "Issues", "Changelog"}
+    docs = {"Documentation"} if data.get("docs_site", "none") != "none" else set()
+    assert set(project_table["urls"]) == {"Homepage", "Repository", "Issues", "Changelog", *docs}
     if data.get("project_kind") == "meta-package":
         assert not any(f.startswith("src/") for f in files)
         extras = project_table["optional-dependencies"]
