@@ -107,12 +107,8 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
             )
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
     cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))
-    cases.append(
-        (
-            "sphinx-meta",
-            {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS, "docs_site": "sphinx"},
-        )
-    )
+    meta = {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS}
+    cases.append(("sphinx-meta", {**meta, "docs_site": "sphinx"}))
     return cases
 
 
@@ -147,7 +143,8 @@ def workflow_cases() -> list[Any]:
     for kind in ("library", "meta-package"):
         case_id = f"docs-{kind}"
         data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
-                "project_kind": kind, "build_backend": "hatchling", "python_min": "3.12", "docs_site": "sphinx"}  # fmt: skip
+                "project_kind": kind, "build_backend": "hatchling", "python_min": "3.12",
+                "docs_site": "sphinx"}  # fmt: skip
         if kind == "meta-package":
             data["extras"] = META_EXTRAS
         cases.append(pytest.param((case_id, data), id=case_id))

@@ -41,7 +41,8 @@ def docs_workflow(project: Path) -> dict[str, Any]:
 
 def build_command(project: Path) -> str:
     """The command docs.yml builds the site with."""
-    (command,) = [s["run"] for s in steps(docs_workflow(project)["jobs"]["build"]) if "sphinx-build" in s.get("run", "")]
+    build = docs_workflow(project)["jobs"]["build"]
+    (command,) = [s["run"] for s in steps(build) if "sphinx-build" in s.get("run", "")]
     return command
 
 
@@ -108,9 +109,10 @@ def test_a_user_site_repository_is_served_at_the_root(tmp_path: Path, owner: str
     """GitHub Pages serves the repository named <owner>.github.io (in any case) at the root of the host."""
     data = {"github_owner": owner, "repository_name": repository, "docs_site": "sphinx"}
     project = render_project(tmp_path / "demo-pkg", data)
-    assert tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"][
-        "Documentation"
-    ] == url
+    assert (
+        tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Documentation"]
+        == url
+    )
 
 
 def test_without_a_site_nothing_of_it_is_generated() -> None:
@@ -137,10 +139,9 @@ def greet(name: str) -> str:
     return f"hello {{name}}"
 '''
 # Every fetch Sphinx makes (intersphinx, images) goes through requests, which honours these: none may succeed.
-OFFLINE = {
-    name: "http://127.0.0.1:9"
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-}
+OFFLINE = dict.fromkeys(
+    ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"), "http://127.0.0.1:9"
+)
 
 
 def render_with_greet(dst: Path, extra: str = "") -> Path:
