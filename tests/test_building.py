@@ -70,7 +70,10 @@ def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> N
         "Repository": url,
         "Issues": f"{url}/issues",
         "Changelog": f"{url}/blob/main/CHANGELOG.md",
-    }
+        # The site on GitHub Pages: the owner lowercased, as Pages names its host.
+        **({"Documentation": f"https://{answers['github_owner'].lower()}.github.io/{answers['repository_name']}/"}
+           if answers["docs_site"] != "none" else {}),
+    }  # fmt: skip
     assert not [c for c in meta.classifiers or [] if c.startswith("License ::")]
     assert [c for c in meta.classifiers or [] if c.startswith("Development Status ::")] == [
         f"Development Status :: {answers['development_status']}"
