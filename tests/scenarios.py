@@ -97,6 +97,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                              "keywords": "acme"},
     f"meta-{PYTHON_VERSIONS[-1]}": {"project_kind": "meta-package", "python_min": PYTHON_VERSIONS[-1],
                                    "keywords": "acme", "extras": {}},
+    # A documentation site: docs/conf.py is generated Python, and repo-review's docs check applies.
+    "library-docs-odd-names": {**ODD_ANSWERS, "docs_site": "sphinx"},
+    "meta-docs": {"project_kind": "meta-package", "docs_site": "sphinx", "extras": {"cli": ["click>=8.1"]},
+                  "keywords": "acme"},
 }  # fmt: skip
 
 
@@ -117,6 +121,10 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
             )
     for backend in version_plugin_backends():
         cases.append((f"{backend}-git-tag", {"build_backend": backend, "version_source": "git-tag"}))
+    # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
+    cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))
+    meta = {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS}
+    cases.append(("sphinx-meta", {**meta, "docs_site": "sphinx"}))
     return cases
 
 
@@ -155,6 +163,15 @@ def workflow_cases() -> list[Any]:
     for case_id, data in [(cases[0].id, cases[0].values[0][1]), (cases[-1].id, cases[-1].values[0][1])]:
         tagged = (f"{case_id}-git-tag", {**data, "version_source": "git-tag"})
         cases.append(pytest.param(tagged, id=tagged[0]))
+    # The documentation site adds docs.yml (and its actions in dependabot.yml).
+    for kind in ("library", "meta-package"):
+        case_id = f"docs-{kind}"
+        data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
+                "project_kind": kind, "build_backend": "hatchling", "python_min": "3.12",
+                "docs_site": "sphinx"}  # fmt: skip
+        if kind == "meta-package":
+            data["extras"] = META_EXTRAS
+        cases.append(pytest.param((case_id, data), id=case_id))
     return cases
 
 

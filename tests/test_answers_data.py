@@ -81,7 +81,7 @@ EVERY_ANSWER = {
     "development_status": "4 - Beta", "keywords": "acme", "user_name": "Ada Lovelace", "user_email": "ada@example.org",
     "github_owner": "acme-corp", "repository_name": "acme-tools-py", "default_branch": "trunk", "license": "Apache-2.0",
     "copyright_holder": "Acme Corp", "copyright_year": "2024-2026", "python_min": "3.12", "build_backend": "hatchling",
-    "version_source": "git-tag", "use_testpypi": False, "use_renovate": False,
+    "version_source": "git-tag", "use_testpypi": False, "docs_site": "sphinx", "use_renovate": False,
 }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from scenarios import matrix_case_answers, matrix_cases
 from support.builds import Dists, build_once, check_wheel_contents, read_author, twine_check
-from support.checkers import PYROMA_NO_KEYWORDS, REPO_REVIEW_IGNORES, pyroma_rating, repo_review
+from support.checkers import PYROMA_NO_KEYWORDS, pyroma_rating, repo_review, repo_review_ignores
 from support.config import backend_names
 from support.envs import install_into, make_venv
 from support.proc import PYTHON, run
@@ -70,7 +70,10 @@ def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> N
         "Repository": url,
         "Issues": f"{url}/issues",
         "Changelog": f"{url}/blob/main/CHANGELOG.md",
-    }
+        # The site on GitHub Pages: the owner lowercased, as Pages names its host.
+        **({"Documentation": f"https://{answers['github_owner'].lower()}.github.io/{answers['repository_name']}/"}
+           if answers["docs_site"] != "none" else {}),
+    }  # fmt: skip
     assert not [c for c in meta.classifiers or [] if c.startswith("License ::")]
     assert [c for c in meta.classifiers or [] if c.startswith("Development Status ::")] == [
         f"Development Status :: {answers['development_status']}"
@@ -94,10 +97,10 @@ def test_pyroma_rates_ten_with_every_backend(case_id: str, tmp_path: Path) -> No
 
 
 def test_repo_review_with_every_backend(built: tuple[Path, dict[str, Any], Dists]) -> None:
-    project, _, _ = built
+    project, answers, _ = built
     results = repo_review(project)
     assert {name: r["err_msg"] for name, r in results.items() if r["result"] is False} == {}
-    assert {name for name, r in results.items() if r["skip_reason"]} == REPO_REVIEW_IGNORES
+    assert {name for name, r in results.items() if r["skip_reason"]} == repo_review_ignores(answers["docs_site"])
 
 
 def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> None:

@@ -61,7 +61,7 @@ NOT_RUN = {
             "docs/updating.md: run by tests/test_update_answers.py::test_answer_change_regenerates_managed_files, "
             "which reads these lines and checks every file they regenerate"
         )
-        for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0")
+        for answer in ("use_testpypi=false", "build_backend=hatchling", "license=Apache-2.0", "docs_site=sphinx")
     },
     **dict.fromkeys(
         ("copier check-update", "copier check-update --quiet", "copier check-update --output-format json"),

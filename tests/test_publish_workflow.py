@@ -110,6 +110,9 @@ def test_id_token_only_on_publishing_jobs(rendered: Rendered) -> None:
             permissions = job["permissions"]  # every job states its own
             if name in publishing:
                 assert permissions == {"id-token": "write"}, (path.name, name)
+            elif "actions/deploy-pages" in [action_repo(step) for step in steps(job)]:
+                # docs.yml's deployment to GitHub Pages proves where the site comes from with the same token.
+                assert (path.name, permissions) == ("docs.yml", {"pages": "write", "id-token": "write"}), name
             else:
                 assert "id-token" not in permissions, (path.name, name)
                 assert set(permissions.values()) <= {"read"}, (path.name, name)
@@ -335,7 +338,9 @@ def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) 
     releasing = rendered.text("RELEASING.md")
     headings = re.findall(r"^(#{2,3}) (.+)$", releasing, re.MULTILINE)
     sections = [title for level, title in headings if level == "##"]
-    assert sections == ["First-time setup", "Cutting a release", "Verifying", "Troubleshooting", "Manual release"]
+    site = ["Documentation site"] if rendered.answers["docs_site"] != "none" else []
+    expected = ["First-time setup", "Cutting a release", "Verifying", *site, "Troubleshooting", "Manual release"]
+    assert sections == expected
     troubleshooting = releasing.split("## Troubleshooting", 1)[1].split("## Manual release", 1)[0]
     missing = [entry for entry in REQUIRED_TROUBLESHOOTING if entry not in troubleshooting]
     assert not missing

@@ -65,6 +65,7 @@ def test_question_interface_is_kept() -> None:
         "default_branch",
         "version_source",
         "command_name",
+        "docs_site",
     }
     assert expected <= set(question_names())
 
@@ -181,7 +182,8 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     assert project_table["license"] == "MIT"
     assert project_table["license-files"] == ["LICENSE"]
     assert not [c for c in project_table["classifiers"] if c.startswith("License ::")]
-    assert set(project_table["urls"]) == {"Homepage", "Repository", "Issues", "Changelog"}
+    docs = {"Documentation"} if data.get("docs_site", "none") != "none" else set()
+    assert set(project_table["urls"]) == {"Homepage", "Repository", "Issues", "Changelog", *docs}
     if data.get("project_kind") == "meta-package":
         assert not any(f.startswith("src/") for f in files)
         extras = project_table["optional-dependencies"]

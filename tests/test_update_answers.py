@@ -19,11 +19,11 @@ import pytest
 import yaml
 from packaging.metadata import Metadata
 
-from scenarios import TAG_B, TemplateRepo, make_project, make_template_repo, update_template
+from scenarios import NEW_SHA, TAG_B, TemplateRepo, make_project, make_template_repo, update_template
 from support.builds import build_dists, twine_check
 from support.config import load_copier_config, table
 from support.envs import install_into, make_venv
-from support.proc import commit_new_repo, run
+from support.proc import commit_new_repo, git, run
 from support.render import load_answers, project_files, render_project
 from support.updating import (
     ANSWERS_FILE,
@@ -65,8 +65,8 @@ def workflow_environments(project: Path) -> set[str]:
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize(
     ("question", "value"),
-    [("use_testpypi", False), ("build_backend", "hatchling"), ("license", "Apache-2.0")],
-    ids=["use_testpypi", "build_backend", "license"],
+    [("use_testpypi", False), ("build_backend", "hatchling"), ("license", "Apache-2.0"), ("docs_site", "sphinx")],
+    ids=["use_testpypi", "build_backend", "license", "docs_site"],
 )
 def test_answer_change_regenerates_managed_files(
     tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
@@ -109,10 +109,42 @@ def test_answer_change_regenerates_managed_files(
         }
         assert "setuptools" not in pyproject["tool"]
         assert "hatch" in pyproject["tool"]
+    elif question == "docs_site":
+        # Switched on: the site's sources, its workflow, its tools and its link arrive; nothing else moves.
+        added = {"docs/conf.py", "docs/index.md", "docs/api.md", ".github/workflows/docs.yml"}
+        assert set(after) - set(before) == added
+        pinned_by_fix = {name for name, content in after.items() if NEW_SHA.encode() in content} - added
+        pyproject = tomllib.loads(after["pyproject.toml"].decode())
+        assert pyproject["project"]["urls"]["Documentation"] == "https://your-github-user.github.io/demo-pkg/"
+        assert "docs" in pyproject["dependency-groups"]
+        changed = {name for name in before if after.get(name) != before[name]}
+        assert changed == {ANSWERS_FILE, "pyproject.toml", "RELEASING.md", ".github/dependabot.yml", *pinned_by_fix}
     else:
         assert tomllib.loads(after["pyproject.toml"].decode())["project"]["license"] == "Apache-2.0"
         assert after["LICENSE"].decode().lstrip().startswith("Apache License\n")
         assert after["LICENSE"] != before["LICENSE"]
+
+
+@pytest.mark.slow  # an update from a template repository
+def test_update_from_before_docs_site_changes_nothing_but_the_fix(tmp_path: Path, template_repo: TemplateRepo) -> None:
+    """A project from a release that did not ask docs_site (its answers file lacks it) updates to
+    `none`: every file stays byte for byte what it was, but the template fix and the answers file."""
+    project = template_repo.project_in(tmp_path)
+    answers_file = project / ANSWERS_FILE
+    text = answers_file.read_text(encoding="utf-8")
+    assert text.count("docs_site: none\n") == 1, text
+    answers_file.write_text(text.replace("docs_site: none\n", ""), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "As the release before docs_site wrote it")
+    before = project_files(project)
+    update_api(project)
+    after = project_files(project)
+    fixed = {name for name, content in after.items() if NEW_SHA.encode() in content}
+    assert fixed
+    assert {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)} == {
+        ANSWERS_FILE,
+        *fixed,
+    }
+    assert load_answers(project)["docs_site"] == "none"
 
 
 def wheel_generator(wheel: Path) -> str:

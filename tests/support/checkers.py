@@ -39,6 +39,11 @@ PYROMA_NO_KEYWORDS = "Your package does not have keywords data."
 REPO_REVIEW_IGNORES = {"PY004", "PY007", "PC140", "PC170", "PC180"}
 
 
+def repo_review_ignores(docs_site: str) -> set[str]:
+    """The ignores a project declares: PY004 (a docs/ folder) applies once docs_site gives it one."""
+    return REPO_REVIEW_IGNORES if docs_site == "none" else REPO_REVIEW_IGNORES - {"PY004"}
+
+
 def pyroma_rating(project: Path, workdir: Path) -> tuple[int, list[str]]:
     """`pyroma --directory` on a copy of `project` (setuptools writes egg-info into the tree): (rating, findings)."""
     bin_dir = pyroma_environment()

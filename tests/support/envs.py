@@ -79,3 +79,26 @@ def dev_environment(project: Path) -> Path:
         install_into(make_venv(root), extra_args=("--compile-bytecode", "--group", f"{pyproject}:dev"))
 
     return shared_once(shared_folder() / "dev-environments" / key, make, inputs=groups) / "bin"
+
+
+def docs_environment(project: Path) -> Path:
+    """The project's `docs` dependency group (docs_site) in a virtual environment, made once per run: its bin folder.
+
+    The project itself is not in it (environments are shared): install it beside, e.g. with
+    `install_target`, and put that folder on PYTHONPATH, as the docs workflow installs both.
+    """
+    pyproject = project / "pyproject.toml"
+    group = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]["docs"]
+    key = hashlib.sha256(json.dumps(group).encode()).hexdigest()[:16]
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), extra_args=("--compile-bytecode", "--group", f"{pyproject}:docs"))
+
+    return shared_once(shared_folder() / "docs-environments" / key, make, inputs=group) / "bin"
+
+
+def install_target(project: Path, target: Path) -> Path:
+    """`project` built and installed, without its dependencies, into the folder `target` (for PYTHONPATH)."""
+    args = [tool("uv"), "pip", "install", "--quiet", "--no-deps", "--python", PYTHON, "--target", target, project]
+    run(args, cwd=Path(tempfile.gettempdir()))
+    return target
