@@ -350,8 +350,12 @@ def make_skeleton(kind: str, dst: Path) -> Path:
     # Choices computed from the tables become the tables' keys (the tables go or lose their content).
     for question, source in (("python_min", "python_versions"), ("license", "licenses"), ("build_backend", "backends")):
         config[question]["choices"] = list(config[source]["default"])
+    # Computed values a file or folder name reads keep their default: the tree must stay the same.
+    in_paths = " ".join(p.name for p in (dst / "template").rglob("*"))
     for name, spec in list(config.items()):
         if name.startswith("_") or not isinstance(spec, dict):
+            continue
+        if spec.get("when") is False and re.search(rf"\b{name}\b", in_paths):
             continue
         if spec.get("when") is False:
             if kind == "asked":
@@ -361,6 +365,8 @@ def make_skeleton(kind: str, dst: Path) -> Path:
             continue
         spec.pop("validator", None)
         spec.pop("help", None)
+        if isinstance(spec.get("choices"), dict):  # a choice's own validator reads the tables: keep its value
+            spec["choices"] = {k: v["value"] if isinstance(v, dict) else v for k, v in spec["choices"].items()}
     config.pop("_message_after_copy")  # it names computed values
     (dst / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dst

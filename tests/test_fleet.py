@@ -75,7 +75,7 @@ def dependency(project: Path) -> None:
 def tools(project: Path) -> None:
     edit_text(project, "pyproject.toml", "line-length = 100", "line-length = 120")
     with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
-        fh.write("\n[tool.coverage.run]\nbranch = true\n")
+        fh.write("\n[tool.pylint.format]\nmax-line-length = 120\n")  # a table the template never writes
 
 
 def publish_line(project: Path) -> None:
@@ -208,7 +208,7 @@ def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str,
         assert pyproject["project"]["dependencies"] == [DEPENDENCY]
     if "tools" in member.edits:
         assert pyproject["tool"]["ruff"]["line-length"] == 120
-        assert pyproject["tool"]["coverage"]["run"] == {"branch": True}
+        assert pyproject["tool"]["pylint"]["format"] == {"max-line-length": 120}
     if "readme" in member.edits:
         assert after["README.md"].decode().endswith(f"\n{README_LINE}\n")
     if "publish-line" in member.edits:

@@ -144,10 +144,12 @@ def checkers_python(project: Path) -> str:
 
 def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> None:
     """`==` the hook's tag; a checker that needs a newer Python than python_min is marked so, since
-    uv resolves the group for every Python the project supports. The test group is pytest alone."""
+    uv resolves the group for every Python the project supports. The test group is pytest, and
+    coverage for a library (ci.yml's tests job measures it)."""
     groups = pyproject(project)["dependency-groups"]
     assert groups["dev"][0] == {"include-group": "test"}
-    assert groups["test"] == ["pytest>=9"]
+    library = pyproject(project)["project"].get("scripts") is not None or (project / "src").is_dir()
+    assert groups["test"] == (["pytest>=9", "coverage[toml]>=7.10"] if library else ["pytest>=9"])
     pins = [Requirement(r) for r in groups["dev"][1:]]
     expected = []
     for hook in HOOKS.values():

@@ -270,7 +270,7 @@ def test_a_release_that_drops_a_question_retires_its_name(tmp_path: Path) -> Non
     that answered it fails half-way."""
     repo = make_template_repo(tmp_path / "pypi-template", tag=None)
     edit(repo, "copier.yml", "\nuse_renovate:\n", f"\n{RETIRED}:\n  type: str\n  default: x\n\nuse_renovate:\n")
-    edit(repo, ANSWERS_JINJA, " use_testpypi use_renovate').split()", f" use_testpypi use_renovate {RETIRED}').split()")
+    edit(repo, ANSWERS_JINJA, " use_renovate').split()", f" use_renovate {RETIRED}').split()")
     release(repo, TAG_A)  # a release that asked it
     project = make_project(tmp_path, repo, {RETIRED: "recorded"})
     assert load_answers(project)[RETIRED] == "recorded"

@@ -330,7 +330,8 @@ def render_with_dependency(dst: Path) -> Path:
 
 
 def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions: dict[str, str]) -> str:
-    """Run a job's `run:` steps with bash as a runner would; returns what they wrote to GITHUB_OUTPUT."""
+    """Run a job's `run:` steps with bash as a runner would (GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
+    files included); returns what they wrote to GITHUB_OUTPUT."""
     outputs = project.parent / "github_output"
     outputs.write_text("", encoding="utf-8")
     # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
@@ -340,7 +341,8 @@ def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions
     for step in steps(job):
         if "run" not in step:
             continue
-        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs)}
+        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs),
+               "GITHUB_STEP_SUMMARY": str(project.parent / "step_summary")}  # fmt: skip
         # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
         env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
         proc = subprocess.run(
