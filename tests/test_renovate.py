@@ -233,7 +233,7 @@ def test_renovate_extracts_every_pin_of_this_repository(tmp_path: Path) -> None:
     home.mkdir()
     found = package_files(run_renovate(repo, home, lookup=False))  # what it finds, not what it proposes
     assert set(found) == {("regex", ACTIONS_TABLE), ("github-actions", ".github/workflows/tests.yml"),
-                                      ("github-actions", "fleet/renovate.yml"), ("github-actions", "fleet/status.yml")}  # fmt: skip
+                          ("github-actions", "fleet/renovate.yml"), ("github-actions", "fleet/status.yml")}  # fmt: skip
     table_pins = {
         (d["depName"], d["currentValue"], d["currentDigest"], d["datasource"]) for d in found["regex", ACTIONS_TABLE]
     }
