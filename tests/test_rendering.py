@@ -182,7 +182,8 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
     backend = table("backends")[data.get("build_backend", "setuptools")]
     # version_source git-tag: the backend's version plugin too, and no version typed in.
     git_tag = data.get("version_source") == "git-tag"
-    requires = [backend["requires"], *(backend["version_plugin"] if git_tag else [])]
+    binding = [backend["binding"]] if "binding" in backend else []  # an extension's binding library (nanobind)
+    requires = [backend["requires"], *binding, *(backend["version_plugin"] if git_tag else [])]
     assert pyproject["build-system"] == {"requires": requires, "build-backend": backend["build_backend"]}
     project_table = pyproject["project"]
     assert ("version" in project_table, project_table.get("dynamic")) == (
