@@ -21,7 +21,7 @@ import pytest
 from support.config import (
     ACTIONS_TABLE,
     PYTHON_VERSIONS,
-    backend_names,
+    kind_backends,
     meta_package_backends,
     table,
     version_plugin_backends,
@@ -101,7 +101,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "library-docs-odd-names": {**ODD_ANSWERS, "docs_site": "sphinx"},
     "meta-docs": {"project_kind": "meta-package", "docs_site": "sphinx", "extras": {"cli": ["click>=8.1"]},
                   "keywords": "acme"},
+    # The compiled extensions: their __init__.py, _core.pyi stub and tests, with a command.
+    "extension-nanobind-abi3": {"project_kind": "extension", "build_backend": "scikit-build-core", "python_min": "3.12",
+                                "keywords": "acme", "command_name": "demo-pkg"},
+    "extension-meson-odd-names": {**ODD_ANSWERS, "project_kind": "extension", "build_backend": "meson-python"},
 }  # fmt: skip
+
+
+# The extension answers that turn its stable ABI on (includes/computed.yml, stable_abi).
+STABLE_ABI = {"python_min": "3.12"}
 
 
 def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
@@ -109,7 +117,7 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
     backend's library installs a command; the defaults: none), and the library of every backend that
     can read its version from git tags (built from a tagged commit)."""
     cases: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
-    for backend in backend_names():
+    for backend in kind_backends("library"):
         library = {"build_backend": backend, "project_kind": "library", "command_name": ODD_COMMAND}
         cases.append((f"{backend}-library", library))
         if backend in meta_package_backends():
@@ -119,6 +127,11 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
                     {"build_backend": backend, "project_kind": "meta-package", "extras": META_EXTRAS},
                 )
             )
+    # One compiled extension per backend (tests/test_extension.py builds them): nanobind at 3.12, its
+    # stable ABI (abi3); meson-python at the default python_min.
+    for backend in kind_backends("extension"):
+        extension = {"build_backend": backend, "project_kind": "extension"}
+        cases.append((f"{backend}-extension", {**extension, **(STABLE_ABI if backend == "scikit-build-core" else {})}))
     for backend in version_plugin_backends():
         cases.append((f"{backend}-git-tag", {"build_backend": backend, "version_source": "git-tag"}))
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).

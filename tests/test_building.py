@@ -14,7 +14,7 @@ from packaging.version import Version
 from scenarios import matrix_case_answers, matrix_cases
 from support.builds import Dists, build_once, check_wheel_contents, read_author, twine_check
 from support.checkers import PYROMA_NO_KEYWORDS, pyroma_rating, repo_review, repo_review_ignores
-from support.config import backend_names
+from support.config import kind_backends
 from support.envs import install_into, make_venv
 from support.proc import PYTHON, run
 from support.render import load_answers
@@ -22,7 +22,9 @@ from support.sharing import shared_folder, shared_once
 
 pytestmark = pytest.mark.slow
 
-CASES = [pytest.param(case_id, id=case_id) for case_id, _ in matrix_cases()]
+# The extensions build, repair and install in tests/test_extension.py (the same shared builds).
+CASES = [pytest.param(case_id, id=case_id) for case_id, answers in matrix_cases()
+         if answers.get("project_kind") != "extension"]  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=CASES)
@@ -83,7 +85,7 @@ def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> N
 
 
 @pytest.mark.parametrize(
-    "case_id", [c for c, answers in matrix_cases() if answers.get("project_kind") != "meta-package"]
+    "case_id", [c for c, answers in matrix_cases() if answers.get("project_kind") in (None, "library")]
 )
 def test_pyroma_rates_ten_with_every_backend(case_id: str, tmp_path: Path) -> None:
     """pyroma reads the metadata the project's backend prepares: 10/10, or only the keywords missing.
@@ -165,7 +167,7 @@ def test_install_wheel_and_run_project_tests(
     assert str(python) != PYTHON
 
 
-@pytest.mark.parametrize("backend", backend_names())
+@pytest.mark.parametrize("backend", kind_backends("library"))
 def test_isolated_wheel_equals_shared_environment_wheel(backend: str, tmp_path: Path) -> None:
     """The matrix builds in shared environments (docs/decisions.md); here each backend builds in
     build's own isolated environment, from `build-system.requires` alone, the wheel of its sdist."""

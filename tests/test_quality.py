@@ -37,7 +37,7 @@ def project(request: pytest.FixtureRequest) -> Path:
 
 
 def python_files(project: Path) -> list[Path]:
-    return sorted(p for p in project.rglob("*.py") if ".git" not in p.parts)
+    return sorted(p for p in [*project.rglob("*.py"), *project.rglob("*.pyi")] if ".git" not in p.parts)
 
 
 def supported(project: Path) -> list[str]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support.envs import install_into, make_venv
-from support.proc import commit_new_repo, git, run
+from support.envs import find_python, install_into, make_venv
+from support.proc import PYTHON, commit_new_repo, git, run
 from support.render import load_answers, render_once
 from support.sharing import shared_folder, shared_once
 
@@ -54,23 +54,24 @@ class Dists:
             return zf.read(name)
 
 
-def build_environment(requires: list[str]) -> Path:
-    """A virtual environment holding `requires` and build, made once per run: its python.
+def build_environment(requires: list[str], python: str | Path = PYTHON) -> Path:
+    """A virtual environment of `python` holding `requires` and build, made once per run: its python.
 
     Compiled on install: with PYTHONDONTWRITEBYTECODE set, a backend imported from source costs
     every hook subprocess a second or more (setuptools).
     """
-    key = hashlib.sha256("\n".join(sorted(requires)).encode()).hexdigest()[:16]
+    inputs = sorted(requires) if str(python) == PYTHON else [*sorted(requires), str(python)]
+    key = hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:16]
 
     def make(root: Path) -> None:
-        python = make_venv(root)
+        venv_python = make_venv(root, python)
         frontend = f"build=={importlib.metadata.version('build')}"  # the frontend the test venv has
-        install_into(python, *requires, frontend, extra_args=("--compile-bytecode",))
+        install_into(venv_python, *requires, frontend, extra_args=("--compile-bytecode",))
 
-    return shared_once(shared_folder() / "build-environments" / key, make, inputs=sorted(requires)) / "bin" / "python"
+    return shared_once(shared_folder() / "build-environments" / key, make, inputs=inputs) / "bin" / "python"
 
 
-def build_dists(project: Path, outdir: Path | None = None) -> Dists:
+def build_dists(project: Path, outdir: Path | None = None, python: str | Path = PYTHON) -> Dists:
     """`python -m build --no-isolation --skip-dependency-check` in the run's environment for the
     project's build requires.
 
@@ -82,7 +83,7 @@ def build_dists(project: Path, outdir: Path | None = None) -> Dists:
     """
     outdir = outdir or project / "dist"
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    python = build_environment(pyproject["build-system"]["requires"])
+    python = build_environment(pyproject["build-system"]["requires"], python)
     # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
     env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
     run([python, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project], env=env)
@@ -99,6 +100,17 @@ def tag_first_release(project: Path) -> str:
     return tag
 
 
+def extension_python(project: Path) -> str | Path:
+    """The interpreter an extension builds on: its python_min, as a stable-ABI (abi3) wheel must be
+    built (the wheel's tag names the building CPython); the test venv's for every other kind."""
+    answers = load_answers(project)
+    if answers["project_kind"] != "extension":
+        return PYTHON
+    found = find_python(answers["python_min"])
+    assert found, f"no Python {answers['python_min']} on this machine to build the extension on"
+    return found
+
+
 def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
     """Render `data` and build it once per test run, whichever worker asks first.
 
@@ -111,7 +123,10 @@ def build_once(key: str, data: dict[str, Any]) -> tuple[Path, Dists]:
         if data.get("version_source") == "git-tag":
             # The version comes from the release tag: the commit of the first release, tagged as RELEASING.md says.
             tag_first_release(project)
-        build_dists(project)
+        elif data.get("project_kind") == "extension":
+            # meson-python's sdist is `meson dist`: it packs the git checkout, so a commit is needed.
+            commit_new_repo(project, "First commit")
+        build_dists(project, python=extension_python(project))
 
     project = shared_once(shared_folder() / "builds" / key, make, inputs=data) / "demo-pkg"
     (sdist,) = (project / "dist").glob("*.tar.gz")

@@ -40,9 +40,9 @@ def find_python(version: str) -> Path | None:
     return None
 
 
-def make_venv(path: Path) -> Path:
-    """A fresh virtual environment (uv: no pip inside, fast); returns its python."""
-    run([tool("uv"), "venv", "--quiet", "--python", PYTHON, path])
+def make_venv(path: Path, python: str | Path = PYTHON) -> Path:
+    """A fresh virtual environment of `python` (uv: no pip inside, fast); returns its python."""
+    run([tool("uv"), "venv", "--quiet", "--python", python, path])
     return path / "bin" / "python"
 
 

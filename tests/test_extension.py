@@ -1,0 +1,180 @@
+"""Compiled extensions (project_kind: extension): each backend's project builds once from a git
+checkout (sdist, then the wheel from the sdist), is repaired to a manylinux tag, passes twine and
+wheel checks (abi3audit where the stable ABI is on), installs on this machine's CPythons, and its
+own tests pass against the installed wheel; its sources compile with no warning."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.metadata import Metadata
+from packaging.tags import parse_tag
+
+from scenarios import FIX_STEP, NEW_SHA, TAG_B, make_project, matrix_case_answers, matrix_cases, update_template
+from support.builds import Dists, build_environment, build_once, check_wheel_contents, extension_python, twine_check
+from support.envs import find_python, install_into, make_venv
+from support.proc import run, tool
+from support.render import load_answers, project_files, render_project
+from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
+
+pytestmark = pytest.mark.slow
+
+CASES = [case_id for case_id, answers in matrix_cases() if answers.get("project_kind") == "extension"]
+# The policies repaired to: C links no versioned libc symbol; C++ needs this host's libstdc++
+# (GLIBCXX_3.4.29). Given explicitly: auditwheel cannot tell the libc of an abi3 module alone.
+PLATFORM = {"meson-python": "manylinux_2_17_x86_64", "scikit-build-core": "manylinux_2_34_x86_64"}
+# The CPythons the wheels install on here, at most two (the suite's budget).
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+
+@pytest.fixture(scope="module", params=CASES)
+def built(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any], Dists]:
+    """Each backend's extension built once per run (build_once: shared by every worker)."""
+    project, dists = build_once(request.param, matrix_case_answers(request.param))
+    return project, load_answers(project), dists
+
+
+@pytest.fixture(scope="module")
+def repaired(built: tuple[Path, dict[str, Any], Dists], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`auditwheel repair` of the built wheel, into a folder outside the project."""
+    _, answers, dists = built
+    out = tmp_path_factory.mktemp("wheelhouse")
+    plat = PLATFORM[answers["build_backend"]]
+    run([tool("auditwheel"), "repair", "--plat", plat, "--wheel-dir", out, dists.wheel])
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
+def wheel_tags(wheel: Path) -> set[str]:
+    return {str(tag) for tag in parse_tag(wheel.name.removesuffix(".whl").split("-", 2)[2])}
+
+
+def test_wheel_is_tagged_for_its_abi_and_repaired_to_manylinux(
+    built: tuple[Path, dict[str, Any], Dists], repaired: Path
+) -> None:
+    _, answers, dists = built
+    version = answers["python_min"].replace(".", "")
+    abi = (
+        "abi3"
+        if answers["build_backend"] == "scikit-build-core" and answers["python_min"] >= "3.12"
+        else f"cp{version}"
+    )
+    assert wheel_tags(dists.wheel) == {f"cp{version}-{abi}-linux_x86_64"}
+    assert f"cp{version}-{abi}-{PLATFORM[answers['build_backend']]}" in wheel_tags(repaired)
+    name = answers["import_name"]
+    suffix = ".abi3.so" if abi == "abi3" else f".cpython-{version}-x86_64-linux-gnu.so"
+    with zipfile.ZipFile(repaired) as zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]  # meson's wheel lists its folder too
+    files = {n for n in names if not n.split("/")[0].endswith((".dist-info", ".libs"))}
+    expected = {f"{name}/__init__.py", f"{name}/_core.pyi", f"{name}/py.typed", f"{name}/_core{suffix}"}
+    if answers["command_name"]:
+        expected.add(f"{name}/__main__.py")
+    assert files == expected
+
+
+def test_twine_and_wheel_contents_pass(built: tuple[Path, dict[str, Any], Dists], repaired: Path) -> None:
+    _, answers, dists = built
+    passed, output = twine_check(dists.sdist, repaired)
+    assert passed, output
+    assert output.count("PASSED") == 2, output
+    code, output = check_wheel_contents("--toplevel", answers["import_name"], repaired)
+    assert (code, f"{repaired}: OK") == (0, output.strip().splitlines()[-1]), output
+    meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
+    assert (meta.metadata_version, meta.license_expression, meta.name) == ("2.4", "MIT", answers["project_name"])
+
+
+def test_sdist_carries_the_sources_and_not_the_build(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    project, answers, dists = built
+    files = dists.sdist_files()
+    native = {"scikit-build-core": {"CMakeLists.txt", "src/_core.cpp"}, "meson-python": {"meson.build", "src/_core.c"}}
+    name = answers["import_name"]
+    assert native[answers["build_backend"]] | {f"src/{name}/_core.pyi", f"tests/test_{name}.py"} <= files
+    assert not [f for f in files if f.startswith(("dist/", "build/", ".mesonpy"))], sorted(files)
+    assert (project / ".git").is_dir()  # meson's sdist packs the git checkout
+
+
+def test_stable_abi_wheel_passes_abi3audit(built: tuple[Path, dict[str, Any], Dists], repaired: Path) -> None:
+    """abi3audit reads the symbols: a wheel tagged abi3 whose module uses the version-specific API
+    (CMakeLists.txt without ${SKBUILD_SABI_COMPONENT}) is caught here, and only here."""
+    _, answers, _ = built
+    if "abi3" not in repaired.name:
+        assert answers["python_min"] < "3.12" or answers["build_backend"] == "meson-python"
+        return
+    proc = run([tool("abi3audit"), "--strict", "--verbose", repaired])  # fails on any violation
+    said = " ".join((proc.stdout + proc.stderr).split())  # rich wraps its lines
+    assert "1 extensions scanned; 0 ABI version mismatches and 0 ABI violations found" in said, said
+
+
+def interpreters(wheel: Path) -> list[str]:
+    """The CPythons of this machine the wheel installs on (two at most)."""
+    (interpreter, abi, _), *_ = (tag.split("-") for tag in sorted(wheel_tags(wheel)))
+    lowest = int(interpreter.removeprefix("cp3"))
+    fits = [v for v in PYTHONS if (int(v[2:]) >= lowest if abi == "abi3" else int(v[2:]) == lowest)]
+    return [v for v in fits if find_python(v)][:2]
+
+
+def test_installs_imports_and_passes_its_tests_on_each_python(
+    built: tuple[Path, dict[str, Any], Dists], repaired: Path, tmp_path: Path
+) -> None:
+    project, answers, _ = built
+    versions = interpreters(repaired)
+    assert versions, repaired.name
+    name = answers["import_name"]
+    tests = shutil.copytree(project / "tests", tmp_path / "tests")  # away from src/: the wheel is imported
+    shutil.copy(project / "pyproject.toml", tmp_path / "pyproject.toml")  # the project's pytest settings
+    for version in versions:
+        python = make_venv(tmp_path / f"venv-{version}", find_python(version) or version)
+        install_into(python, repaired, "pytest>=9")
+        proc = run([python, "-c", f"import {name} as m, sys; print(m.add(2, 3), m.__version__, sys.version_info[:2])"],
+                   cwd=tmp_path)  # fmt: skip
+        assert proc.stdout.split()[:2] == ["5", answers["version"]], proc.stdout
+        proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests], cwd=tmp_path)
+        assert " passed" in proc.stdout, proc.stdout  # run() fails on any failed test
+
+
+def test_sources_compile_without_warnings(built: tuple[Path, dict[str, Any], Dists]) -> None:
+    """-Wall -Wextra -Werror, against the headers the build used (the build system's own flags aside)."""
+    project, answers, _ = built
+    python = build_environment(load_pyproject_requires(project), extension_python(project))
+    include = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"]).stdout.strip()
+    flags = ["-Wall", "-Wextra", "-Werror", "-fsyntax-only", f"-I{include}"]
+    if answers["build_backend"] == "meson-python":
+        run(["gcc", "-std=c11", *flags, project / "src" / "_core.c"])
+    else:
+        nanobind = Path(run([python, "-m", "nanobind", "--include_dir"]).stdout.strip()).parent
+        robin_map = nanobind / "ext" / "robin_map" / "include"
+        run(["g++", "-std=c++17", *flags, f"-I{nanobind / 'include'}", f"-I{robin_map}", project / "src" / "_core.cpp"])
+
+
+def load_pyproject_requires(project: Path) -> list[str]:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+
+
+@pytest.mark.parametrize("data", [{"docs_site": "sphinx"}], ids=["docs_site"])
+def test_extension_refuses_what_it_cannot_build(tmp_path: Path, data: dict[str, Any]) -> None:
+    """The documentation site imports the package, which docs.yml does not compile: refused, nothing written."""
+    dst = tmp_path / "ext"
+    with pytest.raises(ValueError, match="docs_site") as err:
+        render_project(dst, {"project_kind": "extension", **data})
+    assert "extension" in str(err.value)
+    assert not dst.exists()
+
+
+def test_update_brings_template_fixes_into_an_extension(tmp_path: Path) -> None:
+    """`copier update` from v1.0.0 to v1.1.0: the fix lands, the native sources (the user's) stay."""
+    template_repo = update_template()
+    project = make_project(tmp_path, template_repo.path, {"project_kind": "extension", "build_backend": "meson-python"})
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
+    assert NEW_SHA in (project / WORKFLOW).read_text(encoding="utf-8")
+    for name in ("meson.build", "src/_core.c", "src/demo_pkg/_core.pyi", "src/demo_pkg/__init__.py", "pyproject.toml"):
+        assert (project / name).read_bytes() == before[name], name
+    assert load_answers(project)["_commit"] == TAG_B
+    assert_merged_cleanly(project)
