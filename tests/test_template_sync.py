@@ -75,6 +75,13 @@ CASES = {
             "pyproject.toml:6: conflict marker '>>>>>>> after updating': resolve the conflict",
         ],
     ),
+    # What a clean 3-way merge gave a project that had its own [tool.coverage.run] when a release
+    # added the template's: the same table twice, no conflict, and copier exits 0.
+    "duplicate-toml-table": (
+        {"pyproject.toml": '[tool.coverage.run]\nbranch = true\n\n[tool.ruff]\nline-length = 100\n\n'
+                           '[tool.coverage.run]\nsource_pkgs = ["acme"]\n'},
+        ["pyproject.toml:7: not valid TOML: Cannot declare ('tool', 'coverage', 'run') twice (at line 7, column 19)"],
+    ),
     "git-diff3-markers": (
         {"ci.yml": "<<<<<<< HEAD\nx\n||||||| base\ny\n=======\nz\n>>>>>>> main\n"},
         [f"ci.yml:{n}: conflict marker {m!r}: resolve the conflict" for n, m in

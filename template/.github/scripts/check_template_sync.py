@@ -10,7 +10,9 @@ check fails (exit 1), naming each file and line, on:
   except in folders the template renders nothing into (see SKIPPED_FOLDERS);
 - the `#copier updated` line Renovate appends to the answers file, left there when copier failed;
 - a `_src_path` or `_commit` in the answers file that no updater can use: a `gh:`/`gl:` shortcut
-  or a path instead of a URL, a commit that is not a release tag.
+  or a path instead of a URL, a commit that is not a release tag;
+- a TOML file the merge left unparsable (Python 3.11+): git merges TOML as text, so a table you
+  and a template release both add (say `[tool.coverage.run]`) appears twice, with no conflict.
 
 Standard library only (Python 3.10+). ci.yml runs it on every pull request:
 
@@ -21,6 +23,7 @@ Standard library only (Python 3.10+). ci.yml runs it on every pull request:
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import subprocess
@@ -197,6 +200,20 @@ def answers_problems(name: str, lines: list[str]) -> list[Problem]:
     return problems
 
 
+def toml_problems(name: str, text: str) -> list[Problem]:
+    """A TOML file that no longer parses, at the line the parser names."""
+    try:
+        toml = importlib.import_module("tomllib")
+    except ModuleNotFoundError:  # Python 3.10 has no TOML parser in the standard library
+        return []
+    try:
+        toml.loads(text)
+    except toml.TOMLDecodeError as error:
+        found = re.search(r"\(at line (\d+)", str(error))
+        return [Problem(name, int(found.group(1)) if found else 0, f"not valid TOML: {error}")]
+    return []
+
+
 def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
     """Every problem in the project at `root`, in file and line order."""
     files = project_files(root)
@@ -216,7 +233,10 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
         lines = read_lines(root / name)
         if lines is None:
             continue
-        problems += conflict_markers(name, lines)
+        markers = conflict_markers(name, lines)
+        problems += markers
+        if name.endswith(".toml") and not markers:  # markers say more than the parser would
+            problems += toml_problems(name, "\n".join(lines))
         if name == answers_file:
             problems += answers_problems(name, lines)
     return sorted(problems, key=lambda problem: (problem.path, problem.line))
