@@ -21,7 +21,16 @@ from validate_pyproject import plugins as vp_plugins
 
 import support.config
 from scenarios import VARIANTS, make_template_repo, matrix_case_answers, matrix_cases
-from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, backend_names, load_copier_config, question_names, table
+from support.config import (
+    PYTHON_VERSIONS,
+    TEMPLATE_ROOT,
+    backend_names,
+    kind_backends,
+    load_copier_config,
+    meta_package_backends,
+    question_names,
+    table,
+)
 from support.proc import git, import_script, tool
 from support.render import copy_template_tree, list_files, load_answers, render_once, render_project, template_source
 
@@ -427,7 +436,7 @@ def test_meta_package_needs_a_capable_backend(tmp_path: Path, backend: str) -> N
     dst = tmp_path / "meta"
     with pytest.raises(ValueError, match=r"^Invalid choice for 'build_backend': ") as err:
         render_project(dst, {"project_kind": "meta-package", "extras": {}, "build_backend": backend})
-    offered = [name for name, spec in table("backends").items() if spec["meta_package"]]
+    offered = meta_package_backends()
     assert str(err.value) == f"Invalid choice for 'build_backend': {backend!r} is not in {offered!r}"
     assert not dst.exists()
 
@@ -447,7 +456,7 @@ def test_development_status_choices_are_pypi_classifiers(tmp_path: Path) -> None
 
 # A backend's own pyproject.toml tables live in one file per table entry, included by name.
 LAYOUTS = TEMPLATE_ROOT / "includes" / "backends"
-NEW_BACKEND = {"requires": "new-backend>=1", "build_backend": "new_backend.api", "meta_package": True}
+NEW_BACKEND = {"requires": "new-backend>=1", "build_backend": "new_backend.api", "kinds": ["library", "meta-package"]}
 
 
 def template_with_new_backend(dst: Path) -> Path:
@@ -488,10 +497,11 @@ def test_backend_without_layout_file_fails_the_render(tmp_path: Path) -> None:
 
 
 def test_benchmark_backends_are_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """bench/run.py's verified benchmark times every backend of copier.yml, a new one included."""
+    """bench/run.py's verified benchmark times every library backend of copier.yml, a new one included
+    (an extension backend builds no pure-Python library)."""
     run_py = TEMPLATE_ROOT / "bench" / "run.py"
-    assert backend_names() == import_script(run_py, "bench_run_backends").BACKENDS
-    expected = [*backend_names(), "new-backend"]
+    assert kind_backends("library") == import_script(run_py, "bench_run_backends").BACKENDS
+    expected = [*kind_backends("library"), "new-backend"]
     monkeypatch.setattr(support.config, "COPIER_YML", template_with_new_backend(tmp_path / "tpl") / "copier.yml")
     support.config.load_copier_config.cache_clear()  # the table is read once per process
     try:

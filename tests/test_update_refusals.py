@@ -31,7 +31,15 @@ from scenarios import (
     update_template,
 )
 from support.clients import RENOVATE_COPIER_UPDATE, install_copier
-from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, copier_config_at, load_copier_config, question_names, table
+from support.config import (
+    PYTHON_VERSIONS,
+    TEMPLATE_ROOT,
+    copier_config_at,
+    load_copier_config,
+    meta_package_backends,
+    question_names,
+    table,
+)
 from support.proc import git, tool
 from support.render import load_answers, project_files
 from support.sharing import shared_folder, shared_once
@@ -157,7 +165,7 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, tem
     proc = copier_cli("update", "--defaults", *meta, cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert "Validation error for question 'build_backend': recorded answer now invalid\n" in proc.stderr
-    offered = ", ".join(name for name, spec in table("backends").items() if spec["meta_package"])
+    offered = ", ".join(meta_package_backends())
     assert (
         f'build_backend "flit-core" in {ANSWERS_FILE} is no longer accepted: a meta-package builds with {offered}.'
         in proc.stderr

@@ -72,8 +72,13 @@ def backend_names() -> list[str]:
     return list(table("backends"))
 
 
+def kind_backends(kind: str) -> list[str]:
+    """The backends that build a project_kind (the `kinds` column of includes/tables/backends.yml)."""
+    return [name for name, spec in table("backends").items() if kind in spec["kinds"]]
+
+
 def meta_package_backends() -> list[str]:
-    return [name for name, spec in table("backends").items() if spec["meta_package"]]
+    return kind_backends("meta-package")
 
 
 def version_plugin_backends() -> list[str]:
