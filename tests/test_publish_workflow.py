@@ -82,7 +82,7 @@ def test_publish_job_graph(rendered: Rendered) -> None:
     # them all; after each upload, the install on every other runner its wheels target.
     extension = rendered.answers["project_kind"] == "extension"
     first = ["sdist", "wheels", "build"] if extension else ["build"]
-    platforms = lambda index: [f"verify-{index}-platforms"] if extension else []  # noqa: E731
+    platforms = lambda index: [f"verify-{index}-platforms"] if extension else []
     if rendered.answers["use_testpypi"]:
         assert list(jobs) == [
             *first, "publish-testpypi", "verify-testpypi", *platforms("testpypi"), "publish-pypi", "verify-pypi",
@@ -240,7 +240,9 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
             pyproject = tomllib.loads(rendered.text("pyproject.toml"))
             requires = pyproject["tool"]["cibuildwheel"]["test-requires"]
             assert requires == pyproject["dependency-groups"]["test"]
-            assert [args[i + 1] for i, a in enumerate(args) if a == "--test-requirement"] == [f'"{r}"' for r in requires]
+            assert [args[i + 1] for i, a in enumerate(args) if a == "--test-requirement"] == [
+                f'"{r}"' for r in requires
+            ]
             args = [a for i, a in enumerate(args) if "--test-requirement" not in args[i - 1 : i + 1]]
         options = dict(zip(args[2::2], args[3::2], strict=True))
         expected = {
