@@ -444,6 +444,12 @@ def host_wheel(
         env=pip_environment(),
     )
     shutil.rmtree(local)
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0 and "a different python" in output.lower():
+        # requires-python excludes this interpreter: pip's own words say so.
+        raise VerifyError(
+            f"`pip install {project}=={version}`: " + " | ".join(output.splitlines()[-3:])
+        )
     if proc.returncode != 0:
         major, minor = sys.version_info[:2]
         host = f"Python {major}.{minor} on {sysconfig.get_platform()}"
@@ -517,7 +523,6 @@ def verify(
         workdir = Path(tmp)
         python = make_environment(workdir / "venv")
         chosen = host_wheel(python, args.project, args.version, built, workdir)
-        log(f"this host installs {chosen}")
 
         def attempt() -> None:
             entries = compare(built, served_files(args.index_url, args.project), args.index_url)
@@ -534,6 +539,7 @@ def verify(
         log(f"verifying {requirement} on {args.index_url} (at most {args.attempts} attempts)")
         delays = backoff_delays(args.attempts, args.initial_delay, args.max_delay)
         retry(attempt, delays, sleep=sleep, log=log)
+        log(f"this host installs {chosen}")
         with_extras = f"{args.project}[{args.extra}]=={args.version}" if args.extra else requirement
         log(f"installing the dependencies of {with_extras} from {args.deps_index_url}")
         run(pip(python, "install", "--index-url", args.deps_index_url, with_extras), workdir)
