@@ -185,6 +185,14 @@ def workflow_cases() -> list[Any]:
         if kind == "meta-package":
             data["extras"] = META_EXTRAS
         cases.append(pytest.param((case_id, data), id=case_id))
+    # Extensions: platform wheels by cibuildwheel. scikit-build-core from 3.12 builds abi3 wheels
+    # (stable_abi), with a command, through TestPyPI; meson-python on 3.11, version-specific, PyPI only.
+    for use_testpypi, backend, python_min in [(True, "scikit-build-core", "3.12"), (False, "meson-python", "3.11")]:
+        case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-extension-{backend}"
+        data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
+                "project_kind": "extension", "build_backend": backend, "use_testpypi": use_testpypi,
+                "python_min": python_min, **({"command_name": "acme-tools"} if use_testpypi else {})}  # fmt: skip
+        cases.append(pytest.param((case_id, data), id=case_id))
     return cases
 
 

@@ -8,6 +8,7 @@ dependabot.yml are tests/test_workflows.py; the scripts the jobs run have their 
 from __future__ import annotations
 
 import re
+import tomllib
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -77,18 +78,34 @@ def test_publish_never_cancels_a_release(rendered: Rendered) -> None:
 
 def test_publish_job_graph(rendered: Rendered) -> None:
     jobs = rendered.workflow("publish.yml")["jobs"]
+    # An extension: the sdist once, every platform's wheels from it, then `build` gathers and checks
+    # them all; after each upload, the install on every other runner its wheels target.
+    extension = rendered.answers["project_kind"] == "extension"
+    first = ["sdist", "wheels", "build"] if extension else ["build"]
+    platforms = lambda index: [f"verify-{index}-platforms"] if extension else []
     if rendered.answers["use_testpypi"]:
-        assert list(jobs) == ["build", "publish-testpypi", "verify-testpypi", "publish-pypi", "verify-pypi"]
+        assert list(jobs) == [
+            *first, "publish-testpypi", "verify-testpypi", *platforms("testpypi"), "publish-pypi", "verify-pypi",
+            *platforms("pypi"),
+        ]  # fmt: skip
         assert jobs["publish-testpypi"]["needs"] == ["build"]
         assert jobs["verify-testpypi"]["needs"] == ["build", "publish-testpypi"]
         # PyPI is reached only after TestPyPI accepted the files and they installed from there.
-        assert set(jobs["publish-pypi"]["needs"]) == {"build", "publish-testpypi", "verify-testpypi"}
+        assert jobs["publish-pypi"]["needs"] == ["build", "publish-testpypi", "verify-testpypi", *platforms("testpypi")]
     else:
-        assert list(jobs) == ["build", "publish-pypi", "verify-pypi"]
+        assert list(jobs) == [*first, "publish-pypi", "verify-pypi", *platforms("pypi")]
         assert jobs["publish-pypi"]["needs"] == ["build"]
     # After the PyPI upload: the served files, their provenance and an install from PyPI.
     assert jobs["verify-pypi"]["needs"] == ["build", "publish-pypi"]
-    assert "needs" not in jobs["build"]
+    for index in ("testpypi", "pypi") if extension else ():
+        if f"publish-{index}" in jobs:
+            assert jobs[f"verify-{index}-platforms"]["needs"] == ["build", f"publish-{index}"]
+    if extension:
+        assert "needs" not in jobs["sdist"]
+        assert jobs["wheels"]["needs"] == ["sdist"]
+        assert jobs["build"]["needs"] == ["sdist", "wheels"]
+    else:
+        assert "needs" not in jobs["build"]
     assert not [name for name, job in jobs.items() if "if" in job], "no job may be skipped silently"
 
 
@@ -142,6 +159,8 @@ def test_upload_inputs_per_index(rendered: Rendered) -> None:
 
 
 def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
+    if rendered.answers["project_kind"] == "extension":
+        pytest.skip("an extension's build job gathers the wheels: tests/test_wheels_workflow.py")
     build = rendered.workflow("publish.yml")["jobs"]["build"]
     assert build["permissions"] == {"contents": "read"}
     checkout, *rest = steps(build)
@@ -192,7 +211,9 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
     assert (rendered.project / ".github/scripts/verify_upload.py").read_bytes() == VERIFY_SCRIPT.read_bytes()
     assert not (rendered.project / ".github/scripts/install_from_index.py").exists()
     verifying = verify_jobs(rendered.answers)
-    assert [name for name in jobs if name.startswith("verify-")] == list(verifying)
+    extension = rendered.answers["project_kind"] == "extension"
+    # An extension's installs on the other platforms: tests/test_wheels_workflow.py.
+    assert [name for name in jobs if name.startswith("verify-") and not name.endswith("-platforms")] == list(verifying)
     (scripts,) = [s for s in steps(jobs["build"]) if s.get("with", {}).get("name") == "release-scripts"]
     assert scripts["with"]["path"] == ".github/scripts/verify_upload.py"
     for name, index in verifying.items():
@@ -205,7 +226,8 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
             for s in steps(verify)
             if action_repo(s) == ACTIONS["download-artifact"]["repo"]
         }
-        assert downloads == {"dist": "dist/", "release-scripts": "release-scripts/"}, name
+        tests = {"release-tests": "release-tests/"} if extension else {}
+        assert downloads == {"dist": "dist/", "release-scripts": "release-scripts/", **tests}, name
         install_tools, check = [s for s in steps(verify) if "run" in s]
         assert install_tools["run"] == "python -m pip install " + " ".join(f'"{r}"' for r in table("verify_tools"))
         assert check["env"] == {
@@ -214,6 +236,14 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
         }
         args = check["run"].split()
         assert args[:2] == ["python", f"{downloads['release-scripts']}verify_upload.py"]
+        if extension:  # the tests, and what they need, as [tool.cibuildwheel] runs them on each wheel
+            pyproject = tomllib.loads(rendered.text("pyproject.toml"))
+            requires = pyproject["tool"]["cibuildwheel"]["test-requires"]
+            assert requires == pyproject["dependency-groups"]["test"]
+            assert [args[i + 1] for i, a in enumerate(args) if a == "--test-requirement"] == [
+                f'"{r}"' for r in requires
+            ]
+            args = [a for i, a in enumerate(args) if "--test-requirement" not in args[i - 1 : i + 1]]
         options = dict(zip(args[2::2], args[3::2], strict=True))
         expected = {
             "--index-url": f"{index['url'].split('/p/')[0]}/simple/",
@@ -226,12 +256,14 @@ def test_verify_jobs_check_each_upload_without_trusting_the_index(rendered: Rend
             "--workflow": "publish.yml",
             "--environment": index["name"],
         }
-        if rendered.answers["project_kind"] == "library":
+        if rendered.answers["project_kind"] != "meta-package":
             expected["--import"] = rendered.answers["import_name"]
             if rendered.answers["command_name"]:  # the installed command runs, in every gate
                 expected["--command"] = rendered.answers["command_name"]
         elif rendered.answers["extras"]:
             expected["--extra"] = "all"  # every extra must resolve, in every gate
+        if extension:
+            expected["--tests"] = downloads["release-tests"].rstrip("/")
         assert options == expected, name
     assert "extra-index-url" not in rendered.text(".github/workflows/publish.yml")
 

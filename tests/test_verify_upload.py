@@ -5,6 +5,10 @@ What it checks on a package index (served files, provenance, installs) is tests/
 
 from __future__ import annotations
 
+import re
+import shutil
+import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,9 +17,11 @@ import pytest
 
 from scenarios import VERIFIED_COMMAND, VERIFIED_LIBRARY
 from support.builds import build_once
+from support.clients import requirement_wheels
 from support.config import TEMPLATE_ROOT
 from support.index import LocalIndex, serve_index
 from support.proc import import_script
+from support.wheels import foreign_tags, host_tag, retag
 
 VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upload.py"
 
@@ -166,3 +172,96 @@ def test_command_failing_fails(verifier: ModuleType, tmp_path: Path) -> None:
     script.chmod(0o755)
     with pytest.raises(verifier.VerifyError, match=r"acme --version` exited 2: usage: acme$"):
         verifier.check_command(tmp_path / "venv", "acme", "0.3.0", tmp_path)
+
+
+# --- Platform wheels: only this host's wheel installs, a missing one fails at once ---------------
+# An extension releases one wheel per platform. The wheels here are fabricated: copies of the
+# library's real wheel retagged (support/wheels.py) for this host and for platforms it is not.
+
+
+def platform_release(tmp_path: Path, with_host: bool) -> tuple[Path, Path]:
+    """(dist folder, its sdist): the library's release as wheels for several platforms."""
+    dists = build_once("integrity-library", VERIFIED_LIBRARY)[1]
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for tag in [*foreign_tags(), *([host_tag()] if with_host else [])]:
+        retag(dists.wheel, tag, dist)
+    return dist, Path(shutil.copy2(dists.sdist, dist))
+
+
+@pytest.mark.slow
+def test_only_the_host_wheel_installs_from_an_index_of_platform_wheels(
+    verifier: ModuleType, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    dist, _ = platform_release(tmp_path, with_host=True)
+    host = f"acme_verify-0.3.0-{host_tag()}.whl"
+    with serve_index() as index, serve_index() as deps:
+        index.publish(*dist.iterdir())
+        log: list[str] = []
+        code = verifier.main(
+            verify_argv(index, deps, dist, "--import", "acme_verify"), sleep=lambda _: None, log=log.append
+        )
+    assert code == 0, capsys.readouterr().err
+    assert f"this host installs {host}" in log
+    assert f"{index.simple} serves exactly the 6 built files (sha256)" in log
+    # pip downloaded the host's wheel and nothing else: no other platform's, no sdist to build.
+    assert [path for path in index.log if path.startswith("/files/")] == [f"/files/{host}"]
+
+
+@pytest.mark.slow
+def test_a_missing_host_wheel_fails_at_once_with_the_wheels_built(
+    verifier: ModuleType, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No wheel for this platform: a final error naming the host and the wheels built, before any
+    index is asked (an index's lag cannot explain it), never an install from the sdist."""
+    dist, _ = platform_release(tmp_path, with_host=False)
+    with serve_index() as index, serve_index() as deps:
+        index.publish(*dist.iterdir())
+        code = verifier.main(verify_argv(index, deps, dist, "--attempts", "3"), sleep=pytest.fail, log=lambda _: None)
+    assert code == 1
+    err = capsys.readouterr().err
+    built = ", ".join(sorted(f"acme_verify-0.3.0-{tag}.whl" for tag in foreign_tags()))
+    major, minor = sys.version_info[:2]
+    assert err.startswith(
+        f"error: no built wheel installs on this host (Python {major}.{minor} on {sysconfig.get_platform()}); "
+        f"this run built: {built}. "
+    ), err
+    assert "PyPI takes no new files for a release older than 14 days" in err
+    assert err.rstrip().endswith("bump the version and release again"), err
+    assert index.log == []
+
+
+# --- --tests: the project's tests against the wheel installed from the index --------------------
+
+
+@pytest.mark.slow
+@pytest.mark.client
+@pytest.mark.parametrize("outcome", ["pass", "fail"])
+def test_project_tests_run_against_the_installed_wheel(
+    verifier: ModuleType, capsys: pytest.CaptureFixture[str], tmp_path: Path, outcome: str
+) -> None:
+    """The generated tests and pyproject.toml (pytest's settings), copied as the publish workflow's
+    artifact holds them, pass against the wheel from the index; a failing test fails the check."""
+    project, dists = build_once("integrity-library", VERIFIED_LIBRARY)
+    tests = tmp_path / "release-tests"
+    shutil.copytree(project / "tests", tests / "tests")
+    shutil.copy2(project / "pyproject.toml", tests)
+    if outcome == "fail":
+        (tests / "tests" / "test_broken.py").write_text("def test_broken() -> None:\n    assert 1 == 2\n")
+    with serve_index() as index, serve_index() as deps:
+        index.publish(dists.sdist, dists.wheel)
+        deps.publish(*requirement_wheels("pytest>=9").glob("*.whl"))
+        log: list[str] = []
+        argv = verify_argv(index, deps, dists.wheel.parent, "--import", "acme_verify", "--tests", str(tests),
+                           "--test-requirement", "pytest>=9")  # fmt: skip
+        code = verifier.main(argv, sleep=lambda _: None, log=log.append)
+    err = capsys.readouterr().err
+    report = "\n".join(log)
+    if outcome == "pass":
+        assert code == 0, err
+        assert re.search(r"^tests/test_acme_verify\.py \.\s", report, re.MULTILINE), report
+        assert f"the tests in {tests}: OK" in log
+    else:
+        assert code == 1
+        assert err.startswith(f"error: the tests in {tests} failed against the wheel installed from the index"), err
+        assert "1 failed, 1 passed" in err, err

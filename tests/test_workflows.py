@@ -86,6 +86,8 @@ MINIMUM_ACTION_VERSIONS = {
     "configure-pages": "6",
     "upload-pages-artifact": "5",
     "deploy-pages": "5",
+    # Composite: its own setup-python step is v7 (node24) from this release on.
+    "cibuildwheel": "4.2.0",
 }
 
 
@@ -100,9 +102,13 @@ def test_action_table_pins_node24_releases() -> None:
 
 def test_every_action_is_pinned_from_the_table(rendered: Rendered) -> None:
     used = set().union(*(assert_pins_match_table(p) for p in rendered.workflow_files()))
-    # The Pages actions (`docs: true` in the table) only where there is a documentation site.
+    # The Pages actions (`docs: true` in the table) only where there is a documentation site;
+    # cibuildwheel (`extension: true`) only for an extension.
     docs = rendered.answers["docs_site"] != "none"
-    assert used == {a["repo"] for a in ACTIONS.values() if docs or not a.get("docs")}
+    extension = rendered.answers["project_kind"] == "extension"
+    assert used == {
+        a["repo"] for a in ACTIONS.values() if (docs or not a.get("docs")) and (extension or not a.get("extension"))
+    }
 
 
 def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
@@ -135,6 +141,12 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     # CI runs the release's build and checks; the version guard runs without a tag (a push has none),
     # so a version that cannot be released fails CI, not the release.
     guard = "python .github/scripts/check_release_version.py"
+    if rendered.answers["project_kind"] == "extension":
+        # The release builds its wheels with cibuildwheel (test_wheels_workflow.py): CI's host build
+        # runs the checks the release's build job runs on all of them.
+        checks = ("python -m twine check --strict dist/*", "check-wheel-contents ")
+        release_build = [s for s in release_build if s["run"].startswith(checks)]
+        ci_build = [s for s in ci_build if s["run"].startswith((*checks, guard))]
     assert [s for s in ci_build if not s["run"].startswith(guard)] == [
         s for s in release_build if not s["run"].startswith(guard)
     ]
@@ -202,7 +214,8 @@ def test_dependabot_leaves_template_actions_to_copier_update(rendered: Rendered)
     backend = [Requirement(r).name for r in pyproject["build-system"]["requires"]]
     spec = table("backends")[rendered.answers["build_backend"]]
     plugins = spec["version_plugin"] if rendered.answers["version_source"] == "git-tag" else []
-    assert backend == [Requirement(r).name for r in [spec["requires"], *plugins]]
+    binding = [spec["binding"]] if "binding" in spec else []  # an extension's nanobind
+    assert backend == [Requirement(r).name for r in [spec["requires"], *binding, *plugins]]
     assert [rule["dependency-name"] for rule in updates["pip"]["ignore"]][: len(backend)] == backend
 
 

