@@ -30,7 +30,7 @@ from support.clients import mypy_cache
 from support.config import PYTHON_VERSIONS, table
 from support.envs import dev_environment
 from support.proc import PYTHON, commit_new_repo, git, run, tool
-from support.render import render_once
+from support.render import load_answers, render_once
 
 HOOKS = table("hooks")
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"  # the Python `uv run` uses here
@@ -148,7 +148,7 @@ def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> Non
     coverage for a library (ci.yml's tests job measures it)."""
     groups = pyproject(project)["dependency-groups"]
     assert groups["dev"][0] == {"include-group": "test"}
-    library = pyproject(project)["project"].get("scripts") is not None or (project / "src").is_dir()
+    library = load_answers(project)["project_kind"] == "library"
     assert groups["test"] == (["pytest>=9", "coverage[toml]>=7.10"] if library else ["pytest>=9"])
     pins = [Requirement(r) for r in groups["dev"][1:]]
     expected = []

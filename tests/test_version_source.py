@@ -70,8 +70,9 @@ def test_the_backends_table_decides_who_offers_git_tag() -> None:
 @pytest.mark.parametrize("backend", NO_PLUGIN)
 def test_git_tag_is_refused_without_a_plugin_and_nothing_written(backend: str, tmp_path: Path) -> None:
     dst = tmp_path / "project"
+    kind = table("backends")[backend]["kinds"][0]  # an extension backend builds an extension only
     with pytest.raises(ValueError, match="version_source") as err:
-        render(TEMPLATE_ROOT, dst, {"build_backend": backend, "version_source": "git-tag"})
+        render(TEMPLATE_ROOT, dst, {"project_kind": kind, "build_backend": backend, "version_source": "git-tag"})
     first, *details = str(err.value).split("\n")
     # copier's own prefix for a disabled choice, then the rule: the prompt's 80 columns.
     assert first == "Invalid choice for 'version_source': needs setuptools, hatchling or pdm-backend", first
