@@ -29,13 +29,7 @@ from readme_renderer.markdown import render as render_pypi_markdown
 
 from scenarios import ODD_ANSWERS, VERSIONS, matrix_case_answers
 from support.builds import build_once, read_author
-from support.config import (
-    TEMPLATE_ROOT,
-    backend_names,
-    load_copier_config,
-    question_names,
-    table,
-)
+from support.config import TEMPLATE_ROOT, kind_backends, load_copier_config, question_names, table
 from support.proc import git
 from support.refusals import assert_prompt_message, render, snapshot
 from support.render import load_answers, template_source
@@ -582,10 +576,14 @@ def test_any_text_is_refused_cleanly_or_round_trips(template: Path, description:
 
 # Every backend writes metadata with its own quirks (hatchling sorts keywords, uv-build writes
 # Author and Author-email, poetry-core writes Author apart). test_building's matrix builds each
-# backend's library with ODD_ANSWERS; the metadata is read back from those very builds.
-@pytest.fixture(scope="module", params=backend_names())
+# backend's library (test_extension each extension) with ODD_ANSWERS; the metadata is read back.
+LIBRARIES, EXTENSIONS = kind_backends("library"), kind_backends("extension")
+BUILT_CASES = [f"{b}-library" for b in LIBRARIES] + [f"{b}-extension" for b in EXTENSIONS]
+
+
+@pytest.fixture(scope="module", params=BUILT_CASES)
 def built(request: pytest.FixtureRequest) -> tuple[Path, Metadata]:
-    case_id = f"{request.param}-library"
+    case_id = request.param
     project, dists = build_once(case_id, matrix_case_answers(case_id))
     return project, Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
 

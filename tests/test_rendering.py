@@ -210,6 +210,7 @@ def test_render_matrix(validator: vp_api.Validator, case_id: str, data: dict[str
 NOT_IN_THE_PROJECT = {
     "release-scripts/verify_upload.py": "publish.yml's verify jobs download the script into release-scripts/",
     "pinned.txt": "verify_upload.py writes it into its own temporary folder",
+    "host-wheel.json": "verify_upload.py writes pip's report into its own temporary folder",
     "pyvenv.cfg": "check_template_sync.py skips the folders that hold one (virtual environments)",
 }
 PATH_REFERENCE = re.compile(
