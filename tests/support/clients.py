@@ -44,6 +44,25 @@ def install_copier(version: str) -> Path:
     return cached_client("copier", inputs, make) / "bin" / "copier"
 
 
+# validate-pyproject with the schema store's tool schemas ([tool.cibuildwheel], [tool.scikit-build]).
+# Not in the test group: installed beside repo-review, its ~800 schemas are compiled for every
+# VPP001 check, 8 s a project, and users' repo-review runs have no store either.
+SCHEMA_STORE = ["validate-pyproject[all]>=0.24", "validate-pyproject-schema-store>=2026.10.23"]
+
+
+def install_schema_store() -> Path:
+    """validate-pyproject with the schema store, in an environment of its own; returns its command."""
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), *SCHEMA_STORE, extra_args=("--compile-bytecode",))
+
+    return (
+        cached_client("schema-store", {"requirements": SCHEMA_STORE, "python": sys.version}, make)
+        / "bin"
+        / ("validate-pyproject")
+    )
+
+
 def mypy_cache(mypy: str, python_version: str) -> Path:
     """mypy's incremental cache for one mypy release and target Python, kept per machine.
 
