@@ -133,7 +133,9 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
         extension = {"build_backend": backend, "project_kind": "extension"}
         cases.append((f"{backend}-extension", {**extension, **(STABLE_ABI if backend == "scikit-build-core" else {})}))
     for backend in version_plugin_backends():
-        cases.append((f"{backend}-git-tag", {"build_backend": backend, "version_source": "git-tag"}))
+        # Each a command-line tool too; hatchling's also with a documentation site: every shape at once.
+        tool = {"build_backend": backend, "version_source": "git-tag", "command_name": ODD_COMMAND}
+        cases.append((f"{backend}-git-tag", {**tool, **({"docs_site": "sphinx"} if backend == "hatchling" else {})}))
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
     cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))
     meta = {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS}
