@@ -158,9 +158,13 @@ def test_upload_inputs_per_index(rendered: Rendered) -> None:
             assert upload == {}
 
 
-def test_build_job_checks_everything_before_upload(rendered: Rendered) -> None:
-    if rendered.answers["project_kind"] == "extension":
-        pytest.skip("an extension's build job gathers the wheels: tests/test_wheels_workflow.py")
+# An extension's build job gathers the wheels cibuildwheel built: tests/test_wheels_workflow.py.
+PURE_CASES = [case for case in workflow_cases() if case.values[0][1].get("project_kind") != "extension"]
+
+
+@pytest.mark.parametrize("case", PURE_CASES)
+def test_build_job_checks_everything_before_upload(case: tuple[str, dict[str, Any]]) -> None:
+    rendered = render_workflow_case(case)
     build = rendered.workflow("publish.yml")["jobs"]["build"]
     assert build["permissions"] == {"contents": "read"}
     checkout, *rest = steps(build)
