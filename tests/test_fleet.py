@@ -43,6 +43,7 @@ from support.proc import PYTHON, commit_new_repo, git, run, tool
 from support.render import load_answers, project_files
 from support.updating import sync_check
 from support.urls import git_config_with_urls
+from support.workflows import zizmor_pedantic
 
 OLD, NEW = FLEET_RELEASES
 RENOVATE_COMMAND = [*RENOVATE_COPIER_UPDATE, "--vcs-ref", NEW]
@@ -225,10 +226,7 @@ def assert_edits_kept(member: Member, before: dict[str, bytes], after: dict[str,
 
 
 def test_fleet_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
-    proc = subprocess.run(
-        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", FLEET_WORKFLOW],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    proc = zizmor_pedantic(FLEET_WORKFLOW)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == [], proc.stdout + proc.stderr
     # The one silenced finding, on its line with the reason (docs/automatic-updates.md says why).

@@ -33,6 +33,7 @@ from support.config import TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
 from support.renovate import package_files, run_renovate
 from support.updating import sync_check
+from support.workflows import zizmor_pedantic
 
 STATUS = TEMPLATE_ROOT / "fleet" / "status.py"
 WORKFLOW = TEMPLATE_ROOT / "fleet" / "status.yml"
@@ -377,10 +378,7 @@ def test_json_keys_are_documented() -> None:
 
 
 def test_status_workflow_passes_zizmor_pedantic_and_the_schema() -> None:
-    proc = subprocess.run(
-        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", WORKFLOW],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    proc = zizmor_pedantic(WORKFLOW)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == [], proc.stdout
     result = CliRunner().invoke(check_jsonschema, ["--builtin-schema", "vendor.github-workflows", str(WORKFLOW)])

@@ -28,7 +28,7 @@ from scenarios import render_importing_a_typed_dependency, workflow_cases
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.proc import PYTHON, run, tool
 from support.render import render_project
-from support.workflows import Rendered, action_repo, load_yaml, render_workflow_case, steps
+from support.workflows import Rendered, action_repo, load_yaml, render_workflow_case, steps, zizmor_pedantic
 
 ACTIONS = table("actions")
 SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
@@ -156,12 +156,7 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
 
 
 def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
-    proc = subprocess.run(
-        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", rendered.github],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = zizmor_pedantic(rendered.github)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []
     audited = {Path(p).name for p in re.findall(r"completed (\S+)", proc.stderr)}
@@ -308,12 +303,7 @@ def test_linters_catch_a_bad_workflow(tmp_path: Path) -> None:
     (github / "bad.yml").write_text(BAD_WORKFLOW, encoding="utf-8")
     # zizmor skips a file the schema rejects, so the schema check gets its own broken copy.
     (tmp_path / "invalid.yml").write_text(BAD_WORKFLOW.replace("id-token: write", "id-token: writ"), encoding="utf-8")
-    zizmor = subprocess.run(
-        [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", tmp_path / ".github"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    zizmor = zizmor_pedantic(tmp_path / ".github")
     assert zizmor.returncode == 14, zizmor.stderr  # 14: the worst finding is high severity
     found = {finding["ident"] for finding in json.loads(zizmor.stdout)}
     assert {"template-injection", "unpinned-uses", "artipacked"} <= found

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from support.proc import tool
 from support.render import load_answers, render_once
+
+
+def zizmor_pedantic(path: Path) -> subprocess.CompletedProcess[str]:
+    """zizmor's pedantic audit of a workflow file or a .github folder, offline, no configuration, JSON."""
+    args = [tool("zizmor"), "--offline", "--persona", "pedantic", "--no-config", "--format", "json", path]
+    return subprocess.run(args, capture_output=True, text=True, check=False)
 
 
 @dataclass(frozen=True)
