@@ -22,7 +22,7 @@ from support.proc import commit_new_repo, git, run
 from support.refusals import assert_prompt_message, render
 from support.render import copy_template_tree, load_answers, project_files, render_once, template_source
 from support.sharing import shared_folder, shared_once
-from support.updating import answers_of, copier_cli, update_api, workflow_steps
+from support.updating import answers_of, copier_cli, sync_check, update_api, workflow_steps
 
 BEFORE, WITH = "v1.0.0", "v1.1.0"  # the release before command_name, and this one
 
@@ -167,8 +167,17 @@ def test_update_with_a_command_name_switches_it_on(tmp_path: Path, releases: Pat
     assert verify_commands(project) == ["acme", "acme"]
     main = Path("src", "demo_pkg", "__main__.py")
     assert not (project / main).exists()  # user-owned: never written by an update
+    # The update's pull request says what is missing (this test's template is a local path, which
+    # the check names too: only the script's line comes and goes).
+    missing = f"{main.as_posix()} does not exist; an update never writes into src/"
+    before = sync_check(project)
+    assert before.returncode == 1, before.stdout + before.stderr
+    assert [line for line in before.stderr.splitlines() if missing in line] != []
     fresh = make_project(tmp_path / "fresh", releases, answers_of(project), vcs_ref=WITH)
     (project / main).write_bytes((fresh / main).read_bytes())
+    after = sync_check(project)
+    assert [line for line in after.stderr.splitlines() if missing in line] == []
+    assert [line for line in before.stderr.splitlines() if missing not in line][:-1] == after.stderr.splitlines()[:-1]
     dists = build_dists(project, tmp_path / "dist")
     python = make_venv(tmp_path / "venv")
     install_into(python, dists.wheel)

@@ -82,6 +82,13 @@ CASES = {
                            '[tool.coverage.run]\nsource_pkgs = ["acme"]\n'},
         ["pyproject.toml:7: not valid TOML: Cannot declare ('tool', 'coverage', 'run') twice (at line 7, column 19)"],
     ),
+    # copier update --data command_name=acme wrote the entry; src/ is the user's, so no __main__.py.
+    "script-without-its-module": (
+        {"pyproject.toml": '[project]\nname = "acme"\n\n[project.scripts]\n"acme" = "acme.__main__:main"\n',
+         "src/acme/__init__.py": ""},
+        [("pyproject.toml:5: [project.scripts] acme = 'acme.__main__:main': src/acme/__main__.py does not exist; an "
+          "update never writes into src/: add it (a main() returning the exit code)")],
+    ),
     "git-diff3-markers": (
         {"ci.yml": "<<<<<<< HEAD\nx\n||||||| base\ny\n=======\nz\n>>>>>>> main\n"},
         [f"ci.yml:{n}: conflict marker {m!r}: resolve the conflict" for n, m in

@@ -12,7 +12,9 @@ check fails (exit 1), naming each file and line, on:
 - a `_src_path` or `_commit` in the answers file that no updater can use: a `gh:`/`gl:` shortcut
   or a path instead of a URL, a commit that is not a release tag;
 - a TOML file the merge left unparsable (Python 3.11+): git merges TOML as text, so a table you
-  and a template release both add (say `[tool.coverage.run]`) appears twice, with no conflict.
+  and a template release both add (say `[tool.coverage.run]`) appears twice, with no conflict;
+- a `[project.scripts]` entry whose module is not under src/ (Python 3.11+): an update that turns a
+  console script on writes the entry, but src/ is yours, so its module is yours to add.
 
 Standard library only (Python 3.10+). ci.yml runs it on every pull request:
 
@@ -200,18 +202,36 @@ def answers_problems(name: str, lines: list[str]) -> list[Problem]:
     return problems
 
 
-def toml_problems(name: str, text: str) -> list[Problem]:
-    """A TOML file that no longer parses, at the line the parser names."""
+def toml_problems(root: Path, name: str, text: str) -> list[Problem]:
+    """A TOML file that no longer parses, at the line the parser names; in pyproject.toml, a
+    console script whose module src/ does not have."""
     try:
         toml = importlib.import_module("tomllib")
     except ModuleNotFoundError:  # Python 3.10 has no TOML parser in the standard library
         return []
     try:
-        toml.loads(text)
+        data = toml.loads(text)
     except toml.TOMLDecodeError as error:
         found = re.search(r"\(at line (\d+)", str(error))
         return [Problem(name, int(found.group(1)) if found else 0, f"not valid TOML: {error}")]
-    return []
+    if name != "pyproject.toml" or not (root / "src").is_dir():
+        return []
+    problems = []
+    lines = text.splitlines()
+    scripts = data.get("project", {}).get("scripts", {})
+    for script, target in scripts.items() if isinstance(scripts, dict) else ():
+        module = root.joinpath("src", *str(target).split(":")[0].strip().split("."))
+        if module.with_suffix(".py").is_file() or module.is_dir():  # a module or a package
+            continue
+        key = re.compile(rf"""\s*["']?{re.escape(script)}["']?\s*=""")
+        line = next((i for i, text_line in enumerate(lines, 1) if key.match(text_line)), 0)
+        missing = module.relative_to(root).as_posix() + ".py"
+        message = (
+            f"[project.scripts] {script} = {target!r}: {missing} does not exist; an update"
+            " never writes into src/: add it (a main() returning the exit code)"
+        )
+        problems.append(Problem(name, line, message))
+    return problems
 
 
 def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
@@ -236,7 +256,7 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
         markers = conflict_markers(name, lines)
         problems += markers
         if name.endswith(".toml") and not markers:  # markers say more than the parser would
-            problems += toml_problems(name, "\n".join(lines))
+            problems += toml_problems(root, name, "\n".join(lines))
         if name == answers_file:
             problems += answers_problems(name, lines)
     return sorted(problems, key=lambda problem: (problem.path, problem.line))
