@@ -1,4 +1,5 @@
-"""Isolation every test relies on: no developer settings, a fixed git identity."""
+"""Isolation every test relies on: no developer settings, a fixed git identity; and the template
+with two releases that every update module (test_update*.py) reads."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import support.sharing
+from scenarios import TemplateRepo, update_template
 from support.proc import setenv
 from support.urls import git_config_with_urls
 
@@ -91,3 +93,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     the other finishes it; short tests at the end keep both busy.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="module")
+def update_repo() -> TemplateRepo:
+    """Tag A = this template, tag B = A plus the publish.yml fix, then a release candidate
+    (scenarios.update_template: made once per run, whichever module asks first)."""
+    return update_template()

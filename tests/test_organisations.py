@@ -12,12 +12,12 @@ from support.render import load_answers
 
 
 @pytest.fixture(scope="module")
-def template_repo() -> Path:
+def released_repo() -> Path:
     return released_template("v1.0.0")
 
 
 def test_data_file_beats_settings_and_data_beats_both(
-    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, released_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = tmp_path / "settings.yml"
     settings.write_text(
@@ -35,7 +35,7 @@ def test_data_file_beats_settings_and_data_beats_both(
     )
     monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
     dst = tmp_path / "acme-widgets"
-    run([tool("copier"), "copy", "--defaults", "--data-file", org, "--data", "license=MPL-2.0", template_repo, dst])
+    run([tool("copier"), "copy", "--defaults", "--data-file", org, "--data", "license=MPL-2.0", released_repo, dst])
     answers = load_answers(dst)
     assert answers["user_name"] == "Ada Lovelace"  # settings `defaults:` (well-known name)
     assert answers["user_email"] == "ada@acme.example"
@@ -49,13 +49,13 @@ def test_data_file_beats_settings_and_data_beats_both(
 
 
 def test_settings_alone_prefill_well_known_names(
-    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, released_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = tmp_path / "settings.yml"
     settings.write_text("defaults:\n  user_name: Grace Hopper\n  user_email: grace@navy.example\n", encoding="utf-8")
     monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
     dst = tmp_path / "cobol-tools"
-    run([tool("copier"), "copy", "--defaults", template_repo, dst])
+    run([tool("copier"), "copy", "--defaults", released_repo, dst])
     answers = load_answers(dst)
     assert (answers["user_name"], answers["user_email"]) == ("Grace Hopper", "grace@navy.example")
     assert answers["copyright_holder"] == "Grace Hopper"  # derived from user_name

@@ -29,7 +29,6 @@ from scenarios import (
     make_template_repo,
     pinned_action,
     release_template_fix,
-    update_template,
 )
 from support.clients import install_copier
 from support.config import TEMPLATE_ROOT, load_copier_config
@@ -54,23 +53,18 @@ from support.updating import (
 MANAGED = ["pyproject.toml", "LICENSE", "RELEASING.md", ".gitignore", WORKFLOW, ".github/dependabot.yml"]
 
 
-@pytest.fixture(scope="module")
-def template_repo() -> TemplateRepo:
-    return update_template()
-
-
 # --- 1. A template fix reaches the project; the user's edits stay ----------------------------
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """The user's path: `copier update --defaults` on the command line (the API is used below).
 
     The user also deleted a smoke test (theirs) and RELEASING.md (managed): neither comes back.
     """
-    project = template_repo.project_in(tmp_path)
+    project = update_repo.project_in(tmp_path)
     workflow = project / WORKFLOW
-    assert template_repo.old_sha in workflow.read_text(encoding="utf-8")
+    assert update_repo.old_sha in workflow.read_text(encoding="utf-8")
     edit_as_user(project)
     git(project, "rm", "--quiet", "tests/test_demo_pkg.py", "RELEASING.md")
     git(project, "commit", "--quiet", "--message", "We do not want these")
@@ -81,7 +75,7 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
     assert "git diff" in proc.stderr, proc.stderr  # _message_after_update
     text = workflow.read_text(encoding="utf-8")
     assert NEW_SHA in text
-    assert template_repo.old_sha not in text
+    assert update_repo.old_sha not in text
     assert f"# {NEW_VERSION}" in text
     assert FIX_STEP in [step.get("name") for step in workflow_steps(project)]
     assert_user_edits_intact(project)
@@ -91,7 +85,7 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
     assert not (project / "RELEASING.md").exists()
     answers = load_answers(project)
     assert answers["_commit"] == TAG_B
-    assert answers["_src_path"] == str(template_repo.path)
+    assert answers["_src_path"] == str(update_repo.path)
     assert_merged_cleanly(project)
     # The new pin lands in every workflow that uses the action (ci.yml too), and nowhere else.
     pinned = {
@@ -104,14 +98,14 @@ def test_update_brings_fix_and_keeps_user_edits(tmp_path: Path, template_repo: T
 
 
 @pytest.mark.client
-def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """`_min_copier_version` is a promise: exactly that copier renders the same project and updates it."""
     minimum = load_copier_config()["_min_copier_version"]
     oldest = install_copier(minimum)
     assert run([oldest, "--version"]).stdout.split() == ["copier", minimum]
     project = tmp_path / "demo-pkg"
-    run([oldest, "copy", "--defaults", "--vcs-ref", TAG_A, template_repo.path, project], cwd=tmp_path)
-    assert project_files(project) == project_files(template_repo.first_copy)
+    run([oldest, "copy", "--defaults", "--vcs-ref", TAG_A, update_repo.path, project], cwd=tmp_path)
+    assert project_files(project) == project_files(update_repo.first_copy)
     commit_new_repo(project, "Generate with the oldest copier")
     edit_as_user(project)
     answers = load_answers(project)
@@ -135,7 +129,7 @@ def test_declared_minimum_copier_copies_and_updates(tmp_path: Path, template_rep
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_check_update_reports_a_new_tag(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """The three check-update lines docs/updating.md gives, on a project at the newest release and one behind."""
     plain, quiet, as_json = documented_commands("copier check-update")
     assert (plain, quiet, as_json) == (
@@ -144,8 +138,8 @@ def test_check_update_reports_a_new_tag(tmp_path: Path, template_repo: TemplateR
         ["check-update", "--output-format", "json"],
     )
     # Prereleases are for trying a template release: nobody is offered them by default.
-    assert copier_cli(*quiet, cwd=template_repo.latest_copy).returncode == 0  # at the newest release
-    project = template_repo.project_in(tmp_path)
+    assert copier_cli(*quiet, cwd=update_repo.latest_copy).returncode == 0  # at the newest release
+    project = update_repo.project_in(tmp_path)
     proc = copier_cli(*plain, cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "New template version available" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
@@ -180,8 +174,8 @@ def test_copy_uses_the_latest_pep440_tag(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: TemplateRepo) -> None:
-    project = template_repo.project_in(tmp_path)
+def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, update_repo: TemplateRepo) -> None:
+    project = update_repo.project_in(tmp_path)
     edit_as_user(project)
     workflow = project / WORKFLOW
     text = workflow.read_text(encoding="utf-8")
@@ -199,7 +193,7 @@ def test_recopy_restores_a_hand_broken_workflow(tmp_path: Path, template_repo: T
     )  # `copier recopy --defaults --overwrite`
     git(project, "add", WORKFLOW)
     git(project, "restore", ".")
-    fresh = template_repo.latest_copy  # a new copy of TAG_B with the same answers
+    fresh = update_repo.latest_copy  # a new copy of TAG_B with the same answers
     assert answers_of(project) == answers_of(fresh)
     assert workflow.read_bytes() == (fresh / WORKFLOW).read_bytes()
     assert changed_paths(project) == {WORKFLOW}

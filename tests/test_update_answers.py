@@ -19,7 +19,7 @@ import pytest
 import yaml
 from packaging.metadata import Metadata
 
-from scenarios import NEW_SHA, TAG_B, TemplateRepo, make_project, make_template_repo, update_template
+from scenarios import NEW_SHA, TAG_B, TemplateRepo, make_project, make_template_repo
 from support.builds import build_dists, twine_check
 from support.config import load_copier_config, table
 from support.envs import install_into, make_venv
@@ -40,11 +40,6 @@ from support.updating import (
     user_owned,
     workflow_steps,
 )
-
-
-@pytest.fixture(scope="module")
-def template_repo() -> TemplateRepo:
-    return update_template()
 
 
 def render_fresh(parent: Path, project: Path, src: Path) -> Path:
@@ -69,11 +64,11 @@ def workflow_environments(project: Path) -> set[str]:
     ids=["use_testpypi", "build_backend", "license", "docs_site"],
 )
 def test_answer_change_regenerates_managed_files(
-    tmp_path: Path, template_repo: TemplateRepo, question: str, value: Any
+    tmp_path: Path, update_repo: TemplateRepo, question: str, value: Any
 ) -> None:
     """The command docs/updating.md gives for each answer (tests/test_documented_commands.py leaves those
     lines to this test)."""
-    project = template_repo.project_in(tmp_path)
+    project = update_repo.project_in(tmp_path)
     edit_as_user(project)
     before = project_files(project)
     (args,) = documented_commands(f"copier update --defaults --data {question}=")
@@ -86,7 +81,7 @@ def test_answer_change_regenerates_managed_files(
     assert_user_edits_intact(project)
     after = project_files(project)
     # Managed files equal a fresh render with the new answers (pyproject.toml plus the user's edit).
-    for name, content in project_files(render_fresh(tmp_path / "fresh", project, template_repo.path)).items():
+    for name, content in project_files(render_fresh(tmp_path / "fresh", project, update_repo.path)).items():
         if name == ANSWERS_FILE or user_owned(name):
             continue
         expected = add_dependency(content.decode()).encode() if name == "pyproject.toml" else content
@@ -126,10 +121,10 @@ def test_answer_change_regenerates_managed_files(
 
 
 @pytest.mark.slow  # an update from a template repository
-def test_update_from_before_docs_site_changes_nothing_but_the_fix(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_update_from_before_docs_site_changes_nothing_but_the_fix(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """A project from a release that did not ask docs_site (its answers file lacks it) updates to
     `none`: every file stays byte for byte what it was, but the template fix and the answers file."""
-    project = template_repo.project_in(tmp_path)
+    project = update_repo.project_in(tmp_path)
     answers_file = project / ANSWERS_FILE
     text = answers_file.read_text(encoding="utf-8")
     assert text.count("docs_site: none\n") == 1, text
@@ -156,9 +151,9 @@ def wheel_generator(wheel: Path) -> str:
 
 
 @pytest.mark.slow
-def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_project_still_builds_after_answer_changes(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """All three answers changed in one update (each alone is checked above): build, twine, metadata."""
-    project = template_repo.project_in(tmp_path)
+    project = update_repo.project_in(tmp_path)
     edit_as_user(project)
     update_api(project, data={"use_testpypi": False, "build_backend": "hatchling", "license": "Apache-2.0"})
     assert_merged_cleanly(project)
@@ -173,10 +168,10 @@ def test_project_still_builds_after_answer_changes(tmp_path: Path, template_repo
 
 
 @pytest.mark.slow
-def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """RELEASING.md's "name is taken" advice, followed to the letter: nothing still names the old project."""
     # The repository keeps its own name: only the distribution is renamed.
-    project = make_project(tmp_path, template_repo.path, {"build_backend": "uv-build", "repository_name": "acme-repo"})
+    project = make_project(tmp_path, update_repo.path, {"build_backend": "uv-build", "repository_name": "acme-repo"})
     releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
     section = releasing.split("### `This package name is not available`", 1)[1].split("\n### ", 1)[0]
     (command,) = [line for line in section.splitlines() if line.startswith("copier update")]

@@ -28,7 +28,6 @@ from scenarios import (
     TemplateRepo,
     make_project,
     make_template_repo,
-    update_template,
 )
 from support.clients import RENOVATE_COPIER_UPDATE, install_copier
 from support.config import (
@@ -46,10 +45,8 @@ from support.sharing import shared_folder, shared_once
 from support.terminal import Terminal, help_lines
 from support.updating import ANSWERS_FILE, UPDATING_DOC, copier_cli, update_api
 
-
-@pytest.fixture(scope="module")
-def template_repo() -> TemplateRepo:
-    return update_template()
+# The copier users run (locked) and the oldest one the template declares (installed: a client).
+BOTH_COPIERS = pytest.mark.parametrize("copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)])
 
 
 # --- 3. Refusals leave everything as it was --------------------------------------------------
@@ -60,13 +57,13 @@ NOT_GIT = "Updating is only supported in git-tracked subprojects."
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 @pytest.mark.parametrize("state", ["modified", "untracked", "not-git"])
-def test_update_refused_and_nothing_changes(tmp_path: Path, template_repo: TemplateRepo, state: str) -> None:
+def test_update_refused_and_nothing_changes(tmp_path: Path, update_repo: TemplateRepo, state: str) -> None:
     if state == "not-git":  # the first copy as copier wrote it, before anyone ran `git init`
         project = shutil.copytree(
-            template_repo.first_copy, tmp_path / "demo-pkg", symlinks=True, ignore=shutil.ignore_patterns(".git")
+            update_repo.first_copy, tmp_path / "demo-pkg", symlinks=True, ignore=shutil.ignore_patterns(".git")
         )
     else:
-        project = template_repo.project_in(tmp_path)
+        project = update_repo.project_in(tmp_path)
         if state == "modified":
             with (project / "README.md").open("a", encoding="utf-8") as fh:
                 fh.write("Work in progress.\n")
@@ -120,10 +117,7 @@ def assert_nothing_changed(project: Path, before: dict[str, bytes]) -> None:
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-@pytest.mark.parametrize(
-    "copier_version",
-    ["locked", pytest.param("minimum", marks=pytest.mark.client)],  # the oldest copier: installed
-)
+@BOTH_COPIERS
 def test_update_refuses_an_answer_a_release_no_longer_accepts(
     tmp_path: Path, narrowing_repo: Path, copier_version: str
 ) -> None:
@@ -156,10 +150,10 @@ def test_update_refuses_an_answer_a_release_no_longer_accepts(
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, template_repo: TemplateRepo) -> None:
+def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, update_repo: TemplateRepo) -> None:
     """A flit-core library made a meta-package: flit-core cannot build one, and copier would switch
     the project to setuptools without a word. The update refuses; both answers together go through."""
-    project = make_project(tmp_path / "flit", template_repo.path, {"build_backend": "flit-core"})
+    project = make_project(tmp_path / "flit", update_repo.path, {"build_backend": "flit-core"})
     before = project_files(project)
     meta = ["--data", "project_kind=meta-package", "--data", f"extras={json.dumps(META_EXTRAS)}"]
     proc = copier_cli("update", "--defaults", *meta, cwd=project)
@@ -210,12 +204,9 @@ NEW_DESCRIPTION = "Tools that make acme faster, typed at the prompt"
 
 
 @pytest.mark.slow  # an update through copier's real prompt (pseudo-terminal)
-@pytest.mark.parametrize(
-    "copier_version",
-    ["locked", pytest.param("minimum", marks=pytest.mark.client)],  # the oldest copier: installed
-)
+@BOTH_COPIERS
 def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
-    tmp_path: Path, template_repo: TemplateRepo, copier_version: str
+    tmp_path: Path, update_repo: TemplateRepo, copier_version: str
 ) -> None:
     """docs/updating.md: without --defaults copier asks every question again, pre-filled. A new
     description typed at its prompt and a license picked with the arrow keys both go through:
@@ -225,7 +216,7 @@ def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
         if copier_version == "locked"
         else str(install_copier(load_copier_config()["_min_copier_version"]))
     )
-    project = template_repo.project_in(tmp_path)
+    project = update_repo.project_in(tmp_path)
     terminal = Terminal(["update", "--vcs-ref", TAG_B, str(project)], copier=copier)
     answered: list[str] = []
 
