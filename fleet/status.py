@@ -263,15 +263,18 @@ CANARY_PRESET = "fleet/renovate-canary.json"
 def extends_canary_preset(clone: Path) -> bool:
     """Whether the default branch's Renovate configuration extends the canary ring's preset
     (docs/updating.md, "Rolling out a release in rings"): the ring a repository joins itself."""
-    for name in RENOVATE_CONFIGS:
-        show = git("show", f"refs/remotes/origin/HEAD:{name}", cwd=clone)
-        if show.returncode == 0:
-            try:
-                extends = json.loads(show.stdout).get("extends", [])
-            except (ValueError, AttributeError):  # JSON5 or not an object: look for the preset's path
-                return CANARY_PRESET in show.stdout
-            return any(isinstance(e, str) and e.endswith(CANARY_PRESET) for e in extends)
-    return False
+    # One listing of the files that exist, not a `git show` per candidate name (this runs per repository).
+    ls_tree = git("ls-tree", "--name-only", "refs/remotes/origin/HEAD", "--", *RENOVATE_CONFIGS, cwd=clone)
+    listed = set(ls_tree.stdout.split())
+    name = next((n for n in RENOVATE_CONFIGS if n in listed), None)
+    show = git("show", f"refs/remotes/origin/HEAD:{name}", cwd=clone) if name else None
+    if show is None or show.returncode:
+        return False
+    try:
+        extends = json.loads(show.stdout).get("extends", [])
+    except (ValueError, AttributeError):  # JSON5 or not an object: look for the preset's path
+        return CANARY_PRESET in show.stdout
+    return any(isinstance(e, str) and e.endswith(CANARY_PRESET) for e in extends)
 
 
 def inspect(repo: Repository, opts: Options) -> Repository:
