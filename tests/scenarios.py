@@ -155,46 +155,35 @@ def workflow_cases() -> list[Any]:
     """use_testpypi x project_kind x two backends, and the first and last with version_source git-tag;
     names that differ from each other on purpose; a library published through TestPyPI installs a
     command."""
+    # The names every case shares: a dotted, capitalised owner and a repository named apart.
+    names = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo"}
     cases = []
+
+    def add(case_id: str, **data: Any) -> None:
+        if data.get("project_kind") == "meta-package":
+            data["extras"] = META_EXTRAS
+        cases.append(pytest.param((case_id, {**names, **data}), id=case_id))
+
     for use_testpypi in (True, False):
         for kind in ("library", "meta-package"):
             for backend in ("setuptools", "hatchling"):
-                case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-{kind}-{backend}"
-                data: dict[str, Any] = {
-                    "project_name": "acme.tools",
-                    "github_owner": "Acme-Corp",
-                    "repository_name": "acme-tools-repo",
-                    "project_kind": kind,
-                    "build_backend": backend,
-                    "use_testpypi": use_testpypi,
-                    "python_min": "3.12" if backend == "hatchling" else "3.11",
-                }
-                if kind == "meta-package":
-                    data["extras"] = META_EXTRAS
-                elif use_testpypi:  # both verify jobs run the command; PyPI alone, no command
-                    data["command_name"] = "acme-tools"
-                cases.append(pytest.param((case_id, data), id=case_id))
+                # Both verify jobs of a library run its command; published to PyPI alone, none.
+                command = {"command_name": "acme-tools"} if kind == "library" and use_testpypi else {}
+                add(f"{'testpypi' if use_testpypi else 'pypi-only'}-{kind}-{backend}", project_kind=kind,
+                    build_backend=backend, use_testpypi=use_testpypi,
+                    python_min="3.12" if backend == "hatchling" else "3.11", **command)  # fmt: skip
     # version_source git-tag: the checkouts that build fetch every commit and tag.
     for case_id, data in [(cases[0].id, cases[0].values[0][1]), (cases[-1].id, cases[-1].values[0][1])]:
-        tagged = (f"{case_id}-git-tag", {**data, "version_source": "git-tag"})
-        cases.append(pytest.param(tagged, id=tagged[0]))
+        add(f"{case_id}-git-tag", **{**data, "version_source": "git-tag"})
     # The documentation site adds docs.yml (and its actions in dependabot.yml).
     for kind in ("library", "meta-package"):
-        case_id = f"docs-{kind}"
-        data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
-                "project_kind": kind, "build_backend": "hatchling", "python_min": "3.12",
-                "docs_site": "sphinx"}  # fmt: skip
-        if kind == "meta-package":
-            data["extras"] = META_EXTRAS
-        cases.append(pytest.param((case_id, data), id=case_id))
+        add(f"docs-{kind}", project_kind=kind, build_backend="hatchling", python_min="3.12", docs_site="sphinx")
     # Extensions: platform wheels by cibuildwheel. scikit-build-core from 3.12 builds abi3 wheels
     # (stable_abi), with a command, through TestPyPI; meson-python on 3.11, version-specific, PyPI only.
     for use_testpypi, backend, python_min in [(True, "scikit-build-core", "3.12"), (False, "meson-python", "3.11")]:
-        case_id = f"{'testpypi' if use_testpypi else 'pypi-only'}-extension-{backend}"
-        data = {"project_name": "acme.tools", "github_owner": "Acme-Corp", "repository_name": "acme-tools-repo",
-                "project_kind": "extension", "build_backend": backend, "use_testpypi": use_testpypi,
-                "python_min": python_min, **({"command_name": "acme-tools"} if use_testpypi else {})}  # fmt: skip
-        cases.append(pytest.param((case_id, data), id=case_id))
+        command = {"command_name": "acme-tools"} if use_testpypi else {}
+        add(f"{'testpypi' if use_testpypi else 'pypi-only'}-extension-{backend}", project_kind="extension",
+            build_backend=backend, use_testpypi=use_testpypi, python_min=python_min, **command)  # fmt: skip
     return cases
 
 
