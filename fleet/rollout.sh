@@ -154,7 +154,9 @@ update_github() {
 update_local() {
   local dir=$1 orig tip status
   { cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; } || { say "FAILED: not a git checkout"; return 1; }
-  [ -z "$(git status --porcelain)" ] || { say "FAILED: uncommitted changes: commit or stash them first"; return 1; }
+  local dirty
+  dirty=$(git status --porcelain --untracked-files=all | head -n 3 | cut -c4- | tr '\n' ' ')
+  [ -z "$dirty" ] || { say "FAILED: uncommitted changes (${dirty% }): commit or stash them first"; return 1; }
   orig=$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD)
   tip=$(git rev-parse --quiet --verify "refs/heads/$branch^{commit}")
   build_update "$(git rev-parse HEAD)" "$tip" reuse

@@ -488,3 +488,20 @@ def test_rollout_of_local_checkouts_goes_on_past_a_refused_one_and_is_safe_to_re
             else:
                 assert git(project, "rev-parse", f"{BRANCH}^") == heads[member.name]
                 assert f"_commit: {LATER}" in git(project, "show", f"{BRANCH}:.copier-answers.yml").splitlines()
+
+
+def test_rollout_leaves_a_checkout_with_untracked_files_alone_and_names_them(rollout: Rollout) -> None:
+    """An untracked file would be swept into the update's commit: the checkout is refused, and the
+    report names the file (as `git diff` would not)."""
+    project = maintained_copy(BEHIND, rollout.cwd / BEHIND.name)
+    head = git(project, "rev-parse", "HEAD")
+    (project / "notes").mkdir()
+    (project / "notes" / "draft.txt").write_text("mine\n", encoding="utf-8")
+    code, report = rollout.run("--local", LATER, BEHIND.name)
+    assert (code, report) == (
+        1,
+        {BEHIND.name: "FAILED: uncommitted changes (notes/draft.txt): commit or stash them first"},
+    )
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "branch", "--list", BRANCH) == ""
+    assert (project / "notes" / "draft.txt").read_text(encoding="utf-8") == "mine\n"
