@@ -134,7 +134,14 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
         cases.append((f"{backend}-extension", {**extension, **(STABLE_ABI if backend == "scikit-build-core" else {})}))
     for backend in version_plugin_backends():
         # Each a command-line tool too; hatchling's also with a documentation site: every shape at once.
-        tool = {"build_backend": backend, "version_source": "git-tag", "command_name": ODD_COMMAND}
+        # An extension backend's is an extension at the default python_min (the other one: abi3).
+        kind = "library" if backend in kind_backends("library") else "extension"
+        tool = {
+            "build_backend": backend,
+            "project_kind": kind,
+            "version_source": "git-tag",
+            "command_name": ODD_COMMAND,
+        }
         cases.append((f"{backend}-git-tag", {**tool, **({"docs_site": "sphinx"} if backend == "hatchling" else {})}))
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
     cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))

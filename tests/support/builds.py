@@ -92,6 +92,19 @@ def build_dists(project: Path, outdir: Path | None = None, python: str | Path = 
     return Dists(sdist=sdist, wheel=wheel)
 
 
+def build_sdist(project: Path, outdir: Path) -> Path:
+    """`python -m build --sdist` as build_dists() runs it: the sdist alone, nothing compiled."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    python = build_environment(pyproject["build-system"]["requires"])
+    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+    run(
+        [python, "-m", "build", "--sdist", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project],
+        env=env,
+    )
+    (sdist,) = outdir.glob("*.tar.gz")
+    return sdist
+
+
 def tag_first_release(project: Path) -> str:
     """`project` committed to a new git repository and tagged v<version answer>, its first release; the tag."""
     tag = f"v{load_answers(project)['version']}"
