@@ -139,6 +139,16 @@ def test_guard_without_a_tag_says_how_to_tag(
     assert capsys.readouterr().out == "version '2.1.0' can be released: tag it v2.1.0\n"
 
 
+def test_guard_takes_a_typed_development_version_as_releasable(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .devN typed into pyproject.toml is the user's choice (PyPI takes it); only one a plugin read
+    from git between tags is called a development build (tests/test_version_source.py)."""
+    pyproject = write_pyproject(tmp_path, "1.0.0.dev1")
+    assert guard.main(["--pyproject", str(pyproject), "--dist", str(write_dists(tmp_path / "dist", "1.0.0.dev1"))]) == 0
+    assert capsys.readouterr().out == "version '1.0.0.dev1' can be released: tag it v1.0.0.dev1\n"
+
+
 def test_guard_canonical_rule_is_packagings_and_the_questions(guard: ModuleType) -> None:
     """One rule in four places: the version question, this guard, the template-sync check's release
     tags (standalone scripts each, so each has its copy) and packaging's own spelling."""

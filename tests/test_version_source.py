@@ -124,7 +124,11 @@ def test_a_commit_after_the_tag_builds_a_dev_version_without_local_part(backend:
     # PyPI and TestPyPI refuse `0.1.1.dev1+g1234abc`: the release guard CI runs passes this one.
     assert built_versions(project, tmp_path / "dist", backend) == {"0.1.1.dev1"}
     proc = run([PYTHON, GUARD, "--dist", tmp_path / "dist"], cwd=project)
-    assert proc.stdout.startswith("version '0.1.1.dev1' can be released")
+    # Built from git between tags: a development build, never a version to tag.
+    assert proc.stdout == (
+        "version '0.1.1.dev1' is a development build read from git (no release tag on this commit): "
+        "release by tagging the commit vX.Y.Z\n"
+    ), proc.stdout
 
 
 @pytest.mark.slow

@@ -38,6 +38,8 @@ CANONICAL = re.compile(
     r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
     r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
 )
+# A development release: what a version plugin reads from git on a commit after the last tag.
+DEV = re.compile(r"[.]dev[0-9]+\Z")
 
 
 class ReleaseVersionError(Exception):
@@ -187,7 +189,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{prefix}{exc}", file=sys.stderr)
         return 1
-    if args.tag is None:
+    if args.tag is None and DEV.search(version) and pyproject_version(args.pyproject) is None:
+        # The plugin read the version from git between tags: tagging it would release a .devN.
+        print(
+            f"version {version!r} is a development build read from git (no release tag on this "
+            "commit): release by tagging the commit vX.Y.Z"
+        )
+    elif args.tag is None:
         print(f"version {version!r} can be released: tag it v{version}")
     else:
         print(f"release tag {args.tag!r} matches version {version!r}")
