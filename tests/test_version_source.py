@@ -176,13 +176,24 @@ def test_release_check_wants_the_release_tag_on_head(tmp_path: Path) -> None:
 
 
 # --- Workflows and files -------------------------------------------------------------------------
+# The one job that checks out the repository and builds nothing from it (it reads files).
+NEVER_BUILDS = {("ci.yml", "template-sync")}
+
+
 def test_every_checkout_that_builds_fetches_the_tags(tmp_path: Path) -> None:
-    project = render_project(tmp_path / "demo-pkg", {"build_backend": "hatchling", "version_source": "git-tag"})
-    for workflow, jobs in {"ci.yml": ["tests", "lint", "build"], "publish.yml": ["build"]}.items():
-        loaded = yaml.safe_load((project / ".github" / "workflows" / workflow).read_text(encoding="utf-8"))
-        for job in jobs:
-            (checkout,) = [s for s in loaded["jobs"][job]["steps"] if "checkout" in s.get("uses", "")]
-            assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}, (workflow, job)
+    """Every job of every workflow that checks the repository out builds or installs the project
+    (a new one too, unless NEVER_BUILDS names it): with git-tag each needs every commit and tag."""
+    data = {"build_backend": "hatchling", "version_source": "git-tag", "docs_site": "sphinx"}
+    project = render_project(tmp_path / "demo-pkg", data)
+    checked = set()
+    for path in sorted((project / ".github" / "workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].items():
+            for step in job.get("steps", []):
+                if "actions/checkout" in step.get("uses", "") and (path.name, name) not in NEVER_BUILDS:
+                    assert step["with"] == {"persist-credentials": False, "fetch-depth": 0}, (path.name, name)
+                    checked.add((path.name, name))
+    assert {("ci.yml", "tests"), ("ci.yml", "lint"), ("ci.yml", "build"), ("publish.yml", "build")} <= checked
+    assert ("docs.yml", "build") in checked  # docs.yml installs the project: its version plugin runs
     smoke = (project / "tests" / "test_demo_pkg.py").read_text(encoding="utf-8")
     assert "pyproject" not in smoke  # the installed metadata's version, never [project] version
     releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
