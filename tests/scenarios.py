@@ -131,9 +131,11 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
     # stable ABI (abi3); meson-python at the default python_min.
     for backend in kind_backends("extension"):
         extension = {"build_backend": backend, "project_kind": "extension"}
-        cases.append((f"{backend}-extension", {**extension, **(STABLE_ABI if backend == "scikit-build-core" else {})}))
+        # meson-python's with a documentation site (scikit-build-core's: its git-tag case below).
+        shape = STABLE_ABI if backend == "scikit-build-core" else {"docs_site": "sphinx"}
+        cases.append((f"{backend}-extension", {**extension, **shape}))
     for backend in version_plugin_backends():
-        # Each a command-line tool too; hatchling's also with a documentation site: every shape at once.
+        # Each a command-line tool too; hatchling's and scikit-build-core's also with a documentation site.
         # An extension backend's is an extension at the default python_min (the other one: abi3).
         kind = "library" if backend in kind_backends("library") else "extension"
         tool = {
@@ -142,7 +144,8 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
             "version_source": "git-tag",
             "command_name": ODD_COMMAND,
         }
-        cases.append((f"{backend}-git-tag", {**tool, **({"docs_site": "sphinx"} if backend == "hatchling" else {})}))
+        site = {"docs_site": "sphinx"} if backend in ("hatchling", "scikit-build-core") else {}
+        cases.append((f"{backend}-git-tag", {**tool, **site}))
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
     cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))
     meta = {"build_backend": "setuptools", "project_kind": "meta-package", "extras": META_EXTRAS}

@@ -12,6 +12,7 @@ import html
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from scenarios import META_EXTRAS
+from scenarios import META_EXTRAS, matrix_case_answers
+from support.builds import build_once
 from support.envs import docs_environment, install_target
-from support.render import render_once, render_project
+from support.render import load_answers, render_once, render_project
 from support.workflows import action_repo, load_yaml, steps
 
 # A default branch and an owner with capitals: Pages serves <owner, lowercased>.github.io/<repository>/.
@@ -155,11 +157,11 @@ def render_with_greet(dst: Path, extra: str = "") -> Path:
     return project
 
 
-def build_site(project: Path, work: Path) -> subprocess.CompletedProcess[str]:
+def build_site(project: Path, work: Path, installed: Path | None = None) -> subprocess.CompletedProcess[str]:
     """docs.yml's build command, run as written in `project` beside the docs group and the installed
-    project (as the workflow installs them), with no network."""
+    project (as the workflow installs them; `installed`: a wheel of it instead), with no network."""
     bin_dir = docs_environment(project)
-    site = install_target(project, work / "site-packages")
+    site = install_target(installed or project, work / "site-packages")
     env = {**os.environ, **OFFLINE, "NO_PROXY": "", "no_proxy": ""}
     env |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(site)}
     return subprocess.run(
@@ -196,6 +198,22 @@ def test_meta_package_site_lists_the_extras(tmp_path: Path) -> None:
     for name, requirements in META_EXTRAS.items():
         assert f"{name} {' , '.join(requirements)}" in extras, extras
     assert 'pip install "acme-meta[all]"' in extras
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["meson-python-extension", "scikit-build-core-git-tag"])
+def test_extension_site_documents_the_compiled_function(case: str, tmp_path: Path) -> None:
+    """Each extension backend's site, with the wheel the suite built once installed (docs.yml compiles
+    the project on its runner): the compiled add() is in the API reference, with its docstring."""
+    built, dists = build_once(case, matrix_case_answers(case))
+    project = shutil.copytree(built, tmp_path / "project", symlinks=True, ignore=shutil.ignore_patterns("dist"))
+    proc = build_site(project, tmp_path, installed=dists.wheel)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "build succeeded." in proc.stdout
+    import_name = load_answers(project)["import_name"]
+    assert f'id="{import_name}.add"' in (project / "build" / "docs" / "api.html").read_text(encoding="utf-8")
+    assert f"{import_name}. add (" in page_text(project, "api.html")
+    assert "Return a + b." in page_text(project, "api.html")
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from scenarios import FIX_STEP, NEW_SHA, TAG_B, make_project, matrix_case_answer
 from support.builds import Dists, build_environment, build_once, check_wheel_contents, extension_python, twine_check
 from support.envs import find_python, install_into, make_venv
 from support.proc import run, tool
-from support.render import load_answers, project_files, render_project
+from support.render import load_answers, project_files
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
 
 pytestmark = pytest.mark.slow
@@ -153,16 +153,6 @@ def test_sources_compile_without_warnings(built: tuple[Path, dict[str, Any], Dis
 
 def load_pyproject_requires(project: Path) -> list[str]:
     return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
-
-
-@pytest.mark.parametrize("data", [{"docs_site": "sphinx"}], ids=["docs_site"])
-def test_extension_refuses_what_it_cannot_build(tmp_path: Path, data: dict[str, Any]) -> None:
-    """The documentation site imports the package, which docs.yml does not compile: refused, nothing written."""
-    dst = tmp_path / "ext"
-    with pytest.raises(ValueError, match="docs_site") as err:
-        render_project(dst, {"project_kind": "extension", **data})
-    assert "extension" in str(err.value)
-    assert not dst.exists()
 
 
 def test_update_brings_template_fixes_into_an_extension(tmp_path: Path) -> None:
