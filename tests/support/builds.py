@@ -82,11 +82,7 @@ def build_dists(project: Path, outdir: Path | None = None, python: str | Path = 
     docs/decisions.md. Returns exactly one sdist and one wheel.
     """
     outdir = outdir or project / "dist"
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    python = build_environment(pyproject["build-system"]["requires"], python)
-    # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
-    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
-    run([python, "-m", "build", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project], env=env)
+    run_build(project, outdir, python)
     (sdist,) = outdir.glob("*.tar.gz")
     (wheel,) = outdir.glob("*.whl")
     return Dists(sdist=sdist, wheel=wheel)
@@ -94,15 +90,20 @@ def build_dists(project: Path, outdir: Path | None = None, python: str | Path = 
 
 def build_sdist(project: Path, outdir: Path) -> Path:
     """`python -m build --sdist` as build_dists() runs it: the sdist alone, nothing compiled."""
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    python = build_environment(pyproject["build-system"]["requires"])
-    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
-    run(
-        [python, "-m", "build", "--sdist", "--no-isolation", "--skip-dependency-check", "--outdir", outdir, project],
-        env=env,
-    )
+    run_build(project, outdir, PYTHON, "--sdist")
     (sdist,) = outdir.glob("*.tar.gz")
     return sdist
+
+
+def run_build(project: Path, outdir: Path, python: str | Path, *options: str) -> None:
+    """`python -m build --no-isolation --skip-dependency-check [options]` in the run's environment
+    for the project's build requires."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    python = build_environment(pyproject["build-system"]["requires"], python)
+    # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
+    env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+    args = ["--no-isolation", "--skip-dependency-check", *options, "--outdir", outdir, project]
+    run([python, "-m", "build", *args], env=env)
 
 
 def tag_first_release(project: Path) -> str:

@@ -24,8 +24,9 @@ def host_tag() -> str:
 
 def foreign_tags() -> list[str]:
     """Tags of this Python for platforms this machine is not: the other wheels of a release."""
-    interpreter = host_tag().split("-")[0]
-    machine = "aarch64" if host_tag().endswith("x86_64") else "x86_64"
+    host = host_tag()
+    interpreter = host.split("-")[0]
+    machine = "aarch64" if host.endswith("x86_64") else "x86_64"
     platforms = [f"manylinux_2_28_{machine}", "macosx_11_0_arm64", "macosx_10_15_x86_64", "win_amd64"]
     return [f"{interpreter}-{interpreter}-{platform}" for platform in platforms]
 
