@@ -152,9 +152,8 @@ update_github() {
 
 # Local mode, one checkout: the update committed on the branch, then back to the branch it was on.
 update_local() {
-  local dir=$1 orig tip status
+  local dir=$1 orig tip status dirty
   { cd "$dir" 2>/dev/null && git rev-parse --git-dir >/dev/null 2>&1; } || { say "FAILED: not a git checkout"; return 1; }
-  local dirty
   dirty=$(git status --porcelain --untracked-files=all | head -n 3 | cut -c4- | tr '\n' ' ')
   [ -z "$dirty" ] || { say "FAILED: uncommitted changes (${dirty% }): commit or stash them first"; return 1; }
   orig=$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD)
