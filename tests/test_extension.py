@@ -6,7 +6,6 @@ own tests pass against the installed wheel; its sources compile with no warning.
 from __future__ import annotations
 
 import shutil
-import tomllib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,15 @@ from packaging.metadata import Metadata
 from packaging.tags import parse_tag
 
 from scenarios import FIX_STEP, NEW_SHA, TAG_B, make_project, matrix_case_answers, matrix_cases, update_template
-from support.builds import Dists, build_environment, build_once, check_wheel_contents, extension_python, twine_check
+from support.builds import (
+    Dists,
+    build_environment,
+    build_once,
+    build_requires,
+    check_wheel_contents,
+    extension_python,
+    twine_check,
+)
 from support.envs import find_python, install_into, make_venv
 from support.proc import run, tool
 from support.render import load_answers, project_files
@@ -140,7 +147,7 @@ def test_installs_imports_and_passes_its_tests_on_each_python(
 def test_sources_compile_without_warnings(built: tuple[Path, dict[str, Any], Dists]) -> None:
     """-Wall -Wextra -Werror, against the headers the build used (the build system's own flags aside)."""
     project, answers, _ = built
-    python = build_environment(load_pyproject_requires(project), extension_python(project))
+    python = build_environment(build_requires(project), extension_python(project))
     include = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"]).stdout.strip()
     flags = ["-Wall", "-Wextra", "-Werror", "-fsyntax-only", f"-I{include}"]
     if answers["build_backend"] == "meson-python":
@@ -149,10 +156,6 @@ def test_sources_compile_without_warnings(built: tuple[Path, dict[str, Any], Dis
         nanobind = Path(run([python, "-m", "nanobind", "--include_dir"]).stdout.strip()).parent
         robin_map = nanobind / "ext" / "robin_map" / "include"
         run(["g++", "-std=c++17", *flags, f"-I{nanobind / 'include'}", f"-I{robin_map}", project / "src" / "_core.cpp"])
-
-
-def load_pyproject_requires(project: Path) -> list[str]:
-    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
 
 
 def test_update_brings_template_fixes_into_an_extension(tmp_path: Path) -> None:

@@ -95,11 +95,15 @@ def build_sdist(project: Path, outdir: Path) -> Path:
     return sdist
 
 
+def build_requires(project: Path) -> list[str]:
+    """The project's `build-system.requires`."""
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+
+
 def run_build(project: Path, outdir: Path, python: str | Path, *options: str) -> None:
     """`python -m build --no-isolation --skip-dependency-check [options]` in the run's environment
     for the project's build requires."""
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    python = build_environment(pyproject["build-system"]["requires"], python)
+    python = build_environment(build_requires(project), python)
     # The environment's scripts first on PATH, as in an isolated build (uv-build runs its binary).
     env = {**os.environ, "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
     args = ["--no-isolation", "--skip-dependency-check", *options, "--outdir", outdir, project]
