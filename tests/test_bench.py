@@ -33,10 +33,10 @@ def test_skeleton_renders_the_same_files_emptied(kind: str, tmp_path: Path) -> N
         return
     assert not [name for name, spec in questions.items() if "validator" in spec or "help" in spec]
     original = [name for name in load_copier_config() if not name.startswith("_")]
-    # A computed value a file name reads (`command`) stays whole: the tree stays the same.
+    # A computed value a file name reads (`command`, `git_archive`) stays whole: the tree stays the same.
     in_paths = " ".join(p.name for p in (TEMPLATE_ROOT / "template").rglob("*"))
     named = [name for name in original if re.search(rf"\b{name}\b", in_paths) and name not in question_names()]
-    assert named == ["command"]
+    assert named == ["git_archive", "command"]
     assert list(questions) == ([*question_names(), *named] if kind == "asked" else original)
     computed = [name for name, spec in questions.items() if spec.get("when") is False and name not in named]
     assert all(questions[name] == {"type": "str", "when": False, "default": "x"} for name in computed)

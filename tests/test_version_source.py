@@ -18,7 +18,15 @@ import pytest
 import yaml
 
 from scenarios import matrix_case_answers
-from support.builds import Dists, build_dists, build_once, build_sdist, tag_first_release
+from support.builds import (
+    Dists,
+    build_dists,
+    build_environment,
+    build_once,
+    build_requires,
+    build_sdist,
+    tag_first_release,
+)
 from support.config import TEMPLATE_ROOT, backend_names, kind_backends, table, version_plugin_backends
 from support.proc import PYTHON, git, run, tool
 from support.refusals import render
@@ -27,6 +35,7 @@ from support.render import copy_template_tree, load_answers, project_files, rend
 from support.updating import ANSWERS_FILE, copier_cli
 
 PLUGIN_BACKENDS = version_plugin_backends()
+ARCHIVE_BACKENDS = [name for name in PLUGIN_BACKENDS if table("backends")[name].get("git_archive")]
 NO_PLUGIN = [name for name in backend_names() if name not in PLUGIN_BACKENDS]
 COMPILED = set(kind_backends("extension"))
 GUARD = Path(".github", "scripts", "check_release_version.py")
@@ -81,6 +90,10 @@ def test_the_backends_table_decides_who_offers_git_tag() -> None:
     provider; flit-core, poetry-core, uv-build and meson-python have no plugin in the backend itself."""
     assert PLUGIN_BACKENDS == ["setuptools", "hatchling", "pdm-backend", "scikit-build-core"]
     assert table("backends")["pdm-backend"]["version_plugin"] == []  # built in: nothing to add
+    # A backend with a plugin says whether it reads .git_archival.txt (GitHub's source archives).
+    assert {name: table("backends")[name].get("git_archive") for name in PLUGIN_BACKENDS} == {
+        "setuptools": True, "hatchling": True, "pdm-backend": False, "scikit-build-core": True
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("backend", NO_PLUGIN)
@@ -163,6 +176,58 @@ def test_a_checkout_without_the_tag_never_builds_a_release(backend: str, tmp_pat
     assert guard.returncode == 1
     assert "release tag 'v0.1.0' does not match version '0.1.dev1' that the build read from git" in guard.stderr
     assert "Check out with fetch-depth: 0" in guard.stderr
+
+
+def unpack_archive(project: Path, ref: str, dst: Path) -> Path:
+    """`git archive` of `ref` unpacked into `dst`: the tree GitHub's "Source code" download gives
+    (export-subst applied, no .git)."""
+    archive = subprocess.run(["git", "archive", "--prefix=src/", ref], cwd=project, capture_output=True, check=True)
+    dst.mkdir()
+    subprocess.run(["tar", "-x"], cwd=dst, input=archive.stdout, check=True)
+    return dst / "src"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ARCHIVE_BACKENDS)
+def test_a_source_archive_of_the_tag_builds_the_tag_version(backend: str, tmp_path: Path) -> None:
+    """Outside git, the plugin reads .git_archival.txt, which `git archive` filled in: the tag's
+    version for an archive of the tag, the next .devN for one of a later commit (without the file
+    the build stops: setuptools-scm "unable to detect version")."""
+    project = tagged_project(backend, tmp_path)
+    tagged = unpack_archive(project, "v0.1.0", tmp_path / "tag")
+    assert "describe-name: v0.1.0\n" in (tagged / ".git_archival.txt").read_text(encoding="utf-8")
+    assert built_versions(tagged, tmp_path / "tag-dist", backend) == {"0.1.0"}
+    git(project, "commit", "--quiet", "--allow-empty", "--message", "Work after the release")
+    later = unpack_archive(project, "HEAD", tmp_path / "later")
+    assert built_versions(later, tmp_path / "later-dist", backend) == {"0.1.1.dev1"}
+
+
+@pytest.mark.slow
+def test_the_archival_file_is_the_one_setuptools_scm_writes(tmp_path: Path) -> None:
+    """setuptools-scm's own `create-archival-file --stable` writes the same lines, and finds that
+    .gitattributes already marks the file for export-subst (it prints the step it would ask for
+    otherwise). Its file ends in a blank line, which the project's end-of-file-fixer hook removes:
+    the template's has none."""
+    project = tagged_project("setuptools", tmp_path)
+    ours = (project / ".git_archival.txt").read_text(encoding="utf-8")
+    python = build_environment(build_requires(project))
+    proc = run([python, "-m", "setuptools_scm", "create-archival-file", "--stable", "--force"], cwd=project)
+    assert "Add this line to .gitattributes" not in proc.stdout
+    assert "Commit the archival file" in proc.stdout, proc.stdout
+    theirs = (project / ".git_archival.txt").read_text(encoding="utf-8")
+    assert ours == theirs.rstrip("\n") + "\n"
+    assert "end-of-file-fixer" in (project / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+
+
+def test_the_archival_files_come_with_the_plugins_that_read_them() -> None:
+    """git-tag projects of the backends whose plugin reads .git_archival.txt get it and the
+    .gitattributes line that fills it in; pdm-backend's and every pyproject project get neither."""
+    for backend in PLUGIN_BACKENDS:
+        case_id = f"{backend}-git-tag"
+        project = render_once(f"build-{case_id}", matrix_case_answers(case_id))
+        has = {name for name in (".git_archival.txt", ".gitattributes") if (project / name).is_file()}
+        assert has == ({".git_archival.txt", ".gitattributes"} if backend in ARCHIVE_BACKENDS else set()), backend
+    assert not (render_once("build-defaults", matrix_case_answers("defaults")) / ".gitattributes").exists()
 
 
 def test_release_check_wants_the_release_tag_on_head(tmp_path: Path) -> None:
