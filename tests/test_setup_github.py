@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from support.checkers import shellcheck
 from support.render import render_once
 
 LOGIN = "YOUR-LOGIN"  # the signed-in user, as RELEASING.md's example output names it
@@ -133,6 +134,11 @@ class GitHub:
 def project(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     answers = CASES[request.param]
     return render_once(f"setup-github-{request.param}", answers), answers
+
+
+def test_script_passes_shellcheck(project: tuple[Path, dict[str, Any]]) -> None:
+    proc = shellcheck(project[0] / "scripts" / "setup_github.sh")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def expected_calls(answers: dict[str, Any], *, first: bool) -> list[dict[str, Any]]:
