@@ -4,6 +4,7 @@ fleet/rollout.sh and this repository's .ci/run (scripts/setup_github.sh: tests/t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ from support.workflows import Rendered, render_workflow_case, steps
 
 
 def runners(job: dict[str, Any]) -> list[str]:
-    """The runner labels a job runs on: its `runs-on`, or each matrix entry's `runner`."""
-    matrix = job.get("strategy", {}).get("matrix", {})
-    if "matrix.runner" not in job["runs-on"]:
+    """The runner labels a job runs on: its `runs-on`, or the values of the matrix key it names
+    (`${{ matrix.os }}`), listed and from `include`."""
+    match = re.fullmatch(r"\$\{\{ matrix\.([\w-]+) \}\}", job["runs-on"])
+    if not match:
         return [job["runs-on"]]
-    return [entry["runner"] for entry in matrix.get("include", [])] + list(matrix.get("runner", []))
+    matrix = job["strategy"]["matrix"]
+    key = match.group(1)
+    return [*matrix.get(key, []), *(entry[key] for entry in matrix.get("include", []) if key in entry)]
 
 
 def shell_of(workflow: dict[str, Any], job: dict[str, Any], step: dict[str, Any]) -> str:
@@ -71,5 +75,10 @@ def test_a_windows_leg_without_bash_is_found() -> None:
     """A step of a job with a Windows runner and no `shell: bash` runs in PowerShell: the check sees it."""
     job: dict[str, Any] = {"runs-on": "${{ matrix.runner }}", "strategy": {"matrix": {"runner": ["windows-latest"]}}}
     assert shell_of({}, job, {"run": "echo"}) == "pwsh"
+    included = {"os": ["ubuntu-latest"], "include": [{"os": "windows-latest", "python-version": "3.11"}]}
+    assert runners({"runs-on": "${{ matrix.os }}", "strategy": {"matrix": included}}) == [
+        "ubuntu-latest",
+        "windows-latest",
+    ]
     assert shell_of({}, {**job, "defaults": {"run": {"shell": "bash"}}}, {"run": "echo"}) == "bash"
     assert shell_of({}, {"runs-on": "ubuntu-latest"}, {"run": "echo"}) == "bash"

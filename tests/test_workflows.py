@@ -131,7 +131,14 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     # A pull request from a branch of the repository runs once, not once for the push as well; and by hand.
     assert ci["on"] == {"push": {"branches": ["main"]}, "pull_request": None, "workflow_dispatch": None}
     supported = PYTHON_VERSIONS[PYTHON_VERSIONS.index(rendered.answers["python_min"]) :]
-    assert ci["jobs"]["tests"]["strategy"]["matrix"] == {"python-version": supported}
+    matrix = ci["jobs"]["tests"]["strategy"]["matrix"]
+    assert (matrix["os"], matrix["python-version"]) == (["ubuntu-latest"], supported)
+    if rendered.answers["project_kind"] == "extension":
+        assert "include" not in matrix  # the wheels job builds and tests on Windows and macOS
+    else:  # and the oldest and newest Python on Windows and macOS
+        ends = sorted({supported[0], supported[-1]}, key=supported.index)
+        systems = ("windows-latest", "macos-latest")
+        assert matrix["include"] == [{"os": os, "python-version": v} for os in systems for v in ends]
     # A library's tests run under coverage (its figures and threshold: test_coverage.py).
     runs = [s.get("run") for s in steps(ci["jobs"]["tests"])]
     library = rendered.answers["project_kind"] == "library"
