@@ -379,6 +379,10 @@ def test_readme_links_are_absolute(tmp_path: Path) -> None:
     assert targets, readme
     assert all(t.startswith("https://") for t in targets), targets
     assert "https://github.com/acme/demo/blob/main/LICENSE" in targets
+    # The CI badge: GitHub's own (the default branch's status), for a workflow the project has.
+    badge = "https://github.com/acme/demo/actions/workflows/ci.yml"
+    assert f"[![CI]({badge}/badge.svg)]({badge})" in readme
+    assert (project / ".github" / "workflows" / "ci.yml").is_file()
 
 
 def test_render_does_not_depend_on_machine(tmp_path: Path) -> None:
