@@ -43,7 +43,7 @@ def keys(data: Any) -> set[str]:
 
 @pytest.fixture(scope="module")
 def project() -> Path:
-    return render_once("renovate-default", {})
+    return render_once("build-defaults", {})  # the render matrix's defaults, shared
 
 
 def test_generated_config_passes_renovates_schema(project: Path) -> None:

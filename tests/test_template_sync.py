@@ -218,7 +218,7 @@ def test_annotations_on_github_actions(
 
 @pytest.fixture(scope="module")
 def generated() -> Path:
-    return render_once("template-sync", {})
+    return render_once("build-defaults", {})  # the render matrix's defaults, shared
 
 
 def test_ci_runs_it_on_every_pull_request(generated: Path) -> None:
