@@ -33,7 +33,7 @@ from support.proc import PYTHON, git, run, tool
 from support.refusals import render
 from support.release_check import load_script
 from support.render import copy_template_tree, load_answers, project_files, render_once, render_project
-from support.updating import ANSWERS_FILE, copier_cli
+from support.updating import ANSWERS_FILE, copier_cli, user_owned
 
 PLUGIN_BACKENDS = version_plugin_backends()
 ARCHIVE_BACKENDS = [name for name in PLUGIN_BACKENDS if table("backends")[name].get("git_archive")]
@@ -305,11 +305,15 @@ def test_update_keeps_a_project_byte_for_byte_then_switches_on_git_tag(two_relea
     proc = copier_cli("update", "--defaults", "--vcs-ref", "v1.1.0", cwd=project)
     assert proc.returncode == 0, proc.stderr
     after = project_files(project)
-    # The project is now exactly what a new copy of v1.1.0 with the same answers is: the default,
-    # pyproject, adds nothing of git-tag; and the release guard is a fix every project gets (its
-    # message for a version read from git), whatever the answers.
+    # The project is now exactly what a new copy of v1.1.0 with the same answers is, but for the
+    # files it owns (README.md: kept as they were): the default, pyproject, adds nothing of git-tag;
+    # and the release guard is a fix every project gets (its message for a version read from git).
     fresh = render_project(tmp_path / "fresh" / "demo-pkg", {}, src=f"git+file://{two_releases}", vcs_ref="v1.1.0")
-    assert after == project_files(fresh)
+    owned = {name for name in after if user_owned(name)}
+    assert {name: after[name] for name in owned} == {name: before[name] for name in owned}
+    assert {name: data for name, data in after.items() if name not in owned} == {
+        name: data for name, data in project_files(fresh).items() if name not in owned
+    }
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert {ANSWERS_FILE, GUARD.as_posix()} <= changed
     assert load_answers(project)["version_source"] == "pyproject"
