@@ -110,9 +110,9 @@ def check_public(version: str, source: str) -> None:
         )
 
 
-def release_version(pyproject: Path, dist_dir: Path | None) -> str:
-    """The one version this release publishes, once every source agrees on its spelling."""
-    declared = pyproject_version(pyproject)
+def release_version(pyproject: Path, declared: str | None, dist_dir: Path | None) -> str:
+    """The one version this release publishes, once every source agrees on its spelling
+    (`declared`: pyproject.toml's, None when dynamic)."""
     built = dist_versions(dist_dir) if dist_dir is not None else {}
     for source, found in [(str(pyproject), declared), *built.items()]:
         if found is not None:
@@ -162,12 +162,20 @@ def check_tag(tag: str, version: str, pyproject: Path, *, dynamic: bool = False)
         )
 
 
-def check_release(tag: str | None, pyproject: Path, dist_dir: Path | None) -> str:
-    """Check every source the run has; return the version that will be released."""
-    version = release_version(pyproject, dist_dir)
+def check_release(tag: str | None, pyproject: Path, dist_dir: Path | None) -> tuple[str, str]:
+    """Check every source the run has; return the version that will be released, and the verdict."""
+    declared = pyproject_version(pyproject)
+    version = release_version(pyproject, declared, dist_dir)
     if tag is not None:
-        check_tag(tag, version, pyproject, dynamic=pyproject_version(pyproject) is None)
-    return version
+        check_tag(tag, version, pyproject, dynamic=declared is None)
+        return version, f"release tag {tag!r} matches version {version!r}"
+    if declared is None and DEV.search(version):
+        # The plugin read the version from git between tags: tagging it would release a .devN.
+        return version, (
+            f"version {version!r} is a development build read from git (no release tag on this "
+            "commit): release by tagging the commit vX.Y.Z"
+        )
+    return version, f"version {version!r} can be released: tag it v{version}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, help="also check every sdist and wheel in this folder")
     args = parser.parse_args(argv)
     try:
-        version = check_release(args.tag, args.pyproject, args.dist)
+        version, verdict = check_release(args.tag, args.pyproject, args.dist)
     except ReleaseVersionError as exc:
         # `::error::` becomes an annotation on the run's summary page in GitHub Actions.
         prefix = (
@@ -189,16 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{prefix}{exc}", file=sys.stderr)
         return 1
-    if args.tag is None and DEV.search(version) and pyproject_version(args.pyproject) is None:
-        # The plugin read the version from git between tags: tagging it would release a .devN.
-        print(
-            f"version {version!r} is a development build read from git (no release tag on this "
-            "commit): release by tagging the commit vX.Y.Z"
-        )
-    elif args.tag is None:
-        print(f"version {version!r} can be released: tag it v{version}")
-    else:
-        print(f"release tag {args.tag!r} matches version {version!r}")
+    print(verdict)
     if output := os.environ.get("GITHUB_OUTPUT"):
         with Path(output).open("a", encoding="utf-8") as fh:
             fh.write(f"version={version}\n")
