@@ -179,13 +179,13 @@ def test_a_checkout_without_the_tag_never_builds_a_release(backend: str, tmp_pat
     assert "Check out with fetch-depth: 0" in guard.stderr
 
 
-def unpack_archive(project: Path, ref: str, dst: Path) -> Path:
-    """`git archive` of `ref` unpacked into `dst`: the tree GitHub's "Source code" download gives
-    (export-subst applied, no .git)."""
-    archive = subprocess.run(["git", "archive", "--prefix=src/", ref], cwd=project, capture_output=True, check=True)
+def unpack_archive(repo: Path, ref: str, dst: Path) -> Path:
+    """`git archive` of `ref` in `repo` unpacked into `dst` (made here): the tree GitHub's "Source
+    code" download gives (export-subst applied, no .git). Returns `dst`."""
+    archive = subprocess.run(["git", "archive", ref], cwd=repo, capture_output=True, check=True)
     dst.mkdir()
     subprocess.run(["tar", "-x"], cwd=dst, input=archive.stdout, check=True)
-    return dst / "src"
+    return dst
 
 
 @pytest.mark.slow
@@ -277,11 +277,8 @@ def test_every_checkout_that_builds_fetches_the_tags(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This template at RELEASE_BEFORE (tag v1.0.0) and as it is now (tag v1.1.0), in one repository."""
-    repo = tmp_path_factory.mktemp("releases") / "pypi-template"
-    repo.mkdir()
+    repo = unpack_archive(TEMPLATE_ROOT, RELEASE_BEFORE, tmp_path_factory.mktemp("releases") / "pypi-template")
     git(repo, "init", "--quiet")
-    archive = subprocess.run(["git", "archive", RELEASE_BEFORE], cwd=TEMPLATE_ROOT, capture_output=True, check=True)
-    subprocess.run(["tar", "-x"], cwd=repo, input=archive.stdout, check=True)
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "--message", "before version_source")
     git(repo, "tag", "v1.0.0")
