@@ -10,10 +10,8 @@ verify_upload.py checks on an index is tests/test_integrity.py).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,15 @@ from scenarios import render_importing_a_typed_dependency, workflow_cases
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.proc import PYTHON, run, tool
 from support.render import render_project
-from support.workflows import Rendered, action_repo, load_yaml, render_workflow_case, steps, zizmor_pedantic
+from support.workflows import (
+    Rendered,
+    action_repo,
+    load_yaml,
+    render_workflow_case,
+    run_job_steps,
+    steps,
+    zizmor_pedantic,
+)
 
 ACTIONS = table("actions")
 SHA_PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
@@ -337,29 +343,6 @@ def render_with_dependency(dst: Path) -> Path:
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = []", 'dependencies = ["idna>=3"]'), encoding="utf-8")
     return project
-
-
-def run_job_steps(job: dict[str, Any], project: Path, bin_dir: Path, expressions: dict[str, str]) -> str:
-    """Run a job's `run:` steps with bash as a runner would (GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
-    files included); returns what they wrote to GITHUB_OUTPUT."""
-    outputs = project.parent / "github_output"
-    outputs.write_text("", encoding="utf-8")
-    # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
-    runner = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    # Speed only: no up-front compile of every file pip installs (5 s); imports compile what they use.
-    runner["PIP_COMPILE"] = "0"
-    for step in steps(job):
-        if "run" not in step:
-            continue
-        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs),
-               "GITHUB_STEP_SUMMARY": str(project.parent / "step_summary")}  # fmt: skip
-        # `${{ }}` only ever reaches a step through env: (asserted above); resolve the ones used.
-        env |= {name: expressions[value] for name, value in step.get("env", {}).items()}
-        proc = subprocess.run(
-            ["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False
-        )
-        assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return outputs.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

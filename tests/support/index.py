@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class LocalIndex:
     provenance: dict[str, bytes]
     log: list[str]
     json: bool = True
+    # PEP 700's `upload-time` of a file (ISO 8601), served in the JSON form where one is given.
+    upload_times: dict[str, str] = field(default_factory=dict)
 
     @property
     def simple(self) -> str:
@@ -100,6 +102,9 @@ def _index_handler(index: LocalIndex) -> type[Any]:
             if index.json and SIMPLE_JSON in self.headers.get("Accept", ""):
                 files = [{"filename": n, "url": f"../../files/{n}", "hashes": {"sha256": digests[n]},
                           "provenance": provenance_url(n)} for n in names]  # fmt: skip
+                for entry in files:
+                    if entry["filename"] in index.upload_times:
+                        entry["upload-time"] = index.upload_times[entry["filename"]]
                 body = json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": files}).encode()
                 return self.send(200, body, SIMPLE_JSON)
             links = "".join(f'<a href="../../files/{n}#sha256={digests[n]}">{n}</a>\n' for n in names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,3 +61,33 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 def action_repo(step: dict[str, Any]) -> str | None:
     return step["uses"].split("@", 1)[0] if "uses" in step else None
+
+
+def run_job_steps(
+    job: dict[str, Any],
+    project: Path,
+    bin_dir: Path,
+    expressions: dict[str, str],
+    extra_env: dict[str, str] | None = None,
+) -> str:
+    """Run a job's `run:` steps with bash as a runner would (the job's and each step's `env:`,
+    GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files included); returns what they wrote to GITHUB_OUTPUT."""
+    outputs = project.parent / "github_output"
+    outputs.write_text("", encoding="utf-8")
+    # Runners write bytecode: with PYTHONDONTWRITEBYTECODE every pip call imports pip from source.
+    runner = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # Speed only: no up-front compile of every file pip installs (5 s); imports compile what they use.
+    runner["PIP_COMPILE"] = "0"
+    for step in steps(job):
+        if "run" not in step:
+            continue
+        env = {**runner, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(outputs),
+               "GITHUB_STEP_SUMMARY": str(project.parent / "step_summary"), **(extra_env or {})}  # fmt: skip
+        # `${{ }}` only ever reaches a step through env: (tests/test_workflows.py); resolve the ones used.
+        declared = {**job.get("env", {}), **step.get("env", {})}
+        env |= {name: expressions[value] if "${{" in str(value) else str(value) for name, value in declared.items()}
+        proc = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, f"{step['name']}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return outputs.read_text(encoding="utf-8")
