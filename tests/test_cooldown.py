@@ -1,0 +1,204 @@
+"""The build jobs' cooldown: pip installs only releases PyPI has had for a week (PIP_UPLOADED_PRIOR_TO).
+
+Every job that builds or checks the release files has it, with the pip upgrade that can read it
+first; no job that installs the uploaded release has it (it is minutes old). The slow test runs the
+release build job's own steps against a local index whose build backend has a release from last
+month and one from an hour ago: the build uses last month's, and without the job's `env:` the new one.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scenarios import workflow_cases
+from support.index import serve_index
+from support.proc import PYTHON, run
+from support.workflows import Rendered, render_workflow_case, run_job_steps, steps
+
+COOLDOWN = {"PIP_UPLOADED_PRIOR_TO": "P7D"}
+PIP_UPGRADE = 'env -u PIP_UPLOADED_PRIOR_TO python -m pip install "pip>=26.1"'
+
+
+def builds_or_installs_tools(job: dict[str, Any]) -> bool:
+    """A job that builds the distributions or installs the tools that check them."""
+    runs = [s.get("run", "") for s in steps(job)]
+    return any("python -m build" in r or "twine" in r for r in runs) and not installs_the_release(job)
+
+
+def installs_the_release(job: dict[str, Any]) -> bool:
+    return any("verify_upload.py" in s.get("run", "") for s in steps(job))
+
+
+@pytest.fixture(scope="module", params=workflow_cases())
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    return render_workflow_case(request.param)
+
+
+def test_every_build_job_cools_down_and_upgrades_pip_first(rendered: Rendered) -> None:
+    cooled = []
+    for path in rendered.workflow_files():
+        workflow = rendered.workflow(path.name)
+        # Never for the whole workflow: the verify jobs install the release uploaded minutes before.
+        assert "env" not in workflow, path.name
+        for name, job in workflow["jobs"].items():
+            if installs_the_release(job):
+                assert "PIP_UPLOADED_PRIOR_TO" not in job.get("env", {}), f"{path.name}: {name}"
+                assert all("PIP_UPLOADED_PRIOR_TO" not in s.get("env", {}) for s in steps(job)), f"{path.name}: {name}"
+            if not builds_or_installs_tools(job):
+                continue
+            cooled.append(f"{path.name}:{name}")
+            assert job.get("env") == COOLDOWN, f"{path.name}: {name}"
+            pip_lines = [line.strip() for s in steps(job) for line in s.get("run", "").splitlines() if " pip " in line]
+            # The runner's own pip may be older than 26.1: 26.0 refuses P7D, older ones ignore it.
+            assert pip_lines[0] == PIP_UPGRADE, f"{path.name}: {name}: {pip_lines}"
+            assert PIP_UPGRADE not in pip_lines[1:], f"{path.name}: {name}"
+    expected = {"ci.yml:build", "publish.yml:build"}
+    if rendered.answers["project_kind"] == "extension":
+        expected.add("publish.yml:sdist")
+    assert set(cooled) == expected
+
+
+# --- A build backend with a release from last month and one from an hour ago ----------------------
+
+BACKEND = '''"""probe-backend {version}: builds probe-project at its own version, so dist/ names the backend used."""
+import io, os, tarfile, zipfile
+
+NAME, VERSION = "probe_project", "{version}"
+WHEEL = "Wheel-Version: 1.0\\nGenerator: probe\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+if VERSION != "1.0":
+    raise SystemExit("probe-backend {version} was published an hour ago: the cooldown lets no such release in")
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    base = f"{{NAME}}-{{VERSION}}"
+    with tarfile.open(os.path.join(sdist_directory, base + ".tar.gz"), "w:gz") as tar:
+        for name in ("pyproject.toml", "PKG-INFO"):
+            data = open(name, "rb").read() if name == "pyproject.toml" else _metadata()
+            info = tarfile.TarInfo(f"{{base}}/{{name}}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return base + ".tar.gz"
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = f"{{NAME}}-{{VERSION}}-py3-none-any.whl"
+    info = f"{{NAME}}-{{VERSION}}.dist-info"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as whl:
+        whl.writestr(f"{{info}}/METADATA", _metadata())
+        whl.writestr(f"{{info}}/WHEEL", WHEEL)
+        whl.writestr(f"{{info}}/RECORD", "")
+    return name
+
+
+def _metadata():
+    return f"Metadata-Version: 2.1\\nName: probe-project\\nVersion: {{VERSION}}\\n".encode()
+'''
+
+
+def wheel(dst: Path, version: str) -> Path:
+    """probe-backend's wheel at `version`, with a RECORD pip accepts."""
+    info = f"probe_backend-{version}.dist-info"
+    files = {
+        "probe_backend.py": BACKEND.format(version=version).encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: probe-backend\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: probe\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([name, f"sha256={digest}", len(data)])
+    writer.writerow([f"{info}/RECORD", "", ""])
+    path = dst / f"probe_backend-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as whl:
+        for name, data in {**files, f"{info}/RECORD": record.getvalue().encode()}.items():
+            whl.writestr(name, data)
+    return path
+
+
+def probe_project(dst: Path) -> Path:
+    dst.mkdir()
+    (dst / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["probe-backend"]\nbuild-backend = "probe_backend"\n', encoding="utf-8"
+    )
+    return dst
+
+
+def ago(**delta: float) -> str:
+    return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.slow
+def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
+    """The publish build job of a library, its own steps and env: the tools from PyPI under the
+    cooldown, then the build step against a local index holding probe-backend 1.0 (30 days old)
+    and 2.0 (an hour old, and it refuses to build)."""
+    job = release_build_job()
+    # The runner's Python as it comes: python -m venv gives this Python's bundled pip, older than 26.1.
+    venv = tmp_path / "venv"
+    run([PYTHON, "-m", "venv", venv])
+    (install,) = [s for s in steps(job) if s["name"] == "Install the build and check tools"]
+    (build,) = [s for s in steps(job) if s["name"] == "Build the sdist and the wheel"]
+    run_job_steps({"env": job["env"], "steps": [install]}, tmp_path, venv / "bin", {})
+    assert pip_version(venv) >= (26, 1)
+
+    with serve_index() as index:
+        wheels = tmp_path / "wheels"
+        wheels.mkdir()
+        index.publish(wheel(wheels, "1.0"), wheel(wheels, "2.0"))
+        index.upload_times.update(
+            {"probe_backend-1.0-py3-none-any.whl": ago(days=30), "probe_backend-2.0-py3-none-any.whl": ago(hours=1)}
+        )
+        local = {"PIP_INDEX_URL": index.simple}
+
+        cooled = probe_project(tmp_path / "cooled")
+        run_job_steps({"env": job["env"], "steps": [build]}, cooled, venv / "bin", {}, extra_env=local)
+        assert sorted(p.name for p in (cooled / "dist").iterdir()) == [
+            "probe_project-1.0-py3-none-any.whl",
+            "probe_project-1.0.tar.gz",
+        ]
+        fetched = [p for p in index.log if p.startswith("/files/")]
+        assert fetched, index.log
+        assert set(fetched) == {"/files/probe_backend-1.0-py3-none-any.whl"}, index.log
+
+        # The same step without the job's env: pip takes the newest release, which stops the build.
+        fresh = probe_project(tmp_path / "fresh")
+        with pytest.raises(AssertionError, match=r"probe-backend 2\.0 was published an hour ago"):
+            run_job_steps({"steps": [build]}, fresh, venv / "bin", {}, extra_env=local)
+
+
+@pytest.mark.slow
+def test_pip_upgrade_runs_on_a_runner_with_pip_26_0(tmp_path: Path) -> None:
+    """pip 26.0 knows the variable but not durations: the upgrade line runs without it, and the
+    same line with it exits 2 naming the value."""
+    job = release_build_job()
+    venv = tmp_path / "venv"
+    run([PYTHON, "-m", "venv", venv])
+    run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "pip==26.0.1"])
+    unguarded = PIP_UPGRADE.removeprefix("env -u PIP_UPLOADED_PRIOR_TO ")
+    with pytest.raises(AssertionError, match=r"exit 2\n(.|\n)*--uploaded-prior-to error: invalid value: 'P7D'"):
+        run_job_steps(
+            {"env": job["env"], "steps": [{"name": "unguarded", "run": unguarded}]}, tmp_path, venv / "bin", {}
+        )
+    assert pip_version(venv) == (26, 0)
+    run_job_steps({"env": job["env"], "steps": [{"name": "upgrade", "run": PIP_UPGRADE}]}, tmp_path, venv / "bin", {})
+    assert pip_version(venv) >= (26, 1)
+
+
+def release_build_job() -> dict[str, Any]:
+    (case,) = [c.values[0] for c in workflow_cases() if c.id == "testpypi-library-setuptools"]
+    return render_workflow_case(case).workflow("publish.yml")["jobs"]["build"]
+
+
+def pip_version(venv: Path) -> tuple[int, ...]:
+    version = run([venv / "bin" / "python", "-m", "pip", "--version"]).stdout.split()[1]
+    return tuple(int(part) for part in version.split(".")[:2])
