@@ -1,5 +1,7 @@
 """The build jobs' cooldown: pip installs only releases PyPI has had for a week (PIP_UPLOADED_PRIOR_TO).
 
+An extension's wheels get it through [tool.cibuildwheel] (tests/test_wheels_workflow.py).
+
 Every job that builds or checks the release files has it, with the pip upgrade that can read it
 first; no job that installs the uploaded release has it (it is minutes old). The slow test runs the
 release build job's own steps against a local index whose build backend has a release from last
@@ -20,11 +22,13 @@ from typing import Any
 import pytest
 
 from scenarios import workflow_cases
+from support.config import table
 from support.index import serve_index
 from support.proc import PYTHON, run
 from support.workflows import Rendered, render_workflow_case, run_job_steps, steps
 
-COOLDOWN = {"PIP_UPLOADED_PRIOR_TO": "P7D"}
+# includes/tables/release_tools.yml: the days Dependabot waits too.
+COOLDOWN = {"PIP_UPLOADED_PRIOR_TO": f"P{table('cooldown_days')}D"}
 PIP_UPGRADE = 'env -u PIP_UPLOADED_PRIOR_TO python -m pip install "pip>=26.1"'
 
 

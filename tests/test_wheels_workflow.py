@@ -15,7 +15,7 @@ import re
 import subprocess
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -130,7 +130,7 @@ def test_schema_store_validates_the_tool_tables(rendered: Rendered, tmp_path: Pa
     cibw = pyproject["tool"]["cibuildwheel"]
     # Recorded choices (RELEASING.md): glibc 2.28 images, macOS 10.15 for Intel (arm64: 11.0).
     assert cibw["manylinux-x86_64-image"] == cibw["manylinux-aarch64-image"] == "manylinux_2_28"
-    assert cibw["macos"]["environment"] == {"MACOSX_DEPLOYMENT_TARGET": "10.15"}
+    assert cibw["macos"]["environment"]["MACOSX_DEPLOYMENT_TARGET"] == "10.15"
     files = {"rendered.toml": rendered.text("pyproject.toml")}
     # The same file with one wrong value each, written as TOML the way a user would edit it.
     files["frontend.toml"] = files["rendered.toml"].replace(
@@ -230,3 +230,24 @@ def test_installs_from_each_index_on_every_wheel_platform(rendered: Rendered) ->
         assert check["run"] == install["run"] + provenance
         assert install["env"] == {"VERSION": "${{ needs.build.outputs.version }}"}
         assert "--tests release-tests" in install["run"]
+
+
+def test_every_wheel_build_environment_has_the_build_jobs_cooldown(rendered: Rendered) -> None:
+    """cibuildwheel's own options for each leg: every build and test environment, on every platform,
+    gets PIP_UPLOADED_PRIOR_TO (a platform's `environment` replaces the global one), and the build
+    frontend is pip's `build`, which reads it (uv would not)."""
+    from cibuildwheel.options import CommandLineArguments, compute_options
+
+    cooldown = f"P{table('cooldown_days')}D"
+    python = rendered.answers["python_min"].replace(".", "")
+    platforms: tuple[Literal["linux", "macos", "windows"], ...] = ("linux", "macos", "windows")
+    for (platform, _), tag in IDENTIFIER_PLATFORMS.items():
+        (name,) = [p for p in platforms if p == platform]
+        args = CommandLineArguments.defaults()
+        args.package_dir = rendered.project
+        args.platform = name
+        options = compute_options(name, args, env={}).build_options(f"cp{python}-{tag}")
+        environment = options.environment.as_dictionary(prev_environment={})
+        assert environment["PIP_UPLOADED_PRIOR_TO"] == cooldown, f"{platform} {tag}: {environment}"
+        assert options.build_frontend is not None
+        assert options.build_frontend.name == "build", f"{platform} {tag}"
