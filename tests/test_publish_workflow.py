@@ -341,6 +341,19 @@ def test_releasing_links_open_the_publisher_form_filled_in(rendered: Rendered) -
     assert publisher_links(rendered.text("RELEASING.md")) == expected
 
 
+def test_releasing_links_the_project_settings_where_it_is_archived(rendered: Rendered) -> None:
+    """The project's settings page on PyPI (Archive project), under the name the publisher links
+    use; the section's link to Troubleshooting resolves to a heading of the same file."""
+    releasing = rendered.text("RELEASING.md")
+    section = releasing.split("\n## Yanking a release, retiring the project\n", 1)[1].split("\n## ", 1)[0]
+    (settings,) = re.findall(r"<(https://pypi\.org/manage/project/[^>\s]+)>", section)
+    assert (
+        settings == f"https://pypi.org/manage/project/{publisher_links(releasing)['pypi.org']['project'][0]}/settings/"
+    )
+    assert "(#troubleshooting)" in section
+    assert "\n## Troubleshooting\n" in releasing
+
+
 def test_publisher_links_are_decoded_not_read_raw() -> None:
     """The parser decodes what the template encodes: a value with a reserved character survives."""
     text = "<https://pypi.org/manage/project/a/settings/publishing/?provider=github&owner=A%26B&repository=x+y>"
@@ -368,6 +381,8 @@ REQUIRED_TROUBLESHOOTING = [
     "lists no provenance",
     "names the publisher",
     "does not verify",
+    # The build jobs' cooldown refuses a build requirement that only a release from this week meets.
+    "`No matching distribution found` in `build`",
 ]
 
 
@@ -376,7 +391,15 @@ def test_releasing_covers_setup_release_and_troubleshooting(rendered: Rendered) 
     headings = re.findall(r"^(#{2,3}) (.+)$", releasing, re.MULTILINE)
     sections = [title for level, title in headings if level == "##"]
     site = ["Documentation site"] if rendered.answers["docs_site"] != "none" else []
-    expected = ["First-time setup", "Cutting a release", "Verifying", *site, "Troubleshooting", "Manual release"]
+    expected = [
+        "First-time setup",
+        "Cutting a release",
+        "Verifying",
+        *site,
+        "Yanking a release, retiring the project",
+        "Troubleshooting",
+        "Manual release",
+    ]
     assert sections == expected
     troubleshooting = releasing.split("## Troubleshooting", 1)[1].split("## Manual release", 1)[0]
     missing = [entry for entry in REQUIRED_TROUBLESHOOTING if entry not in troubleshooting]
