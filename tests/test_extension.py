@@ -5,7 +5,9 @@ own tests pass against the installed wheel; its sources compile with no warning.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,8 @@ from support.builds import (
     twine_check,
 )
 from support.envs import find_python, install_into, make_venv
-from support.proc import run, tool
-from support.render import load_answers, project_files
+from support.proc import commit_new_repo, run, tool
+from support.render import load_answers, project_files, render_project
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
 
 pytestmark = pytest.mark.slow
@@ -171,3 +173,41 @@ def test_update_brings_template_fixes_into_an_extension(tmp_path: Path) -> None:
         assert (project / name).read_bytes() == before[name], name
     assert load_answers(project)["_commit"] == TAG_B
     assert_merged_cleanly(project)
+
+
+def path_without(program: str, folder: Path) -> str:
+    """A PATH that finds every program this one finds but `program`: links in `folder`."""
+    folder.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for entry in Path(directory).glob("*") if Path(directory).is_dir() else []:
+            if entry.name != program and not (folder / entry.name).exists() and os.access(entry, os.X_OK):
+                (folder / entry.name).symlink_to(entry)
+    return str(folder)
+
+
+@pytest.mark.parametrize("backend", sorted(PLATFORM))
+def test_uv_run_tests_the_edited_source_without_a_system_ninja(backend: str, tmp_path: Path) -> None:
+    """A developer's loop, `uv sync` then `uv run pytest`, where no ninja is installed (most machines):
+    the tests pass, and an edit of the compiled source reaches them. meson-python rebuilds on import
+    with the ninja uv put in .venv (not a deleted build environment's): the tests see the edit.
+    scikit-build-core's editable install is a compiled copy: uv's own plan (`uv sync --dry-run`)
+    reinstalls it, because its cache keys name the sources (a second compile, 20 s, spared)."""
+    answers = {"project_kind": "extension", "build_backend": backend}
+    project = commit_new_repo(render_project(tmp_path / "ext", answers), "Generate from pypi-template")
+    env = {**os.environ, "PATH": path_without("ninja", tmp_path / "bin")}
+    env.pop("VIRTUAL_ENV", None)
+    assert shutil.which("ninja", path=env["PATH"]) is None
+    run([tool("uv"), "sync", "--quiet"], cwd=project, env=env)
+    run([tool("uv"), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+
+    (source,) = [p for p in (project / "src").iterdir() if p.suffix in (".c", ".cpp")]
+    source.write_text(source.read_text(encoding="utf-8").replace("a + b", "a + b + 1"), encoding="utf-8")
+    if backend == "meson-python":
+        pytest_run = [tool("uv"), "run", "pytest", "-q", "-p", "no:cacheprovider"]
+        proc = subprocess.run(pytest_run, cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "assert 6 == 5" in proc.stdout, proc.stdout
+    else:
+        plan = run([tool("uv"), "sync", "--dry-run"], cwd=project, env=env)
+        name = load_answers(project)["project_name"]
+        assert f" - {name}==0.1.0 (from file://{project})" in plan.stderr, plan.stdout + plan.stderr

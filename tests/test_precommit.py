@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from scenarios import VARIANTS, render_importing_a_typed_dependency
 from support.clients import mypy_cache
@@ -158,6 +159,12 @@ def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> Non
         expected.append(Requirement(f"{hook['package']}=={hook['rev'].removeprefix('v')}{marker}"))
     if python_min(project) == "3.10":  # mypy checks the release script's Python 3.10 branch: its tomli import
         expected.append(Requirement("tomli>=2"))
+    toml = pyproject(project)
+    if toml["build-system"]["build-backend"] == "mesonpy":
+        # `uv sync` builds it in .venv (tests/test_extension.py): the build requirements and ninja.
+        name = canonicalize_name(load_answers(project)["project_name"])
+        assert toml["tool"]["uv"] == {"no-build-isolation-package": [name]}
+        expected += [Requirement(r) for r in [*toml["build-system"]["requires"], "ninja>=1.8.2"]]
     assert pins == expected
 
 
