@@ -9,9 +9,11 @@ the question keeps a project byte for byte, or switches it on when asked.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -235,6 +237,37 @@ def test_the_archival_files_come_with_the_plugins_that_read_them() -> None:
         has = {name for name in (".git_archival.txt", ".gitattributes") if (project / name).is_file()}
         assert has == ({".git_archival.txt", ".gitattributes"} if backend in ARCHIVE_BACKENDS else set()), backend
     assert not (render_once("build-defaults", matrix_case_answers("defaults")) / ".gitattributes").exists()
+
+
+@pytest.mark.slow
+def test_uv_run_reports_the_version_of_the_latest_tag(tmp_path: Path) -> None:
+    """A developer's `uv run` after tagging: uv reinstalls the project on a new commit or tag (its
+    [tool.uv] cache keys), so the version it reports is git's, not the one of the first `uv sync`."""
+    project = tagged_project("setuptools", tmp_path)
+    name = load_answers(project)["import_name"]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    report = [tool("uv"), "run", "--quiet", "python", "-c", f"import {name}; print({name}.__version__)"]
+    assert run(report, cwd=project, env=env).stdout.strip() == "0.1.0"
+    git(project, "commit", "-q", "--allow-empty", "-m", "Next")
+    assert run(report, cwd=project, env=env).stdout.strip() == "0.1.1.dev1"
+    git(project, "tag", "v0.2.0")
+    assert run(report, cwd=project, env=env).stdout.strip() == "0.2.0"
+
+
+def test_every_pure_git_tag_project_has_uvs_git_cache_keys() -> None:
+    """The cache keys the test above relies on, for each backend's git-tag library; an extension's
+    backend file keeps its own (a recompile on every commit would cost too much)."""
+    keys = [{"file": "pyproject.toml"}, {"git": {"commit": True, "tags": True}}]
+    for backend in PLUGIN_BACKENDS:
+        case_id = f"{backend}-git-tag"
+        uv = tomllib.loads(
+            (render_once(f"build-{case_id}", matrix_case_answers(case_id)) / "pyproject.toml").read_text(
+                encoding="utf-8"
+            )
+        )["tool"].get("uv", {})
+        assert (uv.get("cache-keys") == keys) == (backend not in COMPILED), (backend, uv)
+    defaults = render_once("build-defaults", matrix_case_answers("defaults"))
+    assert "uv" not in tomllib.loads((defaults / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
 
 
 def test_release_check_wants_the_release_tag_on_head(tmp_path: Path) -> None:
