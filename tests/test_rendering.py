@@ -267,11 +267,11 @@ def test_path_reference_check_is_live(tmp_path: Path) -> None:
     project = render_project(tmp_path / "demo")
     with (project / "RELEASING.md").open("a", encoding="utf-8") as out:
         out.write(
-            '\nSee docs/decisions.md, CONTRIBUTING.md, RELEASING.md, "Nothing" and '
+            '\nSee docs/decisions.md, SECURITY.md, RELEASING.md, "Nothing" and '
             'pypi-template\'s docs/decisions.md, "No such decision".\n'
         )
     assert missing_paths(project) == [
-        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "CONTRIBUTING.md"),
+        ("RELEASING.md", "docs/decisions.md"), ("RELEASING.md", "SECURITY.md"),
         ("RELEASING.md", "RELEASING.md (Nothing)"),
         ("RELEASING.md", "docs/decisions.md (No such decision)"),
     ]  # fmt: skip

@@ -1,0 +1,54 @@
+"""CONTRIBUTING.md: a developer's commands (uv sync, the tests, CI's lint checks through `uv run`),
+the same as ci.yml runs, and each runs as printed in a generated library."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scenarios import workflow_cases
+from support.render import render_project
+from support.workflows import Rendered, render_workflow_case, steps
+
+
+def console_lines(text: str) -> list[str]:
+    """Every line of every ```console block, in order."""
+    return [line for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL) for line in block.splitlines()]
+
+
+@pytest.fixture(scope="module", params=workflow_cases())
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    return render_workflow_case(request.param)
+
+
+def test_the_checks_are_ci_lint_jobs_through_uv_run(rendered: Rendered) -> None:
+    """Each check the lint job runs, as a local `uv run` command (annotations aside), and the tests
+    as the tests job runs them; nothing else."""
+    lint = rendered.workflow("ci.yml")["jobs"]["lint"]
+    install, *checks = [s["run"] for s in steps(lint) if "run" in s]
+    assert "--group dev" in install
+    ci = [line.replace(" --output-format github", "") for run in checks for line in run.splitlines()]
+    tests = [
+        line for s in steps(rendered.workflow("ci.yml")["jobs"]["tests"]) for line in s.get("run", "").splitlines()
+    ]
+    coverage = [line.removeprefix("python -m ") for line in tests if line.startswith("python -m coverage ")]
+    expected = ["uv sync", "uv run pytest", *(f"uv run {c}" for c in coverage if "--format=markdown" not in c)]
+    assert console_lines(rendered.text("CONTRIBUTING.md")) == [*expected, *(f"uv run {c}" for c in ci)]
+
+
+@pytest.mark.slow
+def test_every_command_runs_as_printed(tmp_path: Path) -> None:
+    """In a generated library, from `uv sync` on: each exits 0, and the tests ran."""
+    project = render_project(tmp_path / "demo-pkg", {})
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    outputs = []
+    for line in console_lines((project / "CONTRIBUTING.md").read_text(encoding="utf-8")):
+        proc = subprocess.run(["bash", "-c", line], cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{line}\n{proc.stdout}\n{proc.stderr}"
+        outputs.append(proc.stdout)
+    assert re.search(r"^=+ \d+ passed", outputs[1], re.MULTILINE), outputs[1]
+    assert (project / ".venv").is_dir()
