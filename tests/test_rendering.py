@@ -379,6 +379,10 @@ def test_readme_links_are_absolute(tmp_path: Path) -> None:
     assert targets, readme
     assert all(t.startswith("https://") for t in targets), targets
     assert "https://github.com/acme/demo/blob/main/LICENSE" in targets
+    # Every link into the repository's default branch names a file the project has.
+    blobs = [t.removeprefix("https://github.com/acme/demo/blob/main/") for t in targets if "/blob/main/" in t]
+    assert "CONTRIBUTING.md" in blobs, blobs
+    assert all((project / path).is_file() for path in blobs), blobs
     # The CI badge: GitHub's own (the default branch's status), for a workflow the project has.
     badge = "https://github.com/acme/demo/actions/workflows/ci.yml"
     assert f"[![CI]({badge}/badge.svg)]({badge})" in readme
