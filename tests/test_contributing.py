@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from scenarios import workflow_cases
+from support.pages import console_blocks
 from support.render import render_project
 from support.workflows import Rendered, render_workflow_case, steps
 
 
 def console_lines(text: str) -> list[str]:
-    """Every line of every ```console block, in order."""
-    return [line for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL) for line in block.splitlines()]
+    """Every line of every console block, in order."""
+    return [line for block in console_blocks(text) for line in block.splitlines()]
 
 
 @pytest.fixture(scope="module", params=workflow_cases())

@@ -10,18 +10,14 @@ month and one from an hour ago: the build uses last month's, and without the job
 
 from __future__ import annotations
 
-import base64
-import csv
 import datetime
-import hashlib
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scenarios import workflow_cases
+from support.builds import build_stand_in
 from support.config import table
 from support.index import serve_index
 from support.proc import PYTHON, run
@@ -109,24 +105,8 @@ def _metadata():
 
 
 def wheel(dst: Path, version: str) -> Path:
-    """probe-backend's wheel at `version`, with a RECORD pip accepts."""
-    info = f"probe_backend-{version}.dist-info"
-    files = {
-        "probe_backend.py": BACKEND.format(version=version).encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: probe-backend\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: probe\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = io.StringIO()
-    writer = csv.writer(record, lineterminator="\n")
-    for name, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        writer.writerow([name, f"sha256={digest}", len(data)])
-    writer.writerow([f"{info}/RECORD", "", ""])
-    path = dst / f"probe_backend-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as whl:
-        for name, data in {**files, f"{info}/RECORD": record.getvalue().encode()}.items():
-            whl.writestr(name, data)
-    return path
+    """probe-backend's wheel at `version`, built by flit-core as the rehearsal's stand-ins are."""
+    return build_stand_in(dst / version, "probe-backend", version, code=BACKEND.format(version=version))
 
 
 def probe_project(dst: Path) -> Path:
@@ -169,12 +149,9 @@ def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
     assert pip_version(venv) >= (26, 1)
 
     with serve_index() as index:
-        wheels = tmp_path / "wheels"
-        wheels.mkdir()
-        index.publish(wheel(wheels, "1.0"), wheel(wheels, "2.0"))
-        index.upload_times.update(
-            {"probe_backend-1.0-py3-none-any.whl": ago(days=30), "probe_backend-2.0-py3-none-any.whl": ago(hours=1)}
-        )
+        month_old, hour_old = wheel(tmp_path / "wheels", "1.0"), wheel(tmp_path / "wheels", "2.0")
+        index.publish(month_old, hour_old)
+        index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
         local = {"PIP_INDEX_URL": index.simple}
 
         cooled = probe_project(tmp_path / "cooled")
@@ -185,7 +162,7 @@ def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
         ]
         fetched = [p for p in index.log if p.startswith("/files/")]
         assert fetched, index.log
-        assert set(fetched) == {"/files/probe_backend-1.0-py3-none-any.whl"}, index.log
+        assert set(fetched) == {f"/files/{month_old.name}"}, index.log
 
         # The same step without the job's env: pip takes the newest release, which stops the build.
         fresh = probe_project(tmp_path / "fresh")

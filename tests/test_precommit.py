@@ -147,7 +147,8 @@ def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> Non
     """`==` the hook's tag; a checker that needs a newer Python than python_min is marked so, since
     uv resolves the group for every Python the project supports. The test group is pytest, and
     coverage for a library (ci.yml's tests job measures it)."""
-    groups = pyproject(project)["dependency-groups"]
+    toml = pyproject(project)
+    groups = toml["dependency-groups"]
     assert groups["dev"][0] == {"include-group": "test"}
     library = load_answers(project)["project_kind"] == "library"
     assert groups["test"] == (["pytest>=9", "coverage[toml]>=7.10"] if library else ["pytest>=9"])
@@ -159,7 +160,6 @@ def test_dev_group_pins_each_hook_tool_at_the_hook_version(project: Path) -> Non
         expected.append(Requirement(f"{hook['package']}=={hook['rev'].removeprefix('v')}{marker}"))
     if python_min(project) == "3.10":  # mypy checks the release script's Python 3.10 branch: its tomli import
         expected.append(Requirement("tomli>=2"))
-    toml = pyproject(project)
     if toml["build-system"]["build-backend"] == "mesonpy":
         # `uv sync` builds it in .venv (tests/test_extension.py): the build requirements and ninja.
         name = canonicalize_name(load_answers(project)["project_name"])

@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
 from packaging.metadata import Metadata
 from packaging.version import Version
 
 from scenarios import REHEARSAL_CASES, REHEARSAL_EXTRAS, REHEARSAL_STAND_INS
-from support.builds import build_dists, read_author
+from support.builds import build_stand_in, read_author
 from support.envs import install_into, make_venv
 from support.index import free_port, wait_for
+from support.pages import console_blocks
 from support.proc import PYTHON, run, tool
 from support.release_check import STEPS, load_script, release_check, step_results, tool_env
 from support.render import load_answers, render_project
@@ -151,27 +151,7 @@ def installed_names(python: Path) -> list[str]:
     return run([tool("uv"), "pip", "list", "--python", python, "--format", "freeze"]).stdout.split()
 
 
-def build_stand_in(root: Path, name: str, version: str) -> Path:
-    """A tiny importable distribution: a wheel is all the index needs (flit-core's shared build environment)."""
-    module = name.replace("-", "_")
-    (root / module).mkdir(parents=True)
-    (root / module / "__init__.py").write_text(f'"""Stand-in for {name}."""\n', encoding="utf-8")
-    (root / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["flit_core>=3.12,<4"]\nbuild-backend = "flit_core.buildapi"\n\n'
-        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Stand-in for the rehearsal"\n',
-        encoding="utf-8",
-    )
-    return build_dists(root).wheel
-
-
 # --- RELEASING.md's commands as printed, on a machine set up as it says ------------------------
-def console_blocks(markdown: str) -> list[str]:
-    """The console fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
-    return [
-        t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"
-    ]
-
-
 def releasing_section(project: Path, heading: str) -> str:
     """A section of the project's RELEASING.md (`## X` or `### X`), up to the next `## `."""
     text = (project / "RELEASING.md").read_text(encoding="utf-8")

@@ -88,6 +88,20 @@ def build_dists(project: Path, outdir: Path | None = None, python: str | Path = 
     return Dists(sdist=sdist, wheel=wheel)
 
 
+def build_stand_in(root: Path, name: str, version: str, code: str | None = None) -> Path:
+    """A tiny distribution's wheel, built by flit-core in its shared build environment: the package
+    `name` (as a module name) whose `__init__.py` is `code`, by default a docstring alone."""
+    module = name.replace("-", "_")
+    (root / module).mkdir(parents=True)
+    (root / module / "__init__.py").write_text(code or f'"""Stand-in for {name}."""\n', encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["flit_core>=3.12,<4"]\nbuild-backend = "flit_core.buildapi"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Stand-in for a test"\n',
+        encoding="utf-8",
+    )
+    return build_dists(root).wheel
+
+
 def build_sdist(project: Path, outdir: Path) -> Path:
     """`python -m build --sdist` as build_dists() runs it: the sdist alone, nothing compiled."""
     run_build(project, outdir, PYTHON, "--sdist")

@@ -1,4 +1,4 @@
-"""README.md and docs/ read as Markdown: their fenced blocks with the `<!-- test: ... -->` marker
+"""README.md, docs/ and generated Markdown read as Markdown: their fenced blocks with the `<!-- test: ... -->` marker
 right before each, the lines of their shell blocks, and README's install commands."""
 
 from __future__ import annotations
@@ -48,6 +48,13 @@ def fences(path: Path) -> list[Fence]:
             marker = prev.content.strip() if is_marker(prev) else None
             found.append(Fence(page_name(path), token.map[0] + 1, token.info.strip(), token.content, marker))
     return found
+
+
+def console_blocks(markdown: str) -> list[str]:
+    """The console fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
+    return [
+        t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"
+    ]
 
 
 def parse_marker(marker: str) -> tuple[str, dict[str, str], set[str], dict[str, str]]:
