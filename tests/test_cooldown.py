@@ -1,6 +1,8 @@
 """The build jobs' cooldown: pip installs only releases PyPI has had for a week (PIP_UPLOADED_PRIOR_TO).
 
-An extension's wheels get it through [tool.cibuildwheel] (tests/test_wheels_workflow.py).
+An extension's wheels get it through [tool.cibuildwheel] (tests/test_wheels_workflow.py), the
+manual release's build through scripts/release_check.py (UV_EXCLUDE_NEWER or PIP_UPLOADED_PRIOR_TO,
+whichever installer build runs, when that installer reads durations).
 
 Every job that builds or checks the release files has it, with the pip upgrade that can read it
 first; no job that installs the uploaded release has it (it is minutes old). The slow test runs the
@@ -11,16 +13,22 @@ month and one from an hour ago: the build uses last month's, and without the job
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scenarios import workflow_cases
-from support.builds import build_stand_in
+from support.builds import build_environment, build_stand_in
+from support.clients import install_uv
 from support.config import table
+from support.envs import cache_dirs
 from support.index import serve_index
-from support.proc import PYTHON, run
+from support.proc import PYTHON, run, tool
+from support.render import render_once
 from support.workflows import Rendered, render_workflow_case, run_job_steps, steps
 
 # includes/tables/release_tools.yml: the days Dependabot waits too.
@@ -178,3 +186,82 @@ def release_build_job() -> dict[str, Any]:
 def pip_version(venv: Path) -> tuple[int, ...]:
     version = run([venv / "bin" / "python", "-m", "pip", "--version"]).stdout.split()[1]
     return tuple(int(part) for part in version.split(".")[:2])
+
+
+# --- The manual release: scripts/release_check.py's build step ------------------------------------
+# The step alone, as the script runs it, in the probe project (the other steps need a real one).
+CALL_BUILD = (
+    "import sys; sys.path.insert(0, 'scripts'); import release_check\n"
+    "result = release_check.build()\n"
+    "print('PASS' if result.ok else 'FAIL', result.summary, *result.details, sep='\\n')"
+)
+OLD_UV = "0.9.16"  # the last uv before durations: UV_EXCLUDE_NEWER=P7D is an error there
+
+
+@pytest.mark.slow
+@pytest.mark.client
+def test_manual_release_check_builds_with_a_week_old_backend(tmp_path: Path) -> None:
+    """The release check's build step under each installer build may run: pip 26.1+ and uv 0.9.17+
+    take the month-old backend; a uv too old to read durations still builds (with the newest
+    backend, and says so) instead of failing on the variable; and the uv checked is the one build
+    runs, the `uv` package's, even when $UV names another."""
+    script = render_once("build-defaults", {}) / "scripts" / "release_check.py"
+    # pip 26.1 or later and build, without the `uv` package (build would run that package's uv).
+    pip_env = build_environment(["pip>=26.1"])
+    old_uv = install_uv(OLD_UV)
+    with serve_index() as index:
+        month_old, hour_old = wheel(tmp_path / "wheels", "1.0"), wheel(tmp_path / "wheels", "2.0")
+        index.publish(month_old, hour_old)
+        index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("UV_", "PIP_", "PYTEST_")) and k not in ("UV", "VIRTUAL_ENV")
+        }
+        base |= cache_dirs() | {
+            "PATH": "/usr/bin:/bin",
+            "PIP_INDEX_URL": index.simple,
+            "UV_DEFAULT_INDEX": index.simple,
+        }
+
+        def release_check_build(name: str, python: Path | str, **env: str) -> tuple[list[str], list[str]]:
+            project = probe_project(tmp_path / name)
+            (project / "scripts").mkdir()
+            shutil.copy(script, project / "scripts")
+            index.log.clear()
+            proc = run([python, "-c", CALL_BUILD], cwd=project, env=base | env)
+            dist = project / "dist"
+            built = sorted(p.name for p in dist.iterdir()) if dist.is_dir() else []
+            return proc.stdout.splitlines(), built
+
+        cooled = ["probe_project-1.0-py3-none-any.whl", "probe_project-1.0.tar.gz"]
+        days = table("cooldown_days")
+        lines, built = release_check_build("pip", pip_env)
+        assert lines[2] == f"build requirements: releases {days} days old or more (PIP_UPLOADED_PRIOR_TO=P{days}D)"
+        assert (lines[0], built) == ("PASS", cooled), lines
+        assert {p for p in index.log if p.startswith("/files/")} == {f"/files/{month_old.name}"}, index.log
+
+        lines, built = release_check_build("uv", pip_env, UV=tool("uv"))
+        assert lines[0] == "PASS", "\n".join(lines)
+        assert lines[2] == f"build requirements: releases {days} days old or more (UV_EXCLUDE_NEWER=P{days}D)"
+        assert (lines[0], built) == ("PASS", cooled), lines
+
+        # uv 0.9.16 refuses the variable outright: the build runs without it and says so.
+        refused = subprocess.run(
+            [old_uv, "pip", "compile", "-"], input="", capture_output=True, text=True, check=False,
+            env=base | {"UV_EXCLUDE_NEWER": f"P{days}D"},
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert f"'P{days}D'" in refused.stderr, refused.stderr
+        lines, built = release_check_build("old-uv", pip_env, UV=str(old_uv))
+        assert lines[0] == "FAIL", lines
+        assert (
+            lines[2]
+            == f"build requirements: the newest releases, no cooldown: uv {OLD_UV} is older than 0.9.17; upgrade it"
+        )
+        assert any("probe-backend 2.0 was published an hour ago" in line for line in lines), lines
+
+        # With the `uv` package installed (the test venv has it), build runs its uv, whatever $UV says.
+        lines, built = release_check_build("uv-package", PYTHON, UV=str(old_uv))
+        assert lines[2] == f"build requirements: releases {days} days old or more (UV_EXCLUDE_NEWER=P{days}D)"
+        assert (lines[0], built) == ("PASS", cooled), lines

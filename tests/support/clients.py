@@ -44,6 +44,16 @@ def install_copier(version: str) -> Path:
     return cached_client("copier", inputs, make) / "bin" / "copier"
 
 
+def install_uv(version: str) -> Path:
+    """`uv==version` (the wheel with its binary) in an environment of its own, cached per machine;
+    returns the binary."""
+
+    def make(root: Path) -> None:
+        install_into(make_venv(root), f"uv=={version}")
+
+    return cached_client("uv", {"uv": version, "python": sys.version}, make) / "bin" / "uv"
+
+
 # validate-pyproject with the schema store's tool schemas ([tool.cibuildwheel], [tool.scikit-build]).
 # Not in the test group: installed beside repo-review, its ~800 schemas are compiled for every
 # VPP001 check, 8 s a project, and users' repo-review runs have no store either.

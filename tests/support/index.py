@@ -86,6 +86,17 @@ def _index_handler(index: LocalIndex) -> type[Any]:
                 return self.send(404, body, "application/json")
             self.send(404, b"not found", "text/plain")
 
+        def do_HEAD(self) -> None:
+            """A file's headers alone: uv asks before it downloads (range requests for the metadata)."""
+            path = urllib.parse.unquote(self.path.split("?", 1)[0])
+            index.log.append(f"HEAD {path}")
+            parts = [p for p in path.split("/") if p]
+            found = len(parts) == 2 and parts[0] == "files" and parts[1] in index.files
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/octet-stream" if found else "text/plain")
+            self.send_header("Content-Length", str(len(index.files[parts[1]])) if found else "0")
+            self.end_headers()
+
         def simple_page(self, project: str) -> None:
             names = index.project_files(project)
             if not names:
