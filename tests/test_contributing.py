@@ -1,5 +1,6 @@
-"""CONTRIBUTING.md: a developer's commands (uv sync, the tests, CI's lint checks through `uv run`),
-the same as ci.yml runs, and each runs as printed in a generated library."""
+"""CONTRIBUTING.md: a developer's commands (uv sync, the tests, CI's lint checks through `uv run`,
+the documentation site's build), the same as ci.yml and docs.yml run, and each runs as printed in a
+generated library (the site's build: tests/test_docs_site.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ def test_the_checks_are_ci_lint_jobs_through_uv_run(rendered: Rendered) -> None:
     ]
     coverage = [line.removeprefix("python -m ") for line in tests if line.startswith("python -m coverage ")]
     expected = ["uv sync", "uv run pytest", *(f"uv run {c}" for c in coverage if "--format=markdown" not in c)]
-    assert console_lines(rendered.text("CONTRIBUTING.md")) == [*expected, *(f"uv run {c}" for c in ci)]
+    expected += [f"uv run {c}" for c in ci]
+    if rendered.answers["docs_site"] != "none":  # then the site's build, as docs.yml runs it
+        build = rendered.workflow("docs.yml")["jobs"]["build"]
+        expected += [f"uv run --group docs {s['run']}" for s in steps(build) if "sphinx-build" in s.get("run", "")]
+    assert console_lines(rendered.text("CONTRIBUTING.md")) == expected
 
 
 @pytest.mark.slow

@@ -96,8 +96,14 @@ def test_generated_documents_point_at_the_site() -> None:
     assert SITE_URL in section
     assert "**Settings → Pages**" in section
     assert "**GitHub Actions**" in section
-    # The local build RELEASING.md prints is the workflow's, in the docs group's environment.
-    (line,) = [line for line in section.splitlines() if "sphinx-build" in line]
+    # The local build is CONTRIBUTING.md's (RELEASING.md links it): the workflow's, in the docs
+    # group's environment.
+    assert "sphinx-build" not in section
+    assert "[CONTRIBUTING.md](CONTRIBUTING.md#documentation)" in section
+    contributing = (project / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    docs = contributing.split("\n## Documentation\n", 1)[1].split("\n## ", 1)[0]
+    assert "publishes it from `trunk`" in docs
+    (line,) = [line for line in docs.splitlines() if "sphinx-build" in line]
     assert line == f"uv run --group docs {build_command(project)}"
 
 
@@ -233,11 +239,11 @@ def test_a_docstring_warning_fails_the_build(tmp_path: Path, extra: str, warning
 
 
 @pytest.mark.slow
-def test_releasing_local_build_runs_as_printed(tmp_path: Path) -> None:
-    """RELEASING.md's `uv run --group docs sphinx-build ...`, typed in the project folder."""
+def test_contributing_local_build_runs_as_printed(tmp_path: Path) -> None:
+    """CONTRIBUTING.md's `uv run --group docs sphinx-build ...`, typed in the project folder."""
     project = render_with_greet(tmp_path)
-    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
-    (line,) = [line for line in releasing.splitlines() if line.startswith("uv run --group docs ")]
+    contributing = (project / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    (line,) = [line for line in contributing.splitlines() if line.startswith("uv run --group docs ")]
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     proc = subprocess.run(["bash", "-e", "-c", line], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
