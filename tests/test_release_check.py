@@ -20,12 +20,14 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from scenarios import FASTEST_BACKEND, REHEARSAL_CASES, REHEARSAL_EXTRAS
+from scenarios import FASTEST_BACKEND, REHEARSAL_CASES, REHEARSAL_EXTRAS, matrix_case_answers
 from support.builds import build_dists
 from support.config import TEMPLATE_ROOT
+from support.pages import console_blocks
 from support.proc import git
 from support.release_check import STEPS, load_script, release_check, step_results
 from support.render import render_once
+from support.workflows import action_repo, load_yaml, steps
 
 # PEP 723's reference regular expression for `# /// script` blocks.
 SCRIPT_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
@@ -127,6 +129,10 @@ def rendered() -> dict[str, Path]:
             "rehearsal-meta", {"project_kind": "meta-package", "extras": REHEARSAL_EXTRAS}, name="demo-meta"
         ),
         "no-testpypi": render_once("rehearsal-no-testpypi", {"use_testpypi": False}, name="demo-direct"),
+        # The render matrix's, shared: scikit-build-core with its stable ABI on.
+        "extension": render_once(
+            "build-scikit-build-core-extension", matrix_case_answers("scikit-build-core-extension")
+        ),
     }
 
 
@@ -181,6 +187,36 @@ def test_release_check_command_is_the_one_documented(rendered: dict[str, Path], 
     assert "--config-file .pypirc" in manual
     local = script.upload_commands(local_config=True)
     assert local[-1] == "uvx twine upload --config-file .pypirc --repository pypi dist/*"
+
+
+def test_an_extensions_manual_release_uploads_the_workflows_files(rendered: dict[str, Path]) -> None:
+    """A local build of an extension is one platform's wheel: the release check offers no upload of
+    it, and RELEASING.md's manual path uploads the files of the publish.yml run instead."""
+    project = rendered["extension"]
+    assert load_script(project).upload_commands(local_config=False) == []
+    assert load_script(rendered["library"]).upload_commands(local_config=False) != []
+    manual = (project / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
+    blocks = console_blocks(manual)
+    assert "uv run scripts/release_check.py\n" not in blocks
+    # The artifact the publish jobs upload, from the run, into an empty dist/; then the usual uploads.
+    jobs = load_yaml(project / ".github" / "workflows" / "publish.yml")["jobs"]
+    uploaded = {
+        step["with"]["name"]
+        for job in ("publish-testpypi", "publish-pypi")
+        for step in steps(jobs[job])
+        if action_repo(step) == "actions/download-artifact"
+    }
+    assert uploaded == {"dist"}
+    download = blocks.index("rm -rf dist\ngh run download RUN_ID --name dist --dir dist\n")
+    assert download < blocks.index("uvx twine upload --repository testpypi dist/*\n")
+    assert [b for b in blocks if "twine upload" in b] == [
+        "uvx twine upload --repository testpypi dist/*\n",
+        "uvx twine upload --repository pypi dist/*\n",
+    ]
+    files = manual.split("\n### The release files\n")[1].split("\n### ")[0]
+    assert "abi3audit" in files  # the checks the run's build job made, stable ABI on
+    library = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8")
+    assert "gh run download" not in library
 
 
 def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
