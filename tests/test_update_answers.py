@@ -113,7 +113,10 @@ def test_answer_change_regenerates_managed_files(
         assert pyproject["project"]["urls"]["Documentation"] == "https://your-github-user.github.io/demo-pkg/"
         assert "docs" in pyproject["dependency-groups"]
         changed = {name for name in before if after.get(name) != before[name]}
-        assert changed == {ANSWERS_FILE, "pyproject.toml", "RELEASING.md", ".github/dependabot.yml", *pinned_by_fix}
+        assert changed == {
+            ANSWERS_FILE, "pyproject.toml", "RELEASING.md", "CONTRIBUTING.md", ".github/dependabot.yml", *pinned_by_fix
+        }  # fmt: skip
+        assert "\n## Documentation\n" in after["CONTRIBUTING.md"].decode()  # the site's local build
     else:
         assert tomllib.loads(after["pyproject.toml"].decode())["project"]["license"] == "Apache-2.0"
         assert after["LICENSE"].decode().lstrip().startswith("Apache License\n")
