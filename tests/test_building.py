@@ -16,6 +16,7 @@ from support.builds import Dists, build_once, check_wheel_contents, read_author,
 from support.checkers import PYROMA_NO_KEYWORDS, pyroma_rating, repo_review, repo_review_ignores
 from support.config import kind_backends
 from support.envs import install_into, make_venv
+from support.pages import code_blocks
 from support.proc import PYTHON, run
 from support.render import load_answers
 from support.sharing import shared_folder, shared_once
@@ -155,12 +156,12 @@ def test_install_wheel_and_run_project_tests(
     (site_packages,) = (tmp_path / "venv" / "lib").glob("python3*/site-packages")
     (site_packages / "shared-pytest.pth").write_text(f"{pytest_path}\n", encoding="utf-8")
     name = answers["project_name"]
-    if answers["project_kind"] == "library":
-        code = f"import {answers['import_name']} as m; print(m.__version__)"
-    else:
-        code = f"import importlib.metadata as md; print(md.version({name!r}))"
-    proc = run([python, "-c", code], cwd=tmp_path)
-    assert proc.stdout.strip() == answers["version"]
+    # README's usage, as printed (a library's); a meta-package's README has none: its metadata.
+    readme = code_blocks((project / "README.md").read_text(encoding="utf-8"), "python")
+    assert len(readme) == (answers["project_kind"] == "library")
+    for code in readme or [f"import importlib.metadata as md; print(md.version({name!r}))"]:
+        proc = run([python, "-c", code], cwd=tmp_path)
+        assert proc.stdout.strip() == answers["version"]
     # The project's own tests, against the installed wheel (src/ is not on sys.path).
     proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
     assert " passed" in proc.stdout, proc.stdout

@@ -27,6 +27,7 @@ from support.builds import (
     twine_check,
 )
 from support.envs import find_python, install_into, make_venv
+from support.pages import code_blocks
 from support.proc import commit_new_repo, run, tool
 from support.render import load_answers, project_files, render_project
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
@@ -139,9 +140,11 @@ def test_installs_imports_and_passes_its_tests_on_each_python(
     for version in versions:
         python = make_venv(tmp_path / f"venv-{version}", find_python(version) or version)
         install_into(python, repaired, "pytest>=9")
-        proc = run([python, "-c", f"import {name} as m, sys; print(m.add(2, 3), m.__version__, sys.version_info[:2])"],
-                   cwd=tmp_path)  # fmt: skip
-        assert proc.stdout.split()[:2] == ["5", answers["version"]], proc.stdout
+        # README's usage, as printed: the compiled add(), then the version.
+        (usage,) = code_blocks((project / "README.md").read_text(encoding="utf-8"), "python")
+        assert f"import {name}\n" in usage
+        proc = run([python, "-c", usage], cwd=tmp_path)
+        assert proc.stdout.split() == ["5", answers["version"]], proc.stdout
         proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests], cwd=tmp_path)
         assert " passed" in proc.stdout, proc.stdout  # run() fails on any failed test
 

@@ -50,11 +50,14 @@ def fences(path: Path) -> list[Fence]:
     return found
 
 
+def code_blocks(markdown: str, lang: str) -> list[str]:
+    """The `lang` fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
+    return [t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == lang]
+
+
 def console_blocks(markdown: str) -> list[str]:
     """The console fences of a Markdown text, in order, as a reader copies them (list indentation removed)."""
-    return [
-        t.content for t in MarkdownIt("commonmark").parse(markdown) if t.type == "fence" and t.info.strip() == "console"
-    ]
+    return code_blocks(markdown, "console")
 
 
 def parse_marker(marker: str) -> tuple[str, dict[str, str], set[str], dict[str, str]]:
