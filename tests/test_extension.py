@@ -28,7 +28,7 @@ from support.builds import (
 )
 from support.envs import find_python, install_into, make_venv
 from support.pages import code_blocks
-from support.proc import commit_new_repo, run, tool
+from support.proc import commit_new_repo, git, run, tool
 from support.render import load_answers, project_files, render_project
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
 
@@ -194,9 +194,13 @@ def test_uv_run_tests_the_edited_source_without_a_system_ninja(backend: str, tmp
     the tests pass, and an edit of the compiled source reaches them. meson-python rebuilds on import
     with the ninja uv put in .venv (not a deleted build environment's): the tests see the edit.
     scikit-build-core's editable install is a compiled copy: uv's own plan (`uv sync --dry-run`)
-    reinstalls it, because its cache keys name the sources (a second compile, 20 s, spared)."""
+    reinstalls it, because its cache keys name the sources (a second compile, 20 s, spared); with
+    its version from git tags, after a new tag too, but not after every commit."""
     answers = {"project_kind": "extension", "build_backend": backend}
+    if backend == "scikit-build-core":
+        answers["version_source"] = "git-tag"
     project = commit_new_repo(render_project(tmp_path / "ext", answers), "Generate from pypi-template")
+    git(project, "tag", "v0.1.0")
     env = {**os.environ, "PATH": path_without("ninja", tmp_path / "bin")}
     env.pop("VIRTUAL_ENV", None)
     assert shutil.which("ninja", path=env["PATH"]) is None
@@ -204,13 +208,29 @@ def test_uv_run_tests_the_edited_source_without_a_system_ninja(backend: str, tmp
     run([tool("uv"), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
 
     (source,) = [p for p in (project / "src").iterdir() if p.suffix in (".c", ".cpp")]
-    source.write_text(source.read_text(encoding="utf-8").replace("a + b", "a + b + 1"), encoding="utf-8")
+
+    def edit_source() -> None:
+        source.write_text(source.read_text(encoding="utf-8").replace("a + b", "a + b + 1"), encoding="utf-8")
+
     if backend == "meson-python":
+        edit_source()
         pytest_run = [tool("uv"), "run", "pytest", "-q", "-p", "no:cacheprovider"]
         proc = subprocess.run(pytest_run, cwd=project, env=env, capture_output=True, text=True, check=False)
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "assert 6 == 5" in proc.stdout, proc.stdout
     else:
-        plan = run([tool("uv"), "sync", "--dry-run"], cwd=project, env=env)
         name = load_answers(project)["project_name"]
-        assert f" - {name}==0.1.0 (from file://{project})" in plan.stderr, plan.stdout + plan.stderr
+        reinstall = f" - {name}==0.1.0 (from file://{project})"
+
+        def plan() -> str:
+            proc = run([tool("uv"), "sync", "--dry-run"], cwd=project, env=env)
+            return proc.stdout + proc.stderr
+
+        git(project, "commit", "--quiet", "--allow-empty", "--message", "A commit: the same build")
+        assert reinstall not in plan()
+        git(project, "tag", "v0.2.0")  # a release: the version the build reads changes
+        assert reinstall in plan()
+        git(project, "tag", "--delete", "v0.2.0")
+        assert reinstall not in plan()
+        edit_source()  # uv compares the sources' modification times
+        assert reinstall in plan()
