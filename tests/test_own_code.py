@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from support.checkers import vermin
 from support.clients import mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT
 from support.envs import find_python
@@ -67,10 +68,7 @@ def test_fleet_tools_pass_mypy_strict_and_need_nothing_newer_than_they_state(scr
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert proc.returncode == 0, f"Python {version}:\n{proc.stdout}{proc.stderr}"
-    proc = subprocess.run(
-        [tool("vermin"), "--no-tips", "--violations", "--eval-annotations", f"-t={oldest}-", script],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    proc = vermin(oldest, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -19,7 +19,14 @@ import pytest
 
 from scenarios import VARIANTS, released_template
 from support.builds import build_once
-from support.checkers import PYROMA_NO_KEYWORDS, REPO_REVIEW_IGNORES, pyroma_rating, repo_review, repo_review_ignores
+from support.checkers import (
+    PYROMA_NO_KEYWORDS,
+    REPO_REVIEW_IGNORES,
+    pyroma_rating,
+    repo_review,
+    repo_review_ignores,
+    vermin,
+)
 from support.clients import mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.envs import cache_dirs, dev_environment, find_python, install_into
@@ -100,10 +107,7 @@ def test_code_needs_nothing_newer_than_it_may(project: Path) -> None:
               (supported(project)[0], [p for p in python_files(project) if p.parent != scripts])]  # fmt: skip
     assert all(files for _, files in groups), groups
     for version, files in groups:
-        proc = subprocess.run(
-            [tool("vermin"), "--no-tips", "--violations", "--eval-annotations", f"-t={version}-", *files],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        proc = vermin(version, *files)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -111,9 +115,7 @@ def test_vermin_catches_a_newer_feature(tmp_path: Path) -> None:
     """The check above is live: an unconditional `import tomllib` needs 3.11."""
     script = tmp_path / "new.py"
     script.write_text("import tomllib\n", encoding="utf-8")
-    proc = subprocess.run(
-        [tool("vermin"), "--no-tips", "--violations", "-t=3.10-", script], capture_output=True, text=True, check=False
-    )
+    proc = vermin("3.10", script)
     assert proc.returncode != 0, proc.stdout
     assert "tomllib" in proc.stdout, proc.stdout
 

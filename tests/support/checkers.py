@@ -74,3 +74,10 @@ def shellcheck(*paths: Path) -> subprocess.CompletedProcess[str]:
     bash, and the shipped scripts are bash."""
     args = [tool("shellcheck"), "--shell", "bash", "--severity", "style", "--norc", *paths]
     return subprocess.run(args, capture_output=True, text=True, check=False)
+
+
+def vermin(oldest: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    """vermin's report of what in `paths` needs a Python newer than `oldest` (`--violations`, the
+    annotations evaluated too); the caller checks the exit code (0: nothing newer)."""
+    args = [tool("vermin"), "--no-tips", "--violations", "--eval-annotations", f"-t={oldest}-", *paths]
+    return subprocess.run(args, capture_output=True, text=True, check=False)
