@@ -12,10 +12,12 @@ month and one from an hour ago: the build uses last month's, and without the job
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from support.builds import build_environment, build_stand_in
 from support.clients import install_uv
 from support.config import table
 from support.envs import cache_dirs
-from support.index import serve_index
+from support.index import LocalIndex, serve_index
 from support.proc import PYTHON, run, tool
 from support.render import render_once
 from support.workflows import Rendered, render_workflow_case, run_job_steps, steps
@@ -129,6 +131,16 @@ def ago(**delta: float) -> str:
     return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@contextlib.contextmanager
+def probe_index(wheels: Path) -> Iterator[tuple[LocalIndex, Path]]:
+    """A local index serving probe-backend 1.0, uploaded 30 days ago, and 2.0, an hour ago; with 1.0's wheel."""
+    with serve_index() as index:
+        month_old, hour_old = wheel(wheels, "1.0"), wheel(wheels, "2.0")
+        index.publish(month_old, hour_old)
+        index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
+        yield index, month_old
+
+
 @pytest.mark.slow
 def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
     """The publish build job of a library, its own steps and env, on a runner whose pip is 26.0
@@ -156,10 +168,7 @@ def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
     run_job_steps({"env": job["env"], "steps": [upgrade_and_build]}, tmp_path, venv / "bin", {})
     assert pip_version(venv) >= (26, 1)
 
-    with serve_index() as index:
-        month_old, hour_old = wheel(tmp_path / "wheels", "1.0"), wheel(tmp_path / "wheels", "2.0")
-        index.publish(month_old, hour_old)
-        index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
+    with probe_index(tmp_path / "wheels") as (index, month_old):
         local = {"PIP_INDEX_URL": index.simple}
 
         cooled = probe_project(tmp_path / "cooled")
@@ -209,10 +218,7 @@ def test_manual_release_check_builds_with_a_week_old_backend(tmp_path: Path) -> 
     # pip 26.1 or later and build, without the `uv` package (build would run that package's uv).
     pip_env = build_environment(["pip>=26.1"])
     old_uv = install_uv(OLD_UV)
-    with serve_index() as index:
-        month_old, hour_old = wheel(tmp_path / "wheels", "1.0"), wheel(tmp_path / "wheels", "2.0")
-        index.publish(month_old, hour_old)
-        index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
+    with probe_index(tmp_path / "wheels") as (index, month_old):
         base = {
             k: v
             for k, v in os.environ.items()
