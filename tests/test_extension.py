@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from packaging.metadata import Metadata
 from packaging.tags import parse_tag
 
@@ -22,6 +24,7 @@ from support.builds import (
     build_environment,
     build_once,
     build_requires,
+    build_sdist,
     check_wheel_contents,
     extension_python,
     twine_check,
@@ -29,8 +32,10 @@ from support.builds import (
 from support.envs import find_python, install_into, make_venv
 from support.pages import code_blocks
 from support.proc import commit_new_repo, git, run, tool
+from support.release_check import load_script
 from support.render import load_answers, project_files, render_project
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
+from support.wheels import retag
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +101,95 @@ def test_twine_and_wheel_contents_pass(built: tuple[Path, dict[str, Any], Dists]
     assert (code, f"{repaired}: OK") == (0, output.strip().splitlines()[-1]), output
     meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
     assert (meta.metadata_version, meta.license_expression, meta.name) == ("2.4", "MIT", answers["project_name"])
+
+
+def release_check_command(project: Path) -> str:
+    """publish.yml's wheel check, as printed in its build job (every platform's wheels, gathered)."""
+    jobs = yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))["jobs"]
+    (command,) = [s["run"] for s in jobs["build"]["steps"] if s.get("run", "").startswith("check-wheel-contents ")]
+    return command
+
+
+def test_release_wheel_check_takes_the_libraries_a_repair_vendors(
+    built: tuple[Path, dict[str, Any], Dists], repaired: Path, tmp_path: Path
+) -> None:
+    """The build job's check-wheel-contents, as printed, over a release's wheels: the repaired Linux
+    wheel, and a Windows one as delvewheel leaves it when the module needs the C++ runtime (the DLL,
+    renamed, in a top-level <import>.libs/). A stray top-level folder still fails the release."""
+    project, answers, _ = built
+    name = answers["import_name"]
+    python, abi = repaired.name.split("-")[2:4]
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    shutil.copy(repaired, dist)
+    retag(repaired, f"{python}-{abi}-win_amd64", dist, {f"{name}.libs/msvcp140-0a1b2c3d.dll": b"MZ\x90\x00"})
+    env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = ["bash", "-e", "-c", release_check_command(project)]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count(": OK") == 2, proc.stdout
+    stray = retag(repaired, f"{python}-{abi}-macosx_11_0_arm64", dist, {"stray/notes.txt": b"left behind\n"})
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"dist/{stray.name}: W202: Wheel library has undeclared toplevel entry:\n  stray/\n" in proc.stdout
+
+
+# The release check's install step on the wheels in argv[2], by the script in argv[1]: its result.
+INSTALL_STEP = """
+import importlib.util, pathlib, sys
+spec = importlib.util.spec_from_file_location("release_check", sys.argv[1])
+script = sys.modules["release_check"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(script)
+script.DIST = pathlib.Path(sys.argv[2])
+result = script.install()
+print(result.ok, result.summary, *result.details, sep="\\n")
+"""
+
+
+def test_release_check_imports_the_extension_it_built(
+    built: tuple[Path, dict[str, Any], Dists], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/release_check.py on an extension's local build: the wheel-contents step declares the
+    import package and the install step imports it, so a wheel whose package fails to import fails.
+    The install step runs on a Python the script's `requires-python` admits, as `uv run` picks one."""
+    project, answers, dists = built
+    name = answers["import_name"]
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    shutil.copy(dists.wheel, dist)
+    script = load_script(project)
+    monkeypatch.setattr(script, "DIST", dist)
+    contents = script.wheel_contents()
+    assert contents.ok, contents.details
+    install = [extension_python(project), "-c", INSTALL_STEP, project / "scripts" / "release_check.py", dist]
+    ok, summary, *details = run(install).stdout.splitlines()
+    assert (ok, summary.startswith(f"imported {name} from {answers['project_name']} ")) == ("True", True), summary
+    # The same wheel, its package importing a name the compiled module lacks.
+    with zipfile.ZipFile(dists.wheel) as zf:
+        init = zf.read(f"{name}/__init__.py") + f"from {name}._core import missing\n".encode()
+    (dist / dists.wheel.name).unlink()
+    retag(dists.wheel, dists.wheel.name.removesuffix(".whl").split("-", 2)[2], dist, {f"{name}/__init__.py": init})
+    ok, summary, *details = run(install).stdout.splitlines()
+    assert (ok, summary) == ("False", "the wheel does not install and load cleanly"), details
+    assert any("ImportError: cannot import name 'missing'" in line for line in details), details
+
+
+def test_local_cibuildwheel_output_stays_out_of_git_and_the_sdist(
+    built: tuple[Path, dict[str, Any], Dists], tmp_path: Path
+) -> None:
+    """RELEASING.md's local `cibuildwheel` writes wheelhouse/: never committed by `git add -A`, never
+    packed into the sdist (scikit-build-core packs what git does not ignore; meson the commit)."""
+    project, answers, dists = built
+    copy = shutil.copytree(project, tmp_path / "project", ignore=shutil.ignore_patterns("dist", "build"))
+    (copy / "wheelhouse").mkdir()
+    shutil.copy(dists.wheel, copy / "wheelhouse")
+    git(copy, "add", "--all")
+    assert git(copy, "status", "--porcelain") == ""
+    if answers["build_backend"] == "meson-python":
+        return
+    sdist = build_sdist(copy, tmp_path / "sdist")
+    with tarfile.open(sdist) as tf:
+        assert not [n for n in tf.getnames() if "/wheelhouse" in n], tf.getnames()
 
 
 def test_sdist_carries_the_sources_and_not_the_build(built: tuple[Path, dict[str, Any], Dists]) -> None:

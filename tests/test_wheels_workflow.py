@@ -198,9 +198,10 @@ def test_build_job_checks_every_file_before_upload(rendered: Rendered) -> None:
     skb = tomllib.loads(rendered.text("pyproject.toml"))["tool"].get("scikit-build", {})
     stable_abi = "py-api" in skb.get("wheel", {})
     assert stable_abi is (rendered.answers["build_backend"] == "scikit-build-core")  # the cases: 3.12, 3.11
+    name = rendered.answers["import_name"]
     order = [
         "python -m twine check --strict dist/*",
-        f"check-wheel-contents --toplevel {rendered.answers['import_name']} dist/*.whl",
+        f"check-wheel-contents --toplevel {name},{name}.libs --ignore W010,W201 dist/*.whl",
         *(["abi3audit --strict --report dist/*-abi3-*.whl"] if stable_abi else []),
         'python .github/scripts/check_release_version.py --tag "${RELEASE_TAG}" --dist dist',
     ]
@@ -251,3 +252,17 @@ def test_every_wheel_build_environment_has_the_build_jobs_cooldown(rendered: Ren
         assert environment["PIP_UPLOADED_PRIOR_TO"] == cooldown, f"{platform} {tag}: {environment}"
         assert options.build_frontend is not None
         assert options.build_frontend.name == "build", f"{platform} {tag}"
+
+
+def test_each_backend_speaks_of_its_own_language(rendered: Rendered) -> None:
+    """meson-python's extension is C and scikit-build-core's C++: no file of the C project, comments
+    included, speaks of C++ (the shared [tool.cibuildwheel] text once did)."""
+    speaking = sorted(
+        str(path.relative_to(rendered.project))
+        for path in rendered.project.rglob("*")
+        if path.is_file() and ".git" not in path.parts and "C++" in path.read_text(encoding="utf-8")
+    )
+    if rendered.answers["build_backend"] == "meson-python":
+        assert speaking == []
+    else:
+        assert {"CONTRIBUTING.md", "RELEASING.md", "pyproject.toml"} <= set(speaking), speaking

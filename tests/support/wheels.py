@@ -1,8 +1,8 @@
 """Platform wheels made from a real wheel by retagging a copy: its file name, WHEEL's Tag and RECORD.
 
 For tests of what picks or installs a wheel by its tags (verify_upload.py on an index serving
-several platforms): the files inside stay the built wheel's, only the tags change, as `wheel tags`
-would do (the wheel package is not in the test group).
+several platforms), as `wheel tags` would do (the wheel package is not in the test group); and of
+what checks a wheel's files, with files added or replaced as a repair or an edit would.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -31,8 +32,14 @@ def foreign_tags() -> list[str]:
     return [f"{interpreter}-{interpreter}-{platform}" for platform in platforms]
 
 
-def retag(wheel: Path, tag: str, dest: Path) -> Path:
-    """A copy of `wheel` in `dest` tagged `tag` (python-abi-platform), with WHEEL and RECORD to match."""
+def record_row(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def retag(wheel: Path, tag: str, dest: Path, files: Mapping[str, bytes] | None = None) -> Path:
+    """A copy of `wheel` in `dest` tagged `tag` (python-abi-platform), with WHEEL and RECORD to match;
+    `files` are added or replaced inside it, as a repair adds libraries or a user edits a module."""
     name, version = wheel.name.split("-")[:2]
     target = dest / f"{name}-{version}-{tag}.whl"
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
@@ -41,12 +48,15 @@ def retag(wheel: Path, tag: str, dest: Path) -> Path:
         lines = src.read(wheel_file).decode().splitlines()
         body = "\n".join([*(line for line in lines if not line.startswith("Tag:")), f"Tag: {tag}", ""]).encode()
         body = body.replace(b"Root-Is-Purelib: true", b"Root-Is-Purelib: false")
-        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
+        changed = {wheel_file: body, **(files or {})}
         record = [
-            f"{wheel_file},sha256={digest},{len(body)}" if row.startswith(f"{wheel_file},") else row
+            record_row(row.split(",")[0], changed[row.split(",")[0]]) if row.split(",")[0] in changed else row
             for row in src.read(record_file).decode().splitlines()
         ]
+        record += [record_row(n, data) for n, data in changed.items() if n not in src.namelist()]
+        changed[record_file] = ("\n".join(record) + "\n").encode()
         for item in src.infolist():
-            data = {wheel_file: body, record_file: ("\n".join(record) + "\n").encode()}.get(item.filename)
-            out.writestr(item, src.read(item.filename) if data is None else data)
+            out.writestr(item, changed.get(item.filename, src.read(item.filename)))
+        for added in changed.keys() - set(src.namelist()):
+            out.writestr(added, changed[added])
     return target
