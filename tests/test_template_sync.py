@@ -127,7 +127,20 @@ CASES = {
     ),
     "hash-commit": (
         {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "2504ef9")},
-        [(".copier-answers.yml:1: _commit '2504ef9' is not a release tag such as v1.2.0: Renovate and `copier update` "
+        [(".copier-answers.yml:1: _commit '2504ef9' is a commit hash (copier's record of a commit no tag names), "
+         "not a release tag such as v1.2.0: Renovate and `copier update` compare release tags; run "
+         "`copier update --defaults --vcs-ref <release tag>` once")],
+    ),
+    # A hash in digits alone, quoted as copier writes it: a version to PEP 440, and so to Renovate.
+    "digits-hash-commit": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "'7878087'")},
+        [(".copier-answers.yml:1: _commit '7878087' is a commit hash (copier's record of a commit no tag names), "
+         "not a release tag such as v1.2.0: Renovate and `copier update` compare release tags; run "
+         "`copier update --defaults --vcs-ref <release tag>` once")],
+    ),
+    "not-a-tag-commit": (
+        {".copier-answers.yml": GOOD_ANSWERS.replace("v1.0.0", "main")},
+        [(".copier-answers.yml:1: _commit 'main' is not a release tag such as v1.2.0: Renovate and `copier update` "
          "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once")],
     ),
     "no-answers-file": (

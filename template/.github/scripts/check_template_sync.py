@@ -46,6 +46,9 @@ RELEASE_TAG = re.compile(
 )
 # `git describe` of a commit after a tag: v1.0.0-3-g1a2b3c4.
 DESCRIBE = re.compile(r".+-[0-9]+-g[0-9a-f]{4,40}")
+# What copier records when no tag names the commit it copied (`git describe --always`): a hash,
+# which in digits alone (7878087) would pass as a version.
+COMMIT_HASH = re.compile(r"[0-9a-f]{7,40}")
 # Sources both copier and Renovate resolve: a URL of these schemes, or scp-like `user@host:path`.
 URL = re.compile(r"((git\+)?(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+)")
 SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
@@ -167,6 +170,12 @@ def source_problem(value: str) -> str | None:
 
 def commit_problem(value: str) -> str | None:
     """Why no updater can update from `_commit`, or None for a release tag."""
+    if COMMIT_HASH.fullmatch(value):
+        return (
+            f"_commit {value!r} is a commit hash (copier's record of a commit no tag names), not a "
+            "release tag such as v1.2.0: Renovate and `copier update` compare release tags; run "
+            "`copier update --defaults --vcs-ref <release tag>` once"
+        )
     if RELEASE_TAG.fullmatch(value):
         return None
     if DESCRIBE.fullmatch(value):
