@@ -240,7 +240,8 @@ def test_a_docstring_warning_fails_the_build(tmp_path: Path, extra: str, warning
 
 @pytest.mark.slow
 def test_contributing_local_build_runs_as_printed(tmp_path: Path) -> None:
-    """CONTRIBUTING.md's `uv run --group docs sphinx-build ...`, typed in the project folder."""
+    """CONTRIBUTING.md's `uv run --group docs sphinx-build ...`, typed in the project folder; then its
+    `uv run codespell`, which the site's bundled CSS and JavaScript (misspelt words) must not fail."""
     project = render_with_greet(tmp_path)
     contributing = (project / "CONTRIBUTING.md").read_text(encoding="utf-8")
     (line,) = [line for line in contributing.splitlines() if line.startswith("uv run --group docs ")]
@@ -248,3 +249,6 @@ def test_contributing_local_build_runs_as_printed(tmp_path: Path) -> None:
     proc = subprocess.run(["bash", "-e", "-c", line], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'id="acme_docs.greet"' in (project / "build" / "docs" / "api.html").read_text(encoding="utf-8")
+    (line,) = [line for line in contributing.splitlines() if line.startswith("uv run codespell")]
+    proc = subprocess.run(["bash", "-e", "-c", line], cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
