@@ -227,7 +227,7 @@ def read_answers(repo: Repository, lines: list[str] | None, opts: Options) -> No
     if check.DESCRIBE.fullmatch(repo.commit):
         release = repo.commit.rsplit("-", 2)[0]
         repo.problem("commit-describe", f"_commit `{repo.commit}` is a commit after {release}, not a release")
-    elif not parse_version(repo.commit):
+    elif check.commit_problem(repo.commit):  # the check's rule: a hash in digits alone is no release either
         repo.problem("commit-not-release", f"_commit `{repo.commit}` is not a release tag")
         return
     if release not in opts.tags:
@@ -260,6 +260,15 @@ RENOVATE_CONFIGS = ("renovate.json", "renovate.json5", ".github/renovate.json", 
 CANARY_PRESET = "fleet/renovate-canary.json"
 
 
+def is_canary_preset(entry: object) -> bool:
+    """Whether an `extends` entry names the canary preset, as Renovate reads it: `.json` may be left
+    out (Renovate adds it) and a `#tag` may follow (github>ORG/pypi-template//fleet/renovate-canary#v2.1.0)."""
+    if not isinstance(entry, str):
+        return False
+    path = entry.split("#", 1)[0]
+    return path.endswith((CANARY_PRESET, CANARY_PRESET.removesuffix(".json")))
+
+
 def extends_canary_preset(clone: Path) -> bool:
     """Whether the default branch's Renovate configuration extends the canary ring's preset
     (docs/updating.md, "Rolling out a release in rings"): the ring a repository joins itself."""
@@ -273,8 +282,8 @@ def extends_canary_preset(clone: Path) -> bool:
     try:
         extends = json.loads(show.stdout).get("extends", [])
     except (ValueError, AttributeError):  # JSON5 or not an object: look for the preset's path
-        return CANARY_PRESET in show.stdout
-    return any(isinstance(e, str) and e.endswith(CANARY_PRESET) for e in extends)
+        return CANARY_PRESET.removesuffix(".json") in show.stdout
+    return any(is_canary_preset(e) for e in extends)
 
 
 def inspect(repo: Repository, opts: Options) -> Repository:

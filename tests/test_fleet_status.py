@@ -306,11 +306,34 @@ def test_a_repository_extending_the_canary_preset_is_in_the_canary_ring(fleet: F
     repos.write_text(f"file://{project}\n", encoding="utf-8")
     before = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
     assert [r["ring"] for r in before] == ["default"]
-    config["extends"] = [*config.get("extends", []), "github>acme-corp/pypi-template//fleet/renovate-canary.json"]
-    (project / "renovate.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    git(project, "commit", "--quiet", "--all", "--message", "Join the canary ring")
-    after = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
-    assert [(r["ring"], r["behind"]) for r in after] == [("canary", "minor")]
+    # Renovate reads the preset with or without `.json`, and at a tag after `#`.
+    for preset in ("renovate-canary.json", "renovate-canary", "renovate-canary#v2.1.0"):
+        extends = [*config.get("extends", []), f"github>acme-corp/pypi-template//fleet/{preset}"]
+        (project / "renovate.json").write_text(json.dumps({**config, "extends": extends}) + "\n", encoding="utf-8")
+        git(project, "commit", "--quiet", "--all", "--message", f"Join the canary ring ({preset})")
+        after = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
+        assert [(r["ring"], r["behind"]) for r in after] == [("canary", "minor")], preset
+
+
+@pytest.mark.slow
+def test_a_commit_hash_in_digits_alone_is_no_release(fleet: Fleet, tmp_path: Path) -> None:
+    """copier records an abbreviated hash when no tag names the commit it copied; in digits alone
+    (7878087) it parses as a version, which must not count as a release, ahead of every tag."""
+    project = shutil.copytree(fleet.root / "acme-minor", tmp_path / "acme-minor", symlinks=True)
+    answers = project / ".copier-answers.yml"
+    text = answers.read_text(encoding="utf-8")
+    assert text.count("_commit: v2.0.0\n") == 1, text
+    answers.write_text(text.replace("_commit: v2.0.0\n", "_commit: '7878087'\n"), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "A copy from an untagged commit")
+    repos = tmp_path / "repos.txt"
+    repos.write_text(f"file://{project}\n", encoding="utf-8")
+    (repo,) = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
+    assert (repo["commit"], repo["release"], repo["behind"], codes(repo)) == (
+        "7878087",
+        None,
+        None,
+        ["commit-not-release"],
+    )
 
 
 @pytest.mark.client
