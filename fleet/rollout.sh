@@ -127,6 +127,10 @@ update_github() {
     [ "$state" != OPEN ] || reuse=reuse # a missing pull request needs to know whether to be a draft
   fi
   build_update "$(git rev-parse "$default")" "$tip" "$reuse" || { [ "$result" = ok ]; return; }
+  if [ -n "$state" ] && [ "$state" != OPEN ]; then
+    say "left alone: the pull request of $branch is $state" # closed or merged: nothing pushed to it again
+    return 0
+  fi
   if [ -n "$commit" ]; then
     git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
       { say "FAILED: git push"; return 1; }
@@ -135,8 +139,6 @@ update_github() {
     say "pull request updated: $branch rebuilt and pushed"
   elif [ "$state" = OPEN ]; then
     say "up to date: $branch already holds this update"
-  elif [ -n "$state" ]; then
-    say "left alone: the pull request of $branch is $state"
   else
     local args=(pr create --repo "$repo" --head "$branch" --base "${default#origin/}" --title "$message"
       --body "\`copier update --defaults --vcs-ref $release\`, made by rollout.sh: read the release's changelog entry before merging.")

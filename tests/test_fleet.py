@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -287,9 +288,10 @@ if args[:2] == ["repo", "list"]:
 elif args[:2] == ["repo", "clone"] and args[4] == "--":
     sys.exit(subprocess.call(["git", "clone", *args[5:], os.path.join(remotes, args[2] + ".git"), args[3]]))
 elif args[:2] == ["pr", "view"]:
-    if not any(pr["repo"] == option("--repo") and pr["head"] == args[2] for pr in prs()):
+    found = [pr for pr in prs() if pr["repo"] == option("--repo") and pr["head"] == args[2]]
+    if not found:
         sys.exit(f"no pull requests found for branch {args[2]!r}")
-    print("OPEN")  # what `--json state --jq .state` prints
+    print(found[-1].get("state", "OPEN"))  # what `--json state --jq .state` prints
 elif args[:2] == ["pr", "create"]:
     pr = {"repo": option("--repo"), "head": option("--head"), "base": option("--base"), "draft": "--draft" in args}
     with open(log, "a") as fh:
@@ -375,7 +377,7 @@ def bare_remote(remotes: Path, name: str, project: Path) -> Path:
 
 def push_commit(remote: Path, branch: str, tmp_path: Path) -> None:
     """Someone's commit on `branch` of `remote`: a line added to the README."""
-    clone = tmp_path / f"someone-{remote.name}-{branch}"
+    clone = Path(tempfile.mkdtemp(prefix=f"someone-{remote.name}-", dir=tmp_path))
     run(["git", "clone", "--quiet", "--branch", branch, remote, clone])
     readme(clone)
     git(clone, "commit", "--quiet", "--all", "--message", "Someone's work")
@@ -453,6 +455,18 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     assert git(remote, "rev-parse", f"{BRANCH}^") == git(remote, "rev-parse", "main")
     assert f"_commit: {LATER}" in git(remote, "show", f"{BRANCH}:.copier-answers.yml").splitlines()
     assert git(remote, "show", f"{BRANCH}:README.md").count(README_LINE) == 2  # EDITED's own, and the new commit's
+    assert len(rollout.prs()) == 3
+
+    # 4. Someone closes EDITED's pull request and its default branch moves on again: the closed
+    # pull request's branch is not pushed to (nor a new pull request opened).
+    lines = rollout.log.read_text(encoding="utf-8").splitlines()
+    closed = [json.dumps({**json.loads(line), "state": "CLOSED"}) if EDITED.name in line else line for line in lines]
+    rollout.log.write_text("\n".join(closed) + "\n", encoding="utf-8")
+    push_commit(remote, "main", tmp_path)
+    before = refs(remote)
+    code, report = rollout.run(LATER, ORG, EDITED.name)
+    assert (code, report) == (0, {f"{ORG}/{EDITED.name}": f"left alone: the pull request of {BRANCH} is CLOSED"})
+    assert refs(remote) == before
     assert len(rollout.prs()) == 3
 
 
