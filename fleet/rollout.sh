@@ -41,6 +41,10 @@ message="Update $template to $release"
 # The outcome of one repository, on file descriptor 3 (the caller captures it).
 say() { printf '%s\n' "$*" >&3; }
 
+# git with gh as its one credential helper, as `gh repo clone` runs git for the clone alone: with a
+# token in GH_TOKEN (a workflow's) and no `gh auth setup-git`, fetch and push authenticate too.
+gh_git() { git -c credential.helper= -c 'credential.helper=!gh auth git-credential' "$@"; }
+
 # Whether branch tip $1 is an untouched commit of this script on base $2: one commit, whose tree
 # is still the one its message records (an amended or added commit is someone's work).
 made_here() {
@@ -110,7 +114,7 @@ build_update() {
 update_github() {
   local repo=$1 dir="$workdir/$1" default tip state reuse url
   if [ -d "$dir/.git" ]; then
-    { git -C "$dir" fetch --quiet --prune origin && git -C "$dir" remote set-head origin --auto >/dev/null; } ||
+    { gh_git -C "$dir" fetch --quiet --prune origin && gh_git -C "$dir" remote set-head origin --auto >/dev/null; } ||
       { say "FAILED: git fetch"; return 1; }
   else
     gh repo clone "$repo" "$dir" -- --quiet || { say "FAILED: gh repo clone"; return 1; }
@@ -132,7 +136,7 @@ update_github() {
     return 0
   fi
   if [ -n "$commit" ]; then
-    git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
+    gh_git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
       { say "FAILED: git push"; return 1; }
   fi
   if [ "$state" = OPEN ] && [ -n "$commit" ]; then
@@ -187,7 +191,10 @@ else
   if [ $# -gt 0 ]; then
     for name in "$@"; do repos+=("$org/$name"); done
   else
-    list=$(gh repo list "$org" --limit 1000 --no-archived --json nameWithOwner --jq '.[].nameWithOwner') ||
+    # No --no-archived: that filter makes gh ask GitHub's search, which stops at 1000 repositories
+    # without a word; the plain listing pages through them all, and jq drops the archived ones.
+    list=$(gh repo list "$org" --limit 100000 --json nameWithOwner,isArchived \
+      --jq '.[] | select(.isArchived | not) | .nameWithOwner') ||
       { echo "rollout.sh: cannot list the repositories of $org" >&2; exit 1; }
     while IFS= read -r repo; do [ -z "$repo" ] || repos+=("$repo"); done <<<"$list"
   fi

@@ -40,6 +40,7 @@ from scenarios import (
 )
 from support.clients import RENOVATE_COPIER_UPDATE, RENOVATE_VERSION
 from support.config import FLEET_WORKFLOW, TEMPLATE_ROOT, table
+from support.git_http import git_http_server
 from support.proc import PYTHON, commit_new_repo, git, run, tool
 from support.render import load_answers, project_files
 from support.updating import sync_check
@@ -273,8 +274,12 @@ ORG = "acme-corp"
 # A release after the fleet's two that no longer offers Python 3.10: projects that chose it refuse it.
 LATER, DROPPED_PYTHON = "v1.2.0", "3.10"
 BRANCH = f"pypi-template-{LATER}"
-# A stand-in for the GitHub CLI, for what the script calls: `repo list` and `repo clone` from local
-# bare repositories, `pr create` recorded as a JSON line, `pr view` answering from those lines.
+PR_URL = f"https://github.invalid/{ORG}/{{}}/pull/{{}}".format  # the stand-in gh's pull requests
+# A stand-in for the GitHub CLI, for what the script calls: `repo list` (a search, as gh makes with
+# --no-archived, silently stops at its cap: 1000, here FAKE_GH_SEARCH_CAP) and `repo clone` from local
+# bare repositories (or, with FAKE_GH_URL, over HTTP with gh as git's credential helper for the clone
+# alone, as gh does), `auth git-credential` answering with GH_TOKEN, `pr create` recorded as a JSON
+# line, `pr view` answering from those lines.
 FAKE_GH = r"""#!/usr/bin/env python3
 import json, os, subprocess, sys
 args, remotes, log = sys.argv[1:], os.environ["FAKE_GH_REMOTES"], os.environ["FAKE_GH_LOG"]
@@ -282,11 +287,21 @@ def option(name):
     return args[args.index(name) + 1]
 def prs():
     return [json.loads(line) for line in open(log)] if os.path.exists(log) else []
-if args[:2] == ["repo", "list"]:
-    for name in sorted(os.listdir(os.path.join(remotes, args[2]))):
-        print(f"{args[2]}/{name.removesuffix('.git')}")
+if args[:2] == ["repo", "list"]:  # what gh prints through --jq: the names (none is archived here)
+    names = [f"{args[2]}/{n.removesuffix('.git')}" for n in sorted(os.listdir(os.path.join(remotes, args[2])))]
+    searched = any(flag in args for flag in ("--topic", "--no-archived", "--archived"))  # GitHub's search
+    print("\n".join(names[: int(os.environ["FAKE_GH_SEARCH_CAP"]) if searched else int(option("--limit"))]))
+elif args[:2] == ["repo", "clone"] and args[4] == "--" and os.environ.get("FAKE_GH_URL"):
+    helper = ["-c", "credential.helper=", "-c", "credential.helper=!gh auth git-credential"]
+    url = f"{os.environ['FAKE_GH_URL']}/{args[2]}.git"
+    sys.exit(subprocess.call(["git", *helper, "clone", *args[5:], url, args[3]]))
 elif args[:2] == ["repo", "clone"] and args[4] == "--":
     sys.exit(subprocess.call(["git", "clone", *args[5:], os.path.join(remotes, args[2] + ".git"), args[3]]))
+elif args == ["auth", "git-credential", "get"]:
+    sys.stdin.read()
+    print(f"username=x-access-token\npassword={os.environ['GH_TOKEN']}")
+elif args[:2] == ["auth", "git-credential"]:
+    sys.stdin.read()  # store, erase: nothing kept
 elif args[:2] == ["pr", "view"]:
     found = [pr for pr in prs() if pr["repo"] == option("--repo") and pr["head"] == args[2]]
     if not found:
@@ -313,10 +328,10 @@ class Rollout:
     remotes: Path
     log: Path
 
-    def run(self, *args: str) -> tuple[int, dict[str, str]]:
-        """The script's exit status and its report: each repository's outcome."""
+    def run(self, *args: str, **env: str) -> tuple[int, dict[str, str]]:
+        """The script's exit status and its report: each repository's outcome (`env`: more variables)."""
         proc = subprocess.run(
-            ["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False
+            ["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env | env, capture_output=True, text=True, check=False
         )
         summary, *lines = proc.stdout.splitlines()
         report = dict(line.strip().split(": ", 1) for line in lines)
@@ -363,7 +378,8 @@ def rollout(tmp_path: Path, run_gitconfig: Path) -> Rollout:
     (bin_dir / "gh").chmod(0o755)
     env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), str(Path(PYTHON).parent), os.environ["PATH"]]),
            "GIT_CONFIG_GLOBAL": str(config), "COPIER_CACHE_DIR": str(tmp_path / "copier-cache"),
-           "FAKE_GH_REMOTES": str(tmp_path / "remotes"), "FAKE_GH_LOG": str(tmp_path / "prs.jsonl")}  # fmt: skip
+           "FAKE_GH_REMOTES": str(tmp_path / "remotes"), "FAKE_GH_LOG": str(tmp_path / "prs.jsonl"),
+           "FAKE_GH_SEARCH_CAP": "2"}  # fmt: skip
     env.pop("GITHUB_ACTIONS", None)
     (tmp_path / "laptop").mkdir()
     return Rollout(env, tmp_path / "laptop", tmp_path / "remotes", tmp_path / "prs.jsonl")
@@ -404,17 +420,16 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     other.mkdir()
     (other / "README.md").write_text("Not generated from pypi-template.\n", encoding="utf-8")
     bare_remote(rollout.remotes, "other", commit_new_repo(other, "something else"))
-    url = f"https://github.invalid/{ORG}/{{}}/pull/{{}}".format
 
     # 1. The refused repository is listed first; every repository after it still gets its pull request.
     code, report = rollout.run(LATER, ORG)
     refusal(report)
     assert (code, report) == (1, {
-        f"{ORG}/{EDITED.name}": f"pull request opened: {url(EDITED.name, 1)}",
+        f"{ORG}/{EDITED.name}": f"pull request opened: {PR_URL(EDITED.name, 1)}",
         f"{ORG}/{CONFLICTED.name}": "draft pull request opened, check_template_sync.py fails "
                                     "(resolve it on the branch): "
-                                    f"{url(CONFLICTED.name, 2)}",
-        f"{ORG}/{BEHIND.name}": f"pull request opened: {url(BEHIND.name, 3)}",
+                                    f"{PR_URL(CONFLICTED.name, 2)}",
+        f"{ORG}/{BEHIND.name}": f"pull request opened: {PR_URL(BEHIND.name, 3)}",
         f"{ORG}/other": "skipped: not generated from pypi-template",
     })  # fmt: skip
     assert [(pr["repo"], pr["head"], pr["base"], pr["draft"]) for pr in rollout.prs()] == [
@@ -468,6 +483,30 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     assert (code, report) == (0, {f"{ORG}/{EDITED.name}": f"left alone: the pull request of {BRANCH} is CLOSED"})
     assert refs(remote) == before
     assert len(rollout.prs()) == 3
+
+
+@pytest.mark.slow  # one copier update
+def test_rollout_fetches_and_pushes_a_private_repository_with_the_token_gh_has(
+    rollout: Rollout, tmp_path: Path
+) -> None:
+    """In a workflow, gh knows only GH_TOKEN (a GitHub App's) and git has no credential helper:
+    `gh repo clone` authenticates its own clone alone, so the script's fetch and push must ask gh
+    too. Here every request needs the token, as a private repository's do on GitHub."""
+    served = tmp_path / "served"
+    remote = bare_remote(served, BEHIND.name, maintained_copy(BEHIND, tmp_path / "work" / BEHIND.name))
+    token = "ghs_a-github-app-installation-token"
+    env = {k: v for k, v in rollout.env.items() if k not in ("GIT_ASKPASS", "SSH_ASKPASS")}
+    rollout.env = env | {"GH_TOKEN": token, "GIT_TERMINAL_PROMPT": "0"}
+    with git_http_server(served, "x-access-token", token) as (url, log):
+        code, report = rollout.run(LATER, ORG, BEHIND.name, FAKE_GH_URL=url)
+        assert (code, report) == (0, {f"{ORG}/{BEHIND.name}": f"pull request opened: {PR_URL(BEHIND.name, 1)}"})
+        # Again: the kept clone fetches (a private repository's fetch needs the token too).
+        code, report = rollout.run(LATER, ORG, BEHIND.name, FAKE_GH_URL=url)
+        assert (code, report) == (0, {f"{ORG}/{BEHIND.name}": f"up to date: {BRANCH} already holds this update"})
+    assert f"_commit: {LATER}" in git(remote, "show", f"{BRANCH}:.copier-answers.yml").splitlines()
+    served_ok = {(method, path.rsplit("/", 1)[-1]) for method, path, status in log if status == 200}
+    assert {("POST", "git-receive-pack"), ("POST", "git-upload-pack")} <= served_ok, log
+    assert {status for _, _, status in log} == {200, 401}  # each asked for the token, and was given it
 
 
 @pytest.mark.slow  # three copier updates (one refused), then one refused
