@@ -321,22 +321,34 @@ def inspect(repo: Repository, opts: Options) -> Repository:
 
 
 def read_list(path: Path) -> list[str]:
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SystemExit(f"status.py: cannot read {path}: {error.strerror}") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [line for line in lines if line]
 
 
 def github_fleet(owner: str, topic: str) -> list[Repository]:
     """The repositories of `owner` with `topic`, with a ring from a second topic `<topic>-<ring>`."""
-    proc = subprocess.run(
-        ["gh", "repo", "list", owner, "--topic", topic, "--no-archived", "--limit", "1000",
-         "--json", "url,defaultBranchRef,repositoryTopics"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    # Every repository, filtered here: gh's --topic and --no-archived ask GitHub's search, which
+    # stops at 1000 results without a word; the plain listing pages through them all.
+    try:
+        proc = subprocess.run(
+            ["gh", "repo", "list", owner, "--limit", "100000",
+             "--json", "url,defaultBranchRef,repositoryTopics,isArchived"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise SystemExit("status.py: --owner lists repositories with the GitHub CLI, gh, which is not on PATH "
+                         "(https://cli.github.com/), or give --repos a file of git URLs") from None  # fmt: skip
     if proc.returncode:
         raise SystemExit(f"status.py: gh repo list {owner} failed: {proc.stderr.strip()}")
     repos = []
     for item in json.loads(proc.stdout):
         topics = [t["name"] if isinstance(t, dict) else t for t in item.get("repositoryTopics") or []]
+        if item.get("isArchived") or topic not in topics:
+            continue
         rings = sorted(t.removeprefix(f"{topic}-") for t in topics if t.startswith(f"{topic}-"))
         repos.append(Repository(repo_name(item["url"]), item["url"], rings[0] if rings else DEFAULT_RING))
     return repos

@@ -271,25 +271,38 @@ def test_markdown_rows_and_summary(fleet: Fleet, report: dict[str, Any]) -> None
     assert len(rows) == 12  # acme-gone is nonexistent/acme-gone
 
 
-# A stand-in for `gh repo list OWNER --topic pypi-template --json ...`: the fleet's URLs, with topics.
+# A stand-in for `gh repo list OWNER --json ...` over an organisation of four repositories: two of
+# the fleet (one in the canary ring), an archived one with the topic, one without it. As gh does,
+# --topic, --no-archived and --archived go through GitHub's search, which silently stops at its cap
+# (1000; here FAKE_GH_SEARCH_CAP); the plain listing stops at --limit.
 FAKE_GH = r"""#!/usr/bin/env python3
 import json, os, sys
 args = sys.argv[1:]
-assert args[:3] == ["repo", "list", "acme-corp"] and args[args.index("--topic") + 1] == "pypi-template", args
+assert args[:3] == ["repo", "list", "acme-corp"], args
+def option(name):
+    return args[args.index(name) + 1] if name in args else None
 root = os.environ["FAKE_GH_FLEET"]
-print(json.dumps([{"url": f"file://{root}/{name}", "defaultBranchRef": {"name": "main"},
-                   "repositoryTopics": [{"name": "pypi-template"}]
-                   + ([{"name": "pypi-template-canary"}] if name == "acme-canary" else [])}
-                  for name in ("acme-canary", "acme-minor")]))
+org = [("acme-canary", ["pypi-template", "pypi-template-canary"], False), ("acme-current", ["pypi-template"], True),
+       ("acme-minor", ["pypi-template"], False), ("acme-no-answers", [], False)]
+searched = any(flag in args for flag in ("--topic", "--no-archived", "--archived"))
+if searched:
+    org = [(name, topics, archived) for name, topics, archived in org
+           if (option("--topic") is None or option("--topic") in topics)
+           and not ("--no-archived" in args and archived) and not ("--archived" in args and not archived)]
+org = org[: min(int(option("--limit") or 30), int(os.environ["FAKE_GH_SEARCH_CAP"]) if searched else 10**9)]
+print(json.dumps([{"url": f"file://{root}/{name}", "defaultBranchRef": {"name": "main"}, "isArchived": archived,
+                   "repositoryTopics": [{"name": t} for t in topics]} for name, topics, archived in org]))
 """
 
 
 @pytest.mark.slow
 def test_github_listing_and_ring_topic(fleet: Fleet, tmp_path: Path) -> None:
+    """The organisation's repositories with the topic, archived ones left out, however many there
+    are: a search (gh's --topic) would have stopped at its cap, here one repository."""
     (tmp_path / "gh").write_text(FAKE_GH, encoding="utf-8")
     (tmp_path / "gh").chmod(0o755)
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "FAKE_GH_FLEET": str(fleet.root),
-           "GITHUB_REPOSITORY_OWNER": "acme-corp"}  # fmt: skip
+           "GITHUB_REPOSITORY_OWNER": "acme-corp", "FAKE_GH_SEARCH_CAP": "1"}  # fmt: skip
     got = json.loads(fleet.status("--json", env=env).stdout)  # the owner as the workflow gives it
     assert [(r["name"], r["ring"], r["behind"]) for r in got["repositories"]] == [
         ("fleet/acme-canary", "canary", "up to date"),
@@ -388,6 +401,24 @@ def test_help_says_how_to_run_it() -> None:
     assert "give --repos FILE or --owner OWNER" in proc.stderr
 
 
+def test_a_missing_list_or_gh_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    template = tmp_path / "template"
+    run(["git", "init", "--quiet", template])
+    missing = tmp_path / "fleet.txt"
+    proc = subprocess.run([PYTHON, STATUS, "--template", template, "--repos", missing],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (1, f"status.py: cannot read {missing}: No such file or directory\n")
+    only_git = tmp_path / "bin"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(shutil.which("git") or "git")
+    proc = subprocess.run([PYTHON, STATUS, "--template", template, "--owner", "acme-corp"], capture_output=True,
+                          text=True, check=False, env={**os.environ, "PATH": str(only_git)})  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("status.py: --owner lists repositories with the GitHub CLI, gh, which is not"), (
+        proc.stderr
+    )
+
+
 def test_json_keys_are_documented() -> None:
     """Every key the JSON document has is named in the docstring other tools read."""
     doc = status.__doc__
@@ -426,6 +457,48 @@ def test_status_workflow_is_weekly_scoped_and_pinned() -> None:
     assert '>> "$GITHUB_STEP_SUMMARY"' in report["run"]
     for command in ("gh issue edit", "gh issue create", "gh issue pin"):
         assert command in issue["run"], command
+
+
+# A stand-in for gh in the issue step: no issue open yet; `issue create` keeps the body it was given.
+ISSUE_GH = r"""#!/usr/bin/env python3
+import os, shutil, sys
+args = sys.argv[1:]
+if args[:2] == ["issue", "create"]:
+    shutil.copy(args[args.index("--body-file") + 1], os.environ["ISSUE_BODY"])
+    print("https://github.invalid/acme-corp/pypi-template/issues/1")
+"""
+
+
+@pytest.mark.parametrize("repositories", [8, 1200])
+def test_the_issue_holds_the_report_or_its_totals_and_a_link(tmp_path: Path, repositories: int) -> None:
+    """The issue step, as written, under GitHub's 65,536-character limit on an issue's body: a fleet
+    of 1200 repositories gets the heading, the totals and a link to the run's summary instead."""
+    lines = [
+        f"## Fleet of acme-corp/pypi-template: {repositories} repositories, latest release v2.1.1",
+        "",
+        "| Repository | Ring | Release | Behind | Update branch | Branch check | Problems |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [f"| acme-corp/acme-{n:04d} | default | `v2.1.0` | patch |  |  |  |" for n in range(repositories)]
+    lines += ["", f"- v2.1.0: {repositories} repositories, {repositories} behind, 0 failing update branches"]
+    report = "\n".join(lines) + "\n"
+    (tmp_path / "fleet-status.md").write_text(report, encoding="utf-8")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gh").write_text(ISSUE_GH, encoding="utf-8")
+    (tmp_path / "bin" / "gh").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "ISSUE_BODY": str(tmp_path / "body.md"), "GITHUB_SERVER_URL": "https://github.com",
+           "GITHUB_REPOSITORY": "acme-corp/pypi-template", "GITHUB_RUN_ID": "42"}  # fmt: skip
+    (step,) = [s for s in yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["status"]["steps"]
+               if "gh issue create" in s.get("run", "")]  # fmt: skip
+    run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env)
+    body = (tmp_path / "body.md").read_text(encoding="utf-8")
+    assert len(body) <= 65536
+    if len(report) <= 65000:
+        assert body == report
+    else:
+        link = "see the summary of https://github.com/acme-corp/pypi-template/actions/runs/42"
+        assert body.splitlines() == [lines[0], "", f"The table is too long for an issue: {link}", "", lines[-1]]
 
 
 # --- docs/organisations.md, "Seeing the fleet": a real run's output ------------------------------
