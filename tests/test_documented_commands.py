@@ -3,7 +3,7 @@
 Shell blocks that the tests run are marked in the Markdown source by an HTML comment right before
 the fence (comments are invisible on the site and on GitHub):
 
-    <!-- test: run [in=tmp|clone|project|behind|projects] [tty] [slow] [creates=PATH,...]
+    <!-- test: run [in=tmp|clone|project|beside|behind|projects] [tty] [slow] [creates=PATH,...]
     before: SHELL
     after: SHELL
     -->
@@ -14,6 +14,7 @@ The block runs with `bash -euo pipefail` and must exit 0, as written: git serves
 through `url.<repo>.insteadOf`, so projects record the real URL and every later update goes through it.
 - `in`: the folder it runs in: `tmp` (empty, the default), `clone` (a git clone of that
   repository), `project` (a project copied from it at the latest release and committed),
+  `beside` (the folder holding that project as my-package/, where the copy left the reader),
   `behind` (the same at v1.0.0, so an update has something to bring), `projects` (a folder
   holding two projects at v1.0.0).
 - `tty`: run in a pseudo-terminal, pressing Enter at every prompt (the interactive copy).
@@ -52,7 +53,7 @@ from support.sharing import shared_folder, shared_once
 from support.terminal import CURSOR_QUERY, PROMPT_START
 from support.urls import TEMPLATE_URL, git_config_with_urls
 
-CONTEXTS = {"tmp", "clone", "project", "behind", "projects"}
+CONTEXTS = {"tmp", "clone", "project", "beside", "behind", "projects"}
 # Command lines the tests can run: every one must be in a run block or listed in NOT_RUN.
 RUNNABLE_COMMAND = re.compile(r"(^|[\s;&|(])(copier\s+(copy|update|recopy|check-update)\b|\S*release_check\.py)")
 NOT_RUN = {
@@ -233,6 +234,9 @@ def context_folder(where: str, tmp_path: Path, seeds: Seeds) -> Path:
     if where == "tmp":
         cwd = tmp_path / "work"
         cwd.mkdir()
+    elif where == "beside":
+        cwd = tmp_path / "work"
+        shutil.copytree(seeds.get("project"), cwd / "my-package", symlinks=True)
     elif where == "clone":
         cwd = tmp_path / "pypi-template"
         run(["git", "clone", "--quiet", released_template(), cwd])
