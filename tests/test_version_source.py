@@ -242,6 +242,22 @@ def test_the_archival_files_come_with_the_plugins_that_read_them() -> None:
     assert not (render_once("build-defaults", matrix_case_answers("defaults")) / ".gitattributes").exists()
 
 
+def test_no_document_sends_a_git_tag_project_to_pyproject_for_its_version() -> None:
+    """pyproject.toml holds no version when the tag gives it: RELEASING.md's job table and the release
+    guard's step name speak of the built version instead, for every kind (the extension's too)."""
+    for case_id in [*(f"{backend}-git-tag" for backend in PLUGIN_BACKENDS), "defaults"]:
+        project = render_once(f"build-{case_id}", matrix_case_answers(case_id))
+        git_tag = case_id != "defaults"
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        assert ("version" in pyproject["project"].get("dynamic", [])) is git_tag, case_id
+        releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+        assert ("the tag is not the version in `pyproject.toml`" in releasing) is not git_tag, case_id
+        assert ("the tag is not the version the build read from the tag" in releasing) is git_tag, case_id
+        publish = yaml.safe_load((project / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8"))
+        (guard,) = [s["name"] for s in publish["jobs"]["build"]["steps"] if "check_release_version" in s.get("run", "")]
+        assert ("pyproject.toml" in guard) is not git_tag, (case_id, guard)
+
+
 @pytest.mark.slow
 def test_uv_run_reports_the_version_of_the_latest_tag(tmp_path: Path) -> None:
     """A developer's `uv run` after tagging: uv reinstalls the project on a new commit or tag (its
