@@ -3,10 +3,7 @@ round-trips exactly into TOML, YAML, Markdown and the built metadata."""
 
 from __future__ import annotations
 
-import json
-import keyword
 import re
-import sys
 import tempfile
 import tomllib
 from html.parser import HTMLParser
@@ -29,10 +26,11 @@ from readme_renderer.markdown import render as render_pypi_markdown
 
 from scenarios import ODD_ANSWERS, VERSIONS, matrix_case_answers
 from support.builds import build_once, read_author
-from support.config import TEMPLATE_ROOT, kind_backends, load_copier_config, question_names, table
+from support.config import TEMPLATE_ROOT, kind_backends, load_copier_config, question_names
 from support.proc import git
 from support.refusals import assert_prompt_message, render, snapshot
 from support.render import load_answers, template_source
+from support.validators import validator_env, validator_message
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +41,7 @@ def template() -> Path:
 
 @pytest.fixture(scope="module")
 def jinja_env() -> jinja2.Environment:
-    """copier's kind of Jinja environment: sandboxed, its default filters, loader at the repo root."""
-    return jinja2.sandbox.SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_ROOT),
-        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
-        undefined=jinja2.StrictUndefined,
-    )
+    return validator_env()
 
 
 def keywords_of(answer: str) -> list[str]:
@@ -284,55 +277,6 @@ def test_email_rule_never_accepts_what_pypi_refuses(
     else:
         with pytest.raises(EmailNotValidError):
             validate_email(address, check_deliverability=False)
-
-
-def test_stdlib_table_covers_the_running_python() -> None:
-    names = json.loads(table("stdlib_module_names"))
-    assert set(sys.stdlib_module_names) <= set(names), set(sys.stdlib_module_names) - set(names)
-    assert "test" in names  # CPython's own test package is left out of sys.stdlib_module_names
-    assert names == sorted(set(names))
-
-
-_VALIDATORS: dict[str, jinja2.Template] = {}
-# What a validator reads besides its answer: the stdlib table, and a first copy (no recorded answers).
-VALIDATOR_CONTEXT = {
-    "stdlib_module_names": json.loads(table("stdlib_module_names")),
-    "_copier_answers": {},
-    "_copier_conf": {"data": {}, "answers_file": ".copier-answers.yml", "defaults": True, "user_defaults": {}},
-}
-
-
-def validator_message(env: jinja2.Environment, question: str, answer: Any, data: dict[str, Any] | None = None) -> str:
-    """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive.
-
-    `data`: what --data or --data-file gave, raw (copier passes the answer cast to the question's
-    type); by default the answer itself, as the user gave it.
-    """
-    if question not in _VALIDATORS:
-        _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
-    given = {question: answer} if data is None else data
-    context = {**VALIDATOR_CONTEXT, "_copier_conf": {**VALIDATOR_CONTEXT["_copier_conf"], "data": given}}
-    return _VALIDATORS[question].render(**context, **{question: answer}).strip()
-
-
-def test_every_keyword_is_refused_as_import_name(jinja_env: jinja2.Environment) -> None:
-    for word in [w for w in keyword.kwlist if w.islower()]:
-        assert "is a Python keyword" in validator_message(jinja_env, "import_name", word), word
-    for soft in keyword.softkwlist:  # `import match` works: soft keywords are valid module names
-        assert "keyword" not in validator_message(jinja_env, "import_name", soft), soft
-
-
-def test_every_stdlib_module_is_refused_as_import_and_project_name(jinja_env: jinja2.Environment) -> None:
-    for name in [*sys.stdlib_module_names, "test"]:
-        if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and not keyword.iskeyword(name):
-            message = validator_message(jinja_env, "import_name", name)
-            assert "is a standard-library module" in message, name
-            assert "never imported" in message, name
-        project_name = name.strip("_").replace("_", "-").title()  # PyPI compares normalised names
-        if project_name:
-            assert "PyPI refuses" in validator_message(jinja_env, "project_name", project_name), project_name
-    assert validator_message(jinja_env, "import_name", "acme_json") == ""
-    assert validator_message(jinja_env, "project_name", "json-tools") == ""
 
 
 def extras_message(env: jinja2.Environment, requirement: Any) -> str:
