@@ -65,7 +65,8 @@ reason() {
 # tip already holds the update (with $3 = reuse, a tip made here on this very base is taken as
 # it is, copier not run), and $incomplete to yes, no or unknown; returns 1 after saying why it
 # stops (not generated from the template, up to date, left alone, refused), with $result set to
-# ok or failed.
+# ok or failed. $4: the state of the branch's pull request if it is closed or merged (never
+# pushed to again).
 build_update() {
   local base=$1 tip=$2 answers log tree
   commit="" incomplete=unknown result=ok
@@ -80,6 +81,10 @@ build_update() {
   fi
   if [ -n "$tip" ] && ! made_here "$tip" "$base"; then
     say "left alone: $branch has commits made by hand"
+    return 1
+  fi
+  if [ -n "${4:-}" ]; then
+    say "left alone: the pull request of $branch is $4"
     return 1
   fi
   if [ "${3:-}" = reuse ] && [ -n "$tip" ] && [ "$(git rev-parse "$tip^")" = "$base" ]; then
@@ -112,7 +117,7 @@ build_update() {
 
 # GitHub mode, one repository (ORG/NAME): clone or fetch, update, push, open a pull request.
 update_github() {
-  local repo=$1 dir="$workdir/$1" default tip state reuse url
+  local repo=$1 dir="$workdir/$1" default tip state reuse closed url
   if [ -d "$dir/.git" ]; then
     { gh_git -C "$dir" fetch --quiet --prune origin && gh_git -C "$dir" remote set-head origin --auto >/dev/null; } ||
       { say "FAILED: git fetch"; return 1; }
@@ -125,16 +130,13 @@ update_github() {
   { git switch --quiet --discard-changes --detach "$default" && git clean --quiet -d -x --force; } ||
     { say "FAILED: cannot reset the clone"; return 1; }
   tip=$(git rev-parse --quiet --verify "refs/remotes/origin/$branch^{commit}")
-  state="" reuse=no
+  state="" reuse=no closed=""
   if [ -n "$tip" ]; then
     state=$(gh pr view "$branch" --repo "$repo" --json state --jq .state 2>/dev/null)
     [ "$state" != OPEN ] || reuse=reuse # a missing pull request needs to know whether to be a draft
+    [ -z "$state" ] || [ "$state" = OPEN ] || closed=$state
   fi
-  build_update "$(git rev-parse "$default")" "$tip" "$reuse" || { [ "$result" = ok ]; return; }
-  if [ -n "$state" ] && [ "$state" != OPEN ]; then
-    say "left alone: the pull request of $branch is $state" # closed or merged: nothing pushed to it again
-    return 0
-  fi
+  build_update "$(git rev-parse "$default")" "$tip" "$reuse" "$closed" || { [ "$result" = ok ]; return; }
   if [ -n "$commit" ]; then
     gh_git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
       { say "FAILED: git push"; return 1; }
