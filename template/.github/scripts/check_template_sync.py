@@ -170,23 +170,22 @@ def source_problem(value: str) -> str | None:
 
 def commit_problem(value: str) -> str | None:
     """Why no updater can update from `_commit`, or None for a release tag."""
+    fix = "run `copier update --defaults --vcs-ref <release tag>` once"
     if COMMIT_HASH.fullmatch(value):
-        return (
-            f"_commit {value!r} is a commit hash (copier's record of a commit no tag names), not a "
-            "release tag such as v1.2.0: Renovate and `copier update` compare release tags; run "
-            "`copier update --defaults --vcs-ref <release tag>` once"
-        )
-    if RELEASE_TAG.fullmatch(value):
+        what = "a commit hash (copier's record of a commit no tag names), not a release tag"
+    elif RELEASE_TAG.fullmatch(value):
         return None
-    if DESCRIBE.fullmatch(value):
+    elif DESCRIBE.fullmatch(value):
         tag = value.rsplit("-", 2)[0]
         return (
-            f"_commit {value!r} is a commit after the tag {tag!r}, not a release: Renovate never "
-            f"updates it; run `copier update --defaults --vcs-ref <release tag>` once"
+            f"_commit {value!r} is a commit after the tag {tag!r}, not a release: "
+            f"Renovate never updates it; {fix}"
         )
+    else:
+        what = "not a release tag"
     return (
-        f"_commit {value!r} is not a release tag such as v1.2.0: Renovate and `copier update` "
-        "compare release tags; run `copier update --defaults --vcs-ref <release tag>` once"
+        f"_commit {value!r} is {what} such as v1.2.0: "
+        f"Renovate and `copier update` compare release tags; {fix}"
     )
 
 
