@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from packaging.metadata import Metadata
 from packaging.tags import parse_tag
 
@@ -105,8 +104,7 @@ def test_twine_and_wheel_contents_pass(built: tuple[Path, dict[str, Any], Dists]
 
 def release_check_command(project: Path) -> str:
     """publish.yml's wheel check, as printed in its build job (every platform's wheels, gathered)."""
-    jobs = yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))["jobs"]
-    (command,) = [s["run"] for s in jobs["build"]["steps"] if s.get("run", "").startswith("check-wheel-contents ")]
+    (command,) = [s["run"] for s in workflow_steps(project) if s.get("run", "").startswith("check-wheel-contents ")]
     return command
 
 
