@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scenarios import workflow_cases
+from support.clients import project_mypy_cache
 from support.pages import console_blocks
 from support.render import render_project
 from support.workflows import Rendered, render_workflow_case, steps
@@ -51,6 +52,7 @@ def test_every_command_runs_as_printed(tmp_path: Path) -> None:
     """In a generated library, from `uv sync` on: each exits 0, and the tests ran."""
     project = render_project(tmp_path / "demo-pkg", {})
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["MYPY_CACHE_DIR"] = str(project_mypy_cache(project))  # its standard library, checked once per machine
     outputs = []
     for line in console_lines((project / "CONTRIBUTING.md").read_text(encoding="utf-8")):
         proc = subprocess.run(["bash", "-c", line], cwd=project, env=env, capture_output=True, text=True, check=False)

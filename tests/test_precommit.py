@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from scenarios import VARIANTS, render_importing_a_typed_dependency
-from support.clients import mypy_cache
+from support.clients import project_mypy_cache
 from support.config import PYTHON_VERSIONS, table
 from support.envs import dev_environment, install_into, make_venv
 from support.proc import PYTHON, commit_new_repo, git, run, tool
@@ -211,13 +211,6 @@ def local_config(project: Path, bin_dir: Path) -> dict[str, Any]:
 def committed_copy(project: Path, work: Path) -> Path:
     """A copy of `project` in `work`, committed to a new git repository (the runners list files with git)."""
     return commit_new_repo(shutil.copytree(project, work / project.name), "generated")
-
-
-def project_mypy_cache(project: Path) -> Path:
-    """The per-machine mypy cache for the project's pinned mypy and its target (as test_quality's)."""
-    mypy = next(Requirement(r).specifier for r in pyproject(project)["dependency-groups"]["dev"]
-                if isinstance(r, str) and Requirement(r).name == "mypy")  # fmt: skip
-    return mypy_cache(str(mypy).removeprefix("=="), pyproject(project)["tool"]["mypy"]["python_version"])
 
 
 def run_hooks(runner: str, project: Path, work: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, str], Path]:

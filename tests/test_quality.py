@@ -27,7 +27,7 @@ from support.checkers import (
     repo_review_ignores,
     vermin,
 )
-from support.clients import mypy_cache
+from support.clients import mypy_cache, project_mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.envs import cache_dirs, dev_environment, find_python, install_into
 from support.index import serve_index
@@ -137,7 +137,7 @@ def test_raising_python_min_keeps_ruff_and_mypy_passing(tmp_path: Path, kind: st
     copier.run_update(project, data={"python_min": newer}, defaults=True, overwrite=True, unsafe=False, quiet=True)
     assert f'requires-python = ">={newer}"' in (project / "pyproject.toml").read_text(encoding="utf-8")
     bin_dir = dev_environment(project)
-    env = {**os.environ, "MYPY_CACHE_DIR": str(tmp_path / "mypy-cache")}
+    env = {**os.environ, "MYPY_CACHE_DIR": str(project_mypy_cache(project))}
     for command in (
         ["ruff", "check", "--no-cache", "--output-format", "concise", "."],
         ["ruff", "format", "--no-cache", "--check", "."],

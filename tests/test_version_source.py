@@ -9,6 +9,7 @@ the question keeps a project byte for byte, or switches it on when asked.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from support.builds import (
     run_build,
     tag_first_release,
 )
+from support.clients import project_mypy_cache
 from support.config import TEMPLATE_ROOT, backend_names, kind_backends, table, version_plugin_backends
 from support.proc import PYTHON, git, run, tool
 from support.refusals import render
@@ -384,7 +386,13 @@ def test_pdm_version_format_script_passes_the_projects_checkers() -> None:
     """scripts/scm_version.py (pdm-backend only) passes ruff and mypy --strict, as every generated file."""
     project = render_once("build-pdm-backend-git-tag", matrix_case_answers("pdm-backend-git-tag"))
     assert (project / "scripts" / "scm_version.py").is_file()
-    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--no-cache", "--check", "."], ["mypy"]):
+    # The render is shared: nothing may be written into it (mypy's cache goes to the machine's).
+    cache = project_mypy_cache(project, importlib.metadata.version("mypy"))
+    for command in (
+        ["ruff", "check", "--no-cache", "."],
+        ["ruff", "format", "--no-cache", "--check", "."],
+        ["mypy", "--cache-dir", str(cache)],
+    ):
         proc = subprocess.run(
             [tool(command[0]), *command[1:]], cwd=project, capture_output=True, text=True, check=False
         )

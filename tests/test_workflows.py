@@ -23,6 +23,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from scenarios import render_importing_a_typed_dependency, workflow_cases
+from support.clients import project_mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.proc import PYTHON, run, tool
 from support.render import render_project
@@ -380,4 +381,5 @@ def test_lint_job_type_checks_with_the_projects_dependencies(tmp_path: Path, kin
     run([tool("uv"), "venv", "--quiet", "--seed", "--python", PYTHON, venv])  # --seed: the steps call pip
     lint = load_yaml(project / ".github/workflows/ci.yml")["jobs"]["lint"]
     assert any(s.get("run") == "mypy" for s in steps(lint))
-    assert run_job_steps(lint, project, venv / "bin", {}) == ""
+    cache = {"MYPY_CACHE_DIR": str(project_mypy_cache(project))}  # the job installs the dev group's mypy
+    assert run_job_steps(lint, project, venv / "bin", {}, extra_env=cache) == ""

