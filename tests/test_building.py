@@ -12,7 +12,7 @@ from packaging.metadata import Metadata
 from packaging.version import Version
 
 from scenarios import matrix_case_answers, matrix_cases
-from support.builds import Dists, build_once, check_wheel_contents, read_author, twine_check
+from support.builds import Dists, build_once, check_wheel_contents, command_tests_passed, read_author, twine_check
 from support.checkers import PYROMA_NO_KEYWORDS, pyroma_rating, repo_review, repo_review_ignores
 from support.config import kind_backends
 from support.envs import install_into, make_venv
@@ -163,8 +163,10 @@ def test_install_wheel_and_run_project_tests(
         proc = run([python, "-c", code], cwd=tmp_path)
         assert proc.stdout.strip() == answers["version"]
     # The project's own tests, against the installed wheel (src/ is not on sys.path).
-    proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    proc = run([python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"], cwd=project)
     assert " passed" in proc.stdout, proc.stdout
+    if answers.get("command_name"):  # the installed script and `python -m`, each printing the version
+        assert command_tests_passed(proc.stdout) == {"script", "python -m"}, proc.stdout
     assert str(python) != PYTHON
 
 

@@ -25,6 +25,7 @@ from support.builds import (
     build_requires,
     build_sdist,
     check_wheel_contents,
+    command_tests_passed,
     extension_python,
     twine_check,
 )
@@ -237,8 +238,10 @@ def test_installs_imports_and_passes_its_tests_on_each_python(
         assert f"import {name}\n" in usage
         proc = run([python, "-c", usage], cwd=tmp_path)
         assert proc.stdout.split() == ["5", answers["version"]], proc.stdout
-        proc = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests], cwd=tmp_path)
+        proc = run([python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", tests], cwd=tmp_path)
         assert " passed" in proc.stdout, proc.stdout  # run() fails on any failed test
+        if answers.get("command_name"):  # the installed script and `python -m`, each printing the version
+            assert command_tests_passed(proc.stdout) == {"script", "python -m"}, proc.stdout
 
 
 def test_sources_compile_without_warnings(built: tuple[Path, dict[str, Any], Dists]) -> None:

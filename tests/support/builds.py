@@ -11,6 +11,7 @@ import importlib.metadata
 import io
 import logging
 import os
+import re
 import shutil
 import tarfile
 import tomllib
@@ -194,6 +195,13 @@ def check_wheel_contents(*args: str | Path) -> tuple[int, str]:
     if result.exit_code not in (0, 1):
         raise AssertionError(f"check-wheel-contents exited {result.exit_code}: {result.output}") from result.exception
     return result.exit_code, result.output
+
+
+def command_tests_passed(pytest_output: str) -> set[str]:
+    """Which of the generated tests/test_command.py's two runs of the installed command passed, by id
+    ("script", "python -m"), in the output of the project's tests run with `pytest -rA`."""
+    test = "tests/test_command.py::test_installed_command_prints_its_version"
+    return set(re.findall(rf"^PASSED {re.escape(test)}\[(.+)\]$", pytest_output, re.MULTILINE))
 
 
 def read_author(meta: Any) -> tuple[str, str]:
