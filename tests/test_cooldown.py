@@ -31,6 +31,7 @@ from support.envs import cache_dirs
 from support.index import LocalIndex, serve_index
 from support.proc import PYTHON, run, tool
 from support.render import render_once
+from support.sharing import shared_folder, shared_once
 from support.workflows import Rendered, render_workflow_case, run_job_steps, steps
 
 # includes/tables/release_tools.yml: the days Dependabot waits too.
@@ -114,9 +115,13 @@ def _metadata():
 '''
 
 
-def wheel(dst: Path, version: str) -> Path:
-    """probe-backend's wheel at `version`, built by flit-core as the rehearsal's stand-ins are."""
-    return build_stand_in(dst / version, "probe-backend", version, code=BACKEND.format(version=version))
+def wheel(version: str) -> Path:
+    """probe-backend's wheel at `version`, built by flit-core as the rehearsal's stand-ins are, once per run."""
+    code = BACKEND.format(version=version)
+    root = shared_once(shared_folder() / "probe-backend" / version,
+                       lambda root: build_stand_in(root, "probe-backend", version, code=code), inputs=code)  # fmt: skip
+    (built,) = (root / "dist").glob("*.whl")
+    return built
 
 
 def probe_project(dst: Path) -> Path:
@@ -132,10 +137,10 @@ def ago(**delta: float) -> str:
 
 
 @contextlib.contextmanager
-def probe_index(wheels: Path) -> Iterator[tuple[LocalIndex, Path]]:
+def probe_index() -> Iterator[tuple[LocalIndex, Path]]:
     """A local index serving probe-backend 1.0, uploaded 30 days ago, and 2.0, an hour ago; with 1.0's wheel."""
     with serve_index() as index:
-        month_old, hour_old = wheel(wheels, "1.0"), wheel(wheels, "2.0")
+        month_old, hour_old = wheel("1.0"), wheel("2.0")
         index.publish(month_old, hour_old)
         index.upload_times.update({month_old.name: ago(days=30), hour_old.name: ago(hours=1)})
         yield index, month_old
@@ -168,7 +173,7 @@ def test_release_build_uses_only_a_week_old_backend(tmp_path: Path) -> None:
     run_job_steps({"env": job["env"], "steps": [upgrade_and_build]}, tmp_path, venv / "bin", {})
     assert pip_version(venv) >= (26, 1)
 
-    with probe_index(tmp_path / "wheels") as (index, month_old):
+    with probe_index() as (index, month_old):
         local = {"PIP_INDEX_URL": index.simple}
 
         cooled = probe_project(tmp_path / "cooled")
@@ -218,7 +223,7 @@ def test_manual_release_check_builds_with_a_week_old_backend(tmp_path: Path) -> 
     # pip 26.1 or later and build, without the `uv` package (build would run that package's uv).
     pip_env = build_environment(["pip>=26.1"])
     old_uv = install_uv(OLD_UV)
-    with probe_index(tmp_path / "wheels") as (index, month_old):
+    with probe_index() as (index, month_old):
         base = {
             k: v
             for k, v in os.environ.items()
