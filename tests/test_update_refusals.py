@@ -302,30 +302,56 @@ def removed_choices(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[
     return removed
 
 
-@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
-def test_narrowing_a_table_is_detected(tmp_path: Path) -> None:
-    repo = make_template_repo(tmp_path / "pypi-template")
-    narrow_python_versions(repo, TAG_B, "3.10")
+def narrowing_problems(repo: Path) -> list[str]:
+    """Across `repo`'s final release tags: each release that stops accepting a table value must be a
+    major release whose changelog section (docs/changelog.md) says it needs attention and names it."""
+    # Final releases only: a candidate (rings, docs/updating.md) has no changelog section of its own.
+    versions = (Version(tag) for tag in git(repo, "tag", "--list", "v*").split())
+    tags = sorted(v for v in versions if not v.is_prerelease)
+    changelog = (repo / "docs" / "changelog.md").read_text(encoding="utf-8")
+    sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
+    problems = []
+    for older, newer in itertools.pairwise(tags):
+        removed = removed_choices(*(copier_config_at(repo, f"v{v}") for v in (older, newer)))
+        if not removed:
+            continue
+        if newer.major == older.major:
+            problems.append(f"v{newer} stops accepting {removed} in a release that is not major")
+        section = sections.get(newer, "")
+        if "Update needs attention: **yes**" not in section:
+            problems.append(f"v{newer}: the changelog does not say the update needs attention")
+        problems += [f"v{newer}: the changelog does not name `{value}`" for values in removed.values()
+                     for value in values if f"`{value}`" not in section]  # fmt: skip
+    return problems
+
+
+@pytest.mark.slow  # the narrowing template repository (git, a copy)
+def test_narrowing_a_table_is_detected(narrowing_repo: Path, tmp_path: Path) -> None:
+    repo = narrowing_repo / "pypi-template"
     old, new = (copier_config_at(repo, tag) for tag in (TAG_A, TAG_B))
-    assert removed_choices(old, new) == {"python_versions": ["3.10"]}
+    assert removed_choices(old, new) == {"python_versions": [PYTHON_VERSIONS[0]]}
     assert removed_choices(old, old) == {}
+    assert narrowing_problems(repo) == [
+        f"{TAG_B} stops accepting {{'python_versions': ['{PYTHON_VERSIONS[0]}']}} in a release that is not major",
+        f"{TAG_B}: the changelog does not say the update needs attention",
+        f"{TAG_B}: the changelog does not name `{PYTHON_VERSIONS[0]}`",
+    ]
+    # The same commit released as a major version, with the changelog section it needs: accepted.
+    major = tmp_path / "major"
+    git(tmp_path, "clone", "--quiet", str(repo), str(major))
+    git(major, "tag", "v2.0.0", TAG_B)
+    git(major, "tag", "--delete", TAG_B)
+    changelog = major / "docs" / "changelog.md"
+    section = f"## 2.0.0\n\nUpdate needs attention: **yes** (Python `{PYTHON_VERSIONS[0]}` is no longer offered).\n\n"
+    changelog.write_text(changelog.read_text(encoding="utf-8").replace("## 1.0.0", section + "## 1.0.0", 1))
+    assert narrowing_problems(major) == []
 
 
 def test_releases_that_narrow_a_table_are_major_and_say_so() -> None:
-    """Across this repository's release tags (none in a tagless clone): a release that stops
-    accepting a table value is a major release whose changelog entry needs attention and names it."""
-    # Final releases only: a candidate (rings, docs/updating.md) has no changelog section of its own.
-    versions = (Version(tag) for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split())
-    tags = sorted((v for v in versions if not v.is_prerelease), key=lambda v: v)
-    changelog = (TEMPLATE_ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
-    sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
-    for older, newer in itertools.pairwise(tags):
-        old, new = (copier_config_at(TEMPLATE_ROOT, f"v{v}") for v in (older, newer))
-        removed = removed_choices(old, new)
-        if removed:
-            assert newer.major > older.major, (newer, removed)
-            assert "Update needs attention: **yes**" in sections[newer]
-            assert all(f"`{value}`" in sections[newer] for values in removed.values() for value in values)
+    """Across this repository's release tags (none in a tagless clone: see the test above for the rule
+    at work): a release that stops accepting a table value is a major release whose changelog entry
+    needs attention and names it."""
+    assert narrowing_problems(TEMPLATE_ROOT) == []
 
 
 # --- 5. Nothing in the update path needs --trust; a template that did would be refused --------
