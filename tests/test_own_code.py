@@ -17,7 +17,7 @@ import pytest
 from support.checkers import vermin
 from support.clients import mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT
-from support.envs import find_python
+from support.envs import required_python
 from support.proc import run, tool
 
 FLEET_TOOLS = sorted(TEMPLATE_ROOT.glob("fleet/*.py"))
@@ -74,9 +74,7 @@ def test_fleet_tools_pass_mypy_strict_and_need_nothing_newer_than_they_state(scr
 
 @pytest.mark.parametrize("script", FLEET_TOOLS, ids=lambda p: p.name)
 def test_fleet_tools_start_on_the_oldest_python_they_state(script: Path) -> None:
-    python = find_python(stated_minimum(script))
-    if python is None:  # as tests/test_quality.py's oldest-Python run
-        pytest.skip(f"no CPython {stated_minimum(script)} on this machine")
+    python = required_python(stated_minimum(script))
     assert "usage:" in run([python, script, "--help"]).stdout
 
 

@@ -29,7 +29,7 @@ from support.checkers import (
 )
 from support.clients import mypy_cache, project_mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
-from support.envs import cache_dirs, dev_environment, find_python, install_into
+from support.envs import cache_dirs, dev_environment, install_into, required_python
 from support.index import serve_index
 from support.proc import commit_new_repo, run, tool
 from support.render import load_answers, render_once, render_project
@@ -197,17 +197,13 @@ def test_pyroma_rates_ten(project: Path, tmp_path: Path) -> None:
     assert (rating, findings) == ((10, []) if keywords else (9, [PYROMA_NO_KEYWORDS]))
 
 
-OLDEST_PYTHON = find_python(OLDEST)
-needs_oldest = pytest.mark.skipif(OLDEST_PYTHON is None, reason=f"no CPython {OLDEST} on this machine")
-
-
 @pytest.fixture(scope="module")
 def oldest_tools() -> Path:
     """A CPython-OLDEST environment with what the workflows install before running the scripts."""
-    assert OLDEST_PYTHON is not None
+    oldest = required_python(OLDEST)
 
     def make(root: Path) -> None:
-        run([tool("uv"), "venv", "--quiet", "--seed", "--python", OLDEST_PYTHON, root])
+        run([tool("uv"), "venv", "--quiet", "--seed", "--python", oldest, root])
         install_into(root / "bin" / "python", *table("release_tools"), extra_args=("--compile-bytecode",))
 
     return (
@@ -218,7 +214,6 @@ def oldest_tools() -> Path:
 
 
 @pytest.mark.slow
-@needs_oldest
 def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tmp_path: Path) -> None:
     """The scripts as the workflows run them, on CPython 3.10 with the release tools installed."""
     project, dists = build_once(f"oldest-python-{OLDEST}", {"python_min": OLDEST, "build_backend": "uv-build"})

@@ -12,11 +12,25 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from support.proc import PYTHON, run, tool
 from support.sharing import shared_folder, shared_once
 
 
 @cache
+def required_python(version: str) -> Path:
+    """find_python(version), or a skip naming what is missing; under CI (CI set) a failure, since a
+    skip there would hide that the run never tried that Python."""
+    python = find_python(version)
+    if python is None:
+        message = f"no CPython {version} on this machine"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: CI must have it (.ci/run's machine)")
+        pytest.skip(message)
+    return python
+
+
 def find_python(version: str) -> Path | None:
     """An interpreter of CPython `version` ("3.10") on this machine that runs, or None.
 
