@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -109,7 +110,11 @@ def test_install_step_without_uv_uses_pip(tmp_path: Path, monkeypatch: pytest.Mo
     project = fast_project("library", tmp_path)
     build_dists(project)
     script = load_script(project)
-    monkeypatch.setattr(script, "uv_binary", lambda: None)
+    # A machine without uv: no `uv` package to import (None in sys.modules: not importable), none on PATH.
+    monkeypatch.setitem(sys.modules, "uv", None)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("UV", raising=False)
+    assert script.uv_binary() is None
     result = script.install()
     assert result.ok, result.details
     assert result.summary.startswith("imported rehearsal_lib from rehearsal-lib 0.1.0 installed in a throwaway")

@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -92,18 +93,29 @@ def test_retry_never_waits_out_a_final_failure(verifier: ModuleType) -> None:
 
 @pytest.mark.parametrize(("actions", "prefix"), [("true", "::error title=Verify upload::"), ("", "error: ")])
 def test_verifier_reports_failure_and_exits_1(
-    verifier: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], actions: str, prefix: str
+    verifier: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    actions: str,
+    prefix: str,
 ) -> None:
-    def give_up(args: Any, **_: Any) -> None:
-        raise verifier.VerifyError(f"gave up after {args.attempts} attempts over 0s: no {args.project}")
-
-    monkeypatch.setattr(verifier, "verify", give_up)
+    """A release the index never serves: every attempt asks for the project's page, then one line,
+    a GitHub error annotation in Actions, says why it gave up."""
+    wheel = tmp_path / "acme-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("acme-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: acme\nVersion: 1.0\n")
+        zf.writestr("acme-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
     monkeypatch.setenv("GITHUB_ACTIONS", actions)
-    assert (
-        verifier.main(["--index-url", "x", "--project", "acme", "--version", "1.0", "--dist", "d", "--attempts", "2"])
-        == 1
-    )
-    assert capsys.readouterr().err == f"{prefix}gave up after 2 attempts over 0s: no acme\n"
+    slept: list[float] = []
+    with serve_index() as index:
+        argv = ["--index-url", index.simple, "--project", "acme", "--version", "1.0", "--dist", str(tmp_path),
+                "--attempts", "2", "--initial-delay", "3"]  # fmt: skip
+        assert verifier.main(argv, sleep=slept.append, log=lambda _: None) == 1
+    assert index.log == ["/simple/acme/", "/simple/acme/"]
+    assert slept == [3]
+    expected = f"{prefix}gave up after 2 attempts over 3s: {index.simple}acme/ answered HTTP 404\n"
+    assert capsys.readouterr().err == expected
 
 
 def test_verifier_refuses_a_tag_as_version(verifier: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
