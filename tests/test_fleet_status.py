@@ -147,6 +147,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(PYTHON).parent), os.environ["PATH"]])}
     proc = subprocess.run(["bash", ROLLOUT, "--local", LATEST, "acme-conflict"], cwd=fleet_root, env=env,
                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # committed with its conflict: not a failure
     assert "check_template_sync.py fails" in proc.stdout, proc.stdout + proc.stderr
     names = sorted(p.name for p in fleet_root.iterdir())
     repos = root / "fleet.txt"
