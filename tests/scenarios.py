@@ -189,11 +189,12 @@ def workflow_cases() -> list[Any]:
     for kind in ("library", "meta-package"):
         add(f"docs-{kind}", project_kind=kind, build_backend="hatchling", python_min="3.12", docs_site="sphinx")
     # Extensions: platform wheels by cibuildwheel. scikit-build-core from 3.12 builds abi3 wheels
-    # (stable_abi), with a command, through TestPyPI; meson-python on 3.11, version-specific, PyPI only.
+    # (stable_abi), with a command, through TestPyPI; meson-python on 3.11, version-specific, PyPI
+    # only, its import package named apart from the distribution (the wheel's .libs/ is not).
     for use_testpypi, backend, python_min in [(True, "scikit-build-core", "3.12"), (False, "meson-python", "3.11")]:
-        command = {"command_name": "acme-tools"} if use_testpypi else {}
+        extra = {"command_name": "acme-tools"} if use_testpypi else {"import_name": "acme_core"}
         add(f"{'testpypi' if use_testpypi else 'pypi-only'}-extension-{backend}", project_kind="extension",
-            build_backend=backend, use_testpypi=use_testpypi, python_min=python_min, **command)  # fmt: skip
+            build_backend=backend, use_testpypi=use_testpypi, python_min=python_min, **extra)  # fmt: skip
     return cases
 
 

@@ -114,14 +114,13 @@ def test_release_wheel_check_takes_the_libraries_a_repair_vendors(
 ) -> None:
     """The build job's check-wheel-contents, as printed, over a release's wheels: the repaired Linux
     wheel, and a Windows one as delvewheel leaves it when the module needs the C++ runtime (the DLL,
-    renamed, in a top-level <import>.libs/). A stray top-level folder still fails the release."""
-    project, answers, _ = built
-    name = answers["import_name"]
-    python, abi = repaired.name.split("-")[2:4]
+    renamed, in a top-level <wheel name>.libs/). A stray top-level folder still fails the release."""
+    project, _, _ = built
+    wheel_name, _, python, abi = repaired.name.split("-")[:4]
     dist = tmp_path / "dist"
     dist.mkdir()
     shutil.copy(repaired, dist)
-    retag(repaired, f"{python}-{abi}-win_amd64", dist, {f"{name}.libs/msvcp140-0a1b2c3d.dll": b"MZ\x90\x00"})
+    retag(repaired, f"{python}-{abi}-win_amd64", dist, {f"{wheel_name}.libs/msvcp140-0a1b2c3d.dll": b"MZ\x90\x00"})
     env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
     command = ["bash", "-e", "-c", release_check_command(project)]
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)

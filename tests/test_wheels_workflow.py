@@ -14,15 +14,18 @@ import os
 import re
 import subprocess
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from scenarios import workflow_cases
 from support.clients import install_schema_store
 from support.config import PYTHON_VERSIONS, table
 from support.proc import tool
+from support.wheels import record_row
 from support.workflows import Rendered, action_repo, render_workflow_case, steps
 
 ACTIONS = table("actions")
@@ -198,10 +201,10 @@ def test_build_job_checks_every_file_before_upload(rendered: Rendered) -> None:
     skb = tomllib.loads(rendered.text("pyproject.toml"))["tool"].get("scikit-build", {})
     stable_abi = "py-api" in skb.get("wheel", {})
     assert stable_abi is (rendered.answers["build_backend"] == "scikit-build-core")  # the cases: 3.12, 3.11
-    name = rendered.answers["import_name"]
+    name, wheel_name = rendered.answers["import_name"], wheel_file_name(rendered.answers)
     order = [
         "python -m twine check --strict dist/*",
-        f"check-wheel-contents --toplevel {name},{name}.libs --ignore W010,W201 dist/*.whl",
+        f"check-wheel-contents --toplevel {name},{wheel_name}.libs --ignore W010,W201 dist/*.whl",
         *(["abi3audit --strict --report dist/*-abi3-*.whl"] if stable_abi else []),
         'python .github/scripts/check_release_version.py --tag "${RELEASE_TAG}" --dist dist',
     ]
@@ -210,6 +213,51 @@ def test_build_job_checks_every_file_before_upload(rendered: Rendered) -> None:
     sdist_runs = [s["run"] for s in steps(jobs["sdist"]) if "run" in s]
     assert any(r.startswith("python -m build --sdist") for r in sdist_runs)
     assert "python -m twine check --strict sdist/*" in sdist_runs
+
+
+def wheel_file_name(answers: dict[str, Any]) -> str:
+    """The distribution's name as wheel file names spell it (PEP 427: normalised, `_` for `-`)."""
+    return canonicalize_name(answers["project_name"]).replace("-", "_")
+
+
+def windows_wheel(dest: Path, answers: dict[str, Any], extra: dict[str, bytes]) -> Path:
+    """A wheel shaped as cibuildwheel leaves one on Windows: the import package with its compiled
+    module and, as delvewheel adds it, the C++ runtime in <wheel name>.libs/; plus `extra` files."""
+    name, package = wheel_file_name(answers), answers["import_name"]
+    info = f"{name}-0.1.0.dist-info"
+    files = {
+        f"{package}/__init__.py": b"from ._core import add\n",
+        f"{package}/_core.cp312-win_amd64.pyd": b"MZ\x90\x00",
+        f"{name}.libs/msvcp140-0a1b2c3d.dll": b"MZ\x90\x00 msvcp140",
+        f"{info}/METADATA": f"Metadata-Version: 2.4\nName: {answers['project_name']}\nVersion: 0.1.0\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp312-cp312-win_amd64\n",
+        **extra,
+    }
+    record = [record_row(n, data) for n, data in files.items()] + [f"{info}/RECORD,,"]
+    wheel = dest / f"{name}-0.1.0-cp312-cp312-win_amd64.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for n, data in {**files, f"{info}/RECORD": "\n".join(record).encode() + b"\n"}.items():
+            zf.writestr(n, data)
+    return wheel
+
+
+def test_wheel_check_takes_the_libs_folder_named_after_the_wheel(rendered: Rendered, tmp_path: Path) -> None:
+    """delvewheel and auditwheel name the folder of vendored libraries after the wheel, whatever the
+    import package is called (acme_core in acme_odd_tools...whl): the build job's check, as printed,
+    takes it, and still fails a stray top-level folder."""
+    (command,) = [s["run"] for s in steps(rendered.workflow("publish.yml")["jobs"]["build"])
+                  if s.get("run", "").startswith("check-wheel-contents ")]  # fmt: skip
+    (tmp_path / "dist").mkdir()
+    wheel = windows_wheel(tmp_path / "dist", rendered.answers, {})
+    env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (0, f"dist/{wheel.name}: OK\n"), proc.stdout + proc.stderr
+    windows_wheel(tmp_path / "dist", rendered.answers, {"stray/notes.txt": b"left behind\n"})
+    proc = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "W202: Wheel library has undeclared toplevel entry:\n  stray/\n" in proc.stdout
 
 
 def test_installs_from_each_index_on_every_wheel_platform(rendered: Rendered) -> None:
