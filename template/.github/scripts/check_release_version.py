@@ -3,7 +3,7 @@
 
 The publish workflow runs it once, after the build, with `--tag` and `--dist`: it checks
 pyproject.toml and the built sdist and wheel (a backend may normalise or compute the version). A
-tag may be `1.2.3` or `v1.2.3`; the version must be spelled exactly like the tag, canonically (as
+tag is `v1.2.3` (the pypi environment deploys `v*` tags only); the version must be spelled exactly like the tag, canonically (as
 PyPI shows it: `1.0.0rc1`, not `1.0.0-rc1`) and carry no `+local` part, which PyPI and TestPyPI
 refuse. ci.yml runs it without `--tag` on every push, so a version that could not be released
 shows long before the release.
@@ -47,11 +47,18 @@ class ReleaseVersionError(Exception):
 
 
 def version_from_tag(tag: str) -> str:
-    """`v1.2.3` and `1.2.3` both name version `1.2.3`."""
+    """`v1.2.3` names version `1.2.3`."""
     tag = tag.strip()
     if not tag:
         raise ReleaseVersionError(
             "the release tag is empty: publish the release from a tag such as v1.2.3"
+        )
+    if not tag.startswith("v"):
+        # Any earlier job would run (TestPyPI's upload too) and the release stop at the pypi environment.
+        raise ReleaseVersionError(
+            f"release tag {tag!r} does not start with 'v': the pypi environment deploys v* tags "
+            f"only (RELEASING.md). Delete the release and the tag, and publish it from tag "
+            f"'v{tag.lstrip('vV')}'"
         )
     return tag.removeprefix("v")
 
@@ -158,7 +165,7 @@ def check_tag(tag: str, version: str, pyproject: Path, *, dynamic: bool = False)
     if version != expected:
         raise ReleaseVersionError(
             f"release tag {tag!r} does not match version {version!r} in {pyproject}: the tag must be "
-            f"{version!r} or 'v{version}'. Bump [project] version, or delete the release and tag again"
+            f"'v{version}'. Bump [project] version, or delete the release and tag again"
         )
 
 
