@@ -178,6 +178,28 @@ def test_changing_one_answer_never_replaces_another_silently(tmp_path: Path, upd
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
+def test_a_new_build_backend_never_drops_git_tag_silently(tmp_path: Path, update_repo: TemplateRepo) -> None:
+    """git-tag is a choice only a backend with a version plugin offers: moved to flit-core, a git-tag
+    project would become one whose version is typed in pyproject.toml, without a word. The update
+    refuses, naming the backend; both answers together go through."""
+    project = make_project(tmp_path / "tagged", update_repo.path, {"version_source": "git-tag"})
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", "--data", "build_backend=flit-core", cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "Validation error for question 'version_source': recorded answer now invalid\n" in proc.stderr
+    assert (
+        f'version_source "git-tag" in {ANSWERS_FILE} is no longer accepted: build_backend flit-core '
+        "cannot read the version from git tags (give version_source=pyproject with it)." in proc.stderr
+    )
+    assert_nothing_changed(project, before)
+    both = ["--data", "build_backend=flit-core", "--data", "version_source=pyproject"]
+    proc = copier_cli("update", "--defaults", *both, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    answers = load_answers(project)
+    assert (answers["build_backend"], answers["version_source"]) == ("flit-core", "pyproject")
+
+
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_update_refuses_a_recorded_text_answer_a_stricter_rule_refuses(tmp_path: Path) -> None:
     """A text question's rule applied to the recorded answer (kept()'s `rule` macro): a release that
     caps description at 40 characters stops the update instead of writing the default summary."""
@@ -210,7 +232,9 @@ def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
 ) -> None:
     """docs/updating.md: without --defaults copier asks every question again, pre-filled. A new
     description typed at its prompt and a license picked with the arrow keys both go through:
-    the guard above refuses only a default copier substitutes for a recorded answer."""
+    the guard above refuses only a default copier substitutes for a recorded answer. So does a new
+    project_kind (extension) whose builders exclude the recorded build_backend: that question is
+    asked again with the extension's default, never refused before the user can answer it."""
     copier = (
         tool("copier")
         if copier_version == "locked"
@@ -233,13 +257,16 @@ def test_interactive_update_takes_a_typed_text_answer_and_a_new_choice(
                 terminal.child.send("\x15" + NEW_DESCRIPTION)  # Ctrl-U clears the recorded answer
             if question == "license":
                 terminal.child.send("\x1b[B")  # Down: the license after MIT
+            if question == "project_kind":
+                terminal.child.send("\x1b[B\x1b[B")  # Down, Down: library, meta-package, extension
             terminal.child.send("\r")
     finally:
         status = terminal.close()
     assert "Validation error" not in terminal.text()
     assert status == 0, terminal.text()
-    assert {"description", "license", "use_renovate"} <= set(answered)
+    assert {"description", "license", "build_backend", "use_renovate"} <= set(answered)
     answers = load_answers(project)
+    assert (answers["project_kind"], answers["build_backend"]) == ("extension", "scikit-build-core")
     new_license = list(table("licenses"))[1]
     assert (answers["description"], answers["license"], answers["_commit"]) == (NEW_DESCRIPTION, new_license, TAG_B)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
