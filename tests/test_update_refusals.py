@@ -44,6 +44,7 @@ from support.render import load_answers, project_files
 from support.sharing import shared_folder, shared_once
 from support.terminal import Terminal, help_lines
 from support.updating import ANSWERS_FILE, UPDATING_DOC, copier_cli, update_api
+from support.validators import validator_env, validator_message
 
 # The copier users run (locked) and the oldest one the template declares (installed: a client).
 BOTH_COPIERS = pytest.mark.parametrize("copier_version", ["locked", pytest.param("minimum", marks=pytest.mark.client)])
@@ -197,6 +198,17 @@ def test_a_new_build_backend_never_drops_git_tag_silently(tmp_path: Path, update
     assert proc.returncode == 0, proc.stderr
     answers = load_answers(project)
     assert (answers["build_backend"], answers["version_source"]) == ("flit-core", "pyproject")
+
+
+@pytest.mark.parametrize(("kind", "article"), [("library", "a"), ("meta-package", "a"), ("extension", "an")])
+def test_the_build_backend_refusal_names_the_kind_in_english(kind: str, article: str) -> None:
+    """kept()'s message for a recorded backend the new project_kind cannot use, from the validator."""
+    recorded = next(name for name, spec in table("backends").items() if kind not in spec["kinds"])
+    offered = ", ".join(name for name, spec in table("backends").items() if kind in spec["kinds"])
+    answers = {"build_backend": recorded}
+    context = {"project_kind": kind, "backends": table("backends"), "_copier_answers": answers}
+    message = validator_message(validator_env(), "build_backend", offered.split(", ")[0], data={}, context=context)
+    assert f"no longer accepted: {article} {kind} builds with {offered}.\n" in message
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)

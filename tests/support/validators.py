@@ -30,14 +30,21 @@ VALIDATOR_CONTEXT = {
 }
 
 
-def validator_message(env: jinja2.Environment, question: str, answer: Any, data: dict[str, Any] | None = None) -> str:
+def validator_message(
+    env: jinja2.Environment,
+    question: str,
+    answer: Any,
+    data: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> str:
     """A question's validator rendered on its own, with the table it reads: fast enough to be exhaustive.
 
     `data`: what --data or --data-file gave, raw (copier passes the answer cast to the question's
-    type); by default the answer itself, as the user gave it.
+    type); by default the answer itself, as the user gave it. `context`: other answers and tables
+    the validator reads, and an update's recorded answers (`_copier_answers`).
     """
     if question not in _VALIDATORS:
         _VALIDATORS[question] = env.from_string(load_copier_config()[question]["validator"])
     given = {question: answer} if data is None else data
-    context = {**VALIDATOR_CONTEXT, "_copier_conf": {**VALIDATOR_CONTEXT["_copier_conf"], "data": given}}
-    return _VALIDATORS[question].render(**context, **{question: answer}).strip()
+    base = {**VALIDATOR_CONTEXT, "_copier_conf": {**VALIDATOR_CONTEXT["_copier_conf"], "data": given}}
+    return _VALIDATORS[question].render(**{**base, **(context or {})}, **{question: answer}).strip()
