@@ -16,7 +16,7 @@ import pytest
 import yaml
 from copier._vcs import get_repo  # copier's shortcut expansion, to compare the advice with
 
-from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy
+from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy, matrix_case_answers
 from support.config import TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
 from support.render import render_once
@@ -88,6 +88,22 @@ CASES = {
          "src/acme/__init__.py": ""},
         [("pyproject.toml:5: [project.scripts] acme = 'acme.__main__:main': src/acme/__main__.py does not exist; an "
           "update never writes into src/: add it (a main() returning the exit code)")],
+    ),
+    # copier update --data project_kind=extension wrote the build file; src/ is the user's.
+    "extension-source-missing": (
+        {"CMakeLists.txt": "project(acme LANGUAGES CXX)\n# src/_old.cpp was here\n"
+                           "nanobind_add_module(_core src/_core.cpp)\n",
+         "src/acme/__init__.py": ""},
+        [("CMakeLists.txt:3: src/_core.cpp does not exist; an update never writes into src/: add it (a new copy "
+          "with the same answers has it), or stop building it here")],
+    ),
+    "meson-sources-missing": (
+        {"meson.build": "py.extension_module('_core', 'src/_core.c', subdir: 'acme')\npy.install_sources(\n"
+                        "  'src/acme/__init__.py',\n  'src/acme/_core.pyi',\n)\n",
+         "src/acme/__init__.py": ""},
+        [f"meson.build:{n}: {path} does not exist; an update never writes into src/: add it (a new copy with "
+         "the same answers has it), or stop building it here"
+         for n, path in [(1, "src/_core.c"), (4, "src/acme/_core.pyi")]],
     ),
     "git-diff3-markers": (
         {"ci.yml": "<<<<<<< HEAD\nx\n||||||| base\ny\n=======\nz\n>>>>>>> main\n"},
@@ -229,9 +245,10 @@ def test_annotations_on_github_actions(
     )
 
 
-@pytest.fixture(scope="module")
-def generated() -> Path:
-    return render_once("build-defaults", {})  # the render matrix's defaults, shared
+@pytest.fixture(scope="module", params=["defaults", "scikit-build-core-extension", "meson-python-extension"])
+def generated(request: pytest.FixtureRequest) -> Path:
+    """The render matrix's renders (shared): the default library and each extension backend's."""
+    return render_once(f"build-{request.param}", matrix_case_answers(request.param))
 
 
 def test_ci_runs_it_on_every_pull_request(generated: Path) -> None:

@@ -14,7 +14,10 @@ check fails (exit 1), naming each file and line, on:
 - a TOML file the merge left unparsable (Python 3.11+): git merges TOML as text, so a table you
   and a template release both add (say `[tool.coverage.run]`) appears twice, with no conflict;
 - a `[project.scripts]` entry whose module is not under src/ (Python 3.11+): an update that turns a
-  console script on writes the entry, but src/ is yours, so its module is yours to add.
+  console script on writes the entry, but src/ is yours, so its module is yours to add;
+- a file under src/ that an extension's build file (CMakeLists.txt, meson.build) compiles or
+  installs and that does not exist: an update that makes a project an extension, or moves it to
+  the other extension backend, writes the build file, never src/.
 
 Standard library only (Python 3.10+). ci.yml runs it on every pull request:
 
@@ -242,6 +245,24 @@ def toml_problems(root: Path, name: str, text: str) -> list[Problem]:
     return problems
 
 
+BUILD_FILES = ("CMakeLists.txt", "meson.build")
+SOURCE = re.compile(r"(?<![\w./-])src/[\w./-]*\w")
+
+
+def build_file_problems(root: Path, name: str, lines: list[str]) -> list[Problem]:
+    """Each path under src/ that the build file names (outside comments) and that does not exist."""
+    problems = []
+    for number, line in enumerate(lines, 1):
+        for path in SOURCE.findall(line.split("#", 1)[0]):
+            if not (root / path).exists():
+                message = (
+                    f"{path} does not exist; an update never writes into src/: add it (a new copy"
+                    " with the same answers has it), or stop building it here"
+                )
+                problems.append(Problem(name, number, message))
+    return problems
+
+
 def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
     """Every problem in the project at `root`, in file and line order."""
     files = project_files(root)
@@ -265,6 +286,8 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
         problems += markers
         if name.endswith(".toml") and not markers:  # markers say more than the parser would
             problems += toml_problems(root, name, "\n".join(lines))
+        if name in BUILD_FILES and not markers:
+            problems += build_file_problems(root, name, lines)
         if name == answers_file:
             problems += answers_problems(name, lines)
     return sorted(problems, key=lambda problem: (problem.path, problem.line))
