@@ -372,7 +372,9 @@ def remove_command_name(repo: Path) -> dict[Path, bytes]:
 
     config = repo / "copier.yml"
     text = config.read_text(encoding="utf-8")
-    edit(config, text[: text.index("\ncommand_name:\n")] + text[text.index("\nextras:\n") :])
+    text = text[: text.index("\ncommand_name:\n")] + text[text.index("\nextras:\n") :]
+    # project_kind's validator: the questions a meta-package is not asked.
+    edit(config, text.replace("['import_name', 'command_name']", "['import_name']"))
     answers = repo / "includes" / "answers.jinja"
     edit(answers, answers.read_text(encoding="utf-8").replace(" command_name ", " "))
     computed = repo / "includes" / "computed.yml"

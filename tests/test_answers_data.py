@@ -85,11 +85,18 @@ EVERY_ANSWER = {
 }  # fmt: skip
 
 
-def test_every_question_and_copiers_own_keys_pass_as_data(template: Path, tmp_path: Path) -> None:
-    """A data file answering every question holds no unknown key, nor is a key of copier's own (`_...`) one."""
+@pytest.mark.parametrize(
+    ("kind", "unasked"), [("library", {"extras"}), ("meta-package", {"import_name", "command_name"})]
+)
+def test_every_question_and_copiers_own_keys_pass_as_data(
+    template: Path, tmp_path: Path, kind: str, unasked: set[str]
+) -> None:
+    """A data file answering every question its project_kind asks holds no unknown key, nor is a key
+    of copier's own (`_...`) one; between the two kinds, every question is answered."""
     assert list(EVERY_ANSWER) == question_names()
+    given = {q: v for q, v in EVERY_ANSWER.items() if q not in unasked} | {"project_kind": kind}
     dst = tmp_path / "acme-tools"
-    answers_file = data_file(tmp_path, yaml.safe_dump(EVERY_ANSWER))
+    answers_file = data_file(tmp_path, yaml.safe_dump(given))
     run(
         [
             tool("copier"),
@@ -105,9 +112,7 @@ def test_every_question_and_copiers_own_keys_pass_as_data(template: Path, tmp_pa
         ]
     )
     recorded = load_answers(dst)
-    assert {q: recorded[q] for q in EVERY_ANSWER if q != "extras"} == {
-        q: v for q, v in EVERY_ANSWER.items() if q != "extras"
-    }
+    assert {q: recorded[q] for q in given if q != "extras"} == {q: v for q, v in given.items() if q != "extras"}
     assert "_note" not in recorded
 
 
@@ -221,6 +226,34 @@ def test_meta_package_with_defaults_needs_its_extras(template: Path, tmp_path: P
     assert "It declares no extras yet, so installing it installs nothing else" in (empty / "README.md").read_text(
         encoding="utf-8"
     )
+
+
+ONE_UNASKED = "is a question only a meta-package is asked: copier would drop it without a word. Leave it out, or give "
+TWO_UNASKED = (
+    "are questions only a library or an extension is asked: copier would drop them without a word. Leave them out, "
+    "or give the project_kind they belong to."
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "given", "explained"),
+    [
+        ("library", ["--data", "extras={clients: [acme-client]}"],
+         f"extras (in --data or --data-file) {ONE_UNASKED}the project_kind it belongs to."),
+        ("extension", ["--data", "extras={}"],
+         f"extras (in --data or --data-file) {ONE_UNASKED}the project_kind it belongs to."),
+        ("meta-package", ["--data", "extras={}", "--data", "import_name=acme", "--data", "command_name=acme"],
+         f"import_name and command_name (in --data or --data-file) {TWO_UNASKED}"),
+    ],
+    ids=["extras-for-a-library", "extras-for-an-extension", "import-and-command-for-a-meta-package"],
+)  # fmt: skip
+def test_an_answer_the_kind_is_not_asked_is_refused(
+    template: Path, tmp_path: Path, kind: str, given: list[str], explained: str
+) -> None:
+    """copier skips a question the project_kind does not ask, and drops its --data answer silently."""
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "project_kind", "--data", f"project_kind={kind}", *given, real_cli=False)
+    assert message.splitlines() == [f"Validation error for question 'project_kind': not asked of a {kind}", explained]
 
 
 @pytest.mark.parametrize(

@@ -73,11 +73,11 @@ def test_a_named_command_adds_its_script_module_test_and_verify_step() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"project_kind": "meta-package", "build_backend": "hatchling", "extras": META_EXTRAS, "command_name": "acme"}],
-    ids=["default", "meta-package-given-one"],
+    [{}, {"project_kind": "meta-package", "build_backend": "hatchling", "extras": META_EXTRAS}],
+    ids=["default", "meta-package"],
 )
 def test_no_command_by_default_nor_for_a_meta_package(tmp_path: Path, data: dict[str, object]) -> None:
-    """A meta-package is never asked: a command given for it in the data installs nothing either."""
+    """A meta-package is never asked (a command given for it in the data is refused: test_answers_data)."""
     project = render(template_source(), tmp_path / "demo-pkg", data)
     files = project_files(project)
     assert [name for name in files if name.endswith(("__main__.py", "test_command.py"))] == []

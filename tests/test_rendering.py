@@ -212,6 +212,7 @@ NOT_IN_THE_PROJECT = {
     "pinned.txt": "verify_upload.py writes it into its own temporary folder",
     "host-wheel.json": "verify_upload.py writes pip's report into its own temporary folder",
     "pyvenv.cfg": "check_template_sync.py skips the folders that hold one (virtual environments)",
+    "CMakeLists.txt": "check_template_sync.py reads an extension's build file where the project has one",
 }
 PATH_REFERENCE = re.compile(
     r"(?<![\w/.:~@{$*-])(?:(?P<template>pypi-template's )?)"
