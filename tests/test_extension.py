@@ -286,7 +286,8 @@ def path_without(program: str, folder: Path) -> str:
 def test_uv_run_tests_the_edited_source_without_a_system_ninja(backend: str, tmp_path: Path) -> None:
     """A developer's loop, `uv sync` then `uv run pytest`, where no ninja is installed (most machines):
     the tests pass, and an edit of the compiled source reaches them. meson-python rebuilds on import
-    with the ninja uv put in .venv (not a deleted build environment's): the tests see the edit.
+    with the ninja uv put in .venv (not a deleted build environment's), after the release check's
+    clean step too: the tests see the edit.
     scikit-build-core's editable install is a compiled copy: uv's own plan (`uv sync --dry-run`)
     reinstalls it, because its cache keys name the sources (a second compile, 20 s, spared); with
     its version from git tags, after a new tag too, but not after every commit."""
@@ -307,6 +308,9 @@ def test_uv_run_tests_the_edited_source_without_a_system_ninja(backend: str, tmp
         source.write_text(source.read_text(encoding="utf-8").replace("a + b", "a + b + 1"), encoding="utf-8")
 
     if backend == "meson-python":
+        # The release check's first step, as RELEASING.md has it run before a release: it leaves the
+        # build folder the editable install rebuilds from (removed, every import failed until a reinstall).
+        assert load_script(project).clean().ok
         edit_source()
         pytest_run = [tool("uv"), "run", "pytest", "-q", "-p", "no:cacheprovider"]
         proc = subprocess.run(pytest_run, cwd=project, env=env, capture_output=True, text=True, check=False)
