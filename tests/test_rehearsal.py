@@ -209,7 +209,8 @@ def follow_releasing(
     stores = {"testpypi": index, "pypi": pypi}
     work = tmp_path / "tmp"
     work.mkdir()
-    for block in [*blocks, *console_blocks(releasing_section(project, "## Verifying"))]:
+    everything = [*blocks, *console_blocks(releasing_section(project, "## Verifying"))]
+    for block in everything:
         script = as_printed(block, answers["version"], index, pypi, work)
         if answers["project_kind"] == "meta-package" and "verify_upload.py" in block:
             script = (
@@ -223,6 +224,13 @@ def follow_releasing(
         if "verify_upload.py" in block:
             assert f"{answers['project_name']}" in proc.stdout, proc.stdout
             assert proc.stdout.rstrip().endswith(": OK"), proc.stdout
+    # A release is verified again (a retry, the next release): each environment the blocks made is
+    # made again where it stands.
+    again = [line for block in everything for line in block.splitlines() if line.strip().startswith("uv venv ")]
+    assert len(again) == len({*again}) >= 1, again
+    for line in again:
+        proc = run_block(as_printed(line, answers["version"], index, pypi, work), project, machine)
+        assert proc.returncode == 0, f"{line}\n{proc.stdout}{proc.stderr}"
     made = (
         {"verify-testpypi", f"check-{answers['project_name']}"}
         if answers["use_testpypi"]
