@@ -236,24 +236,27 @@ TWO_UNASKED = (
 
 
 @pytest.mark.parametrize(
-    ("kind", "given", "explained"),
+    ("kind", "article", "given", "explained"),
     [
-        ("library", ["--data", "extras={clients: [acme-client]}"],
+        ("library", "a", ["--data", "extras={clients: [acme-client]}"],
          f"extras (in --data or --data-file) {ONE_UNASKED}the project_kind it belongs to."),
-        ("extension", ["--data", "extras={}"],
+        ("extension", "an", ["--data", "extras={}"],
          f"extras (in --data or --data-file) {ONE_UNASKED}the project_kind it belongs to."),
-        ("meta-package", ["--data", "extras={}", "--data", "import_name=acme", "--data", "command_name=acme"],
+        ("meta-package", "a", ["--data", "extras={}", "--data", "import_name=acme", "--data", "command_name=acme"],
          f"import_name and command_name (in --data or --data-file) {TWO_UNASKED}"),
     ],
     ids=["extras-for-a-library", "extras-for-an-extension", "import-and-command-for-a-meta-package"],
 )  # fmt: skip
 def test_an_answer_the_kind_is_not_asked_is_refused(
-    template: Path, tmp_path: Path, kind: str, given: list[str], explained: str
+    template: Path, tmp_path: Path, kind: str, article: str, given: list[str], explained: str
 ) -> None:
     """copier skips a question the project_kind does not ask, and drops its --data answer silently."""
     dst = tmp_path / "project"
     message = refused_by_copier(template, dst, "project_kind", "--data", f"project_kind={kind}", *given, real_cli=False)
-    assert message.splitlines() == [f"Validation error for question 'project_kind': not asked of a {kind}", explained]
+    assert message.splitlines() == [
+        f"Validation error for question 'project_kind': not asked of {article} {kind}",
+        explained,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,14 @@ def test_a_complete_update_passes(sync: ModuleType, tmp_path: Path, capsys: pyte
     )
 
 
+def test_a_build_file_of_your_own_passes(sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Sources moved and named as CMake and meson allow: any character in a file name, variables."""
+    cmake = "add_library(x src/c++/core.cpp src/${GENERATED}.cpp)\nset(D src/*.c)\n"
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, "README.md": README,
+                                         "CMakeLists.txt": cmake, "src/c++/core.cpp": ""})  # fmt: skip
+    assert run_check(sync, root, capsys)[0] == 0
+
+
 SHORTCUT_URL = get_repo("gh:ORG/pypi-template")
 CASES = {
     "conflict-markers": (

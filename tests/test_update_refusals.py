@@ -212,6 +212,19 @@ def test_the_build_backend_refusal_names_the_kind_in_english(kind: str, article:
 
 
 @pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
+def test_data_the_recorded_kind_is_not_asked_never_changes_the_kind(tmp_path: Path, update_repo: TemplateRepo) -> None:
+    """A command given to a meta-package: copier would discard the recorded kind (its validator
+    refuses the data) and take the default, a library, without a word. The update stops instead."""
+    data = {"project_kind": "meta-package", "build_backend": "hatchling", "extras": META_EXTRAS}
+    project = make_project(tmp_path / "meta", update_repo.path, data)
+    before = project_files(project)
+    proc = copier_cli("update", "--defaults", "--data", "command_name=acme", cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "Validation error for question 'project_kind': not asked of a meta-package\n" in proc.stderr
+    assert_nothing_changed(project, before)
+
+
+@pytest.mark.slow  # a copy or update from a template repository (git, copier's CLI)
 def test_update_refuses_a_recorded_text_answer_a_stricter_rule_refuses(tmp_path: Path) -> None:
     """A text question's rule applied to the recorded answer (kept()'s `rule` macro): a release that
     caps description at 40 characters stops the update instead of writing the default summary."""
