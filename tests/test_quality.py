@@ -29,7 +29,7 @@ from support.checkers import (
 )
 from support.clients import mypy_cache, project_mypy_cache
 from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
-from support.envs import cache_dirs, dev_environment, install_into, required_python
+from support.envs import cache_dirs, dev_environment, find_python, install_into, required_python
 from support.index import serve_index
 from support.proc import commit_new_repo, run, tool
 from support.render import load_answers, render_once, render_project
@@ -195,6 +195,12 @@ def test_pyroma_rates_ten(project: Path, tmp_path: Path) -> None:
     rating, findings = pyroma_rating(project, tmp_path)
     keywords = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["keywords"]
     assert (rating, findings) == ((10, []) if keywords else (9, [PYROMA_NO_KEYWORDS]))
+
+
+def test_each_python_is_looked_for_once_per_process() -> None:
+    """find_python probes PATH, pyenv and uv (subprocesses) once per version; every later caller,
+    required_python's too, gets the same answer for free."""
+    assert required_python(OLDEST) is find_python(OLDEST) is find_python(OLDEST)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from support.proc import PYTHON, run, tool
 from support.sharing import shared_folder, shared_once
 
 
-@cache
 def required_python(version: str) -> Path:
     """find_python(version), or a skip naming what is missing; under CI (CI set) a failure, since a
     skip there would hide that the run never tried that Python."""
@@ -31,6 +30,7 @@ def required_python(version: str) -> Path:
     return python
 
 
+@cache
 def find_python(version: str) -> Path | None:
     """An interpreter of CPython `version` ("3.10") on this machine that runs, or None.
 
