@@ -35,7 +35,7 @@ from support.proc import commit_new_repo, git, run, tool
 from support.release_check import load_script
 from support.render import load_answers, project_files, render_project
 from support.updating import WORKFLOW, assert_merged_cleanly, copier_cli, workflow_steps
-from support.wheels import retag
+from support.wheels import retag, run_wheel_check
 
 pytestmark = pytest.mark.slow
 
@@ -121,13 +121,12 @@ def test_release_wheel_check_takes_the_libraries_a_repair_vendors(
     dist.mkdir()
     shutil.copy(repaired, dist)
     retag(repaired, f"{python}-{abi}-win_amd64", dist, {f"{wheel_name}.libs/msvcp140-0a1b2c3d.dll": b"MZ\x90\x00"})
-    env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = ["bash", "-e", "-c", release_check_command(project)]
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    command = release_check_command(project)
+    proc = run_wheel_check(command, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count(": OK") == 2, proc.stdout
     stray = retag(repaired, f"{python}-{abi}-macosx_11_0_arm64", dist, {"stray/notes.txt": b"left behind\n"})
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    proc = run_wheel_check(command, tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"dist/{stray.name}: W202: Wheel library has undeclared toplevel entry:\n  stray/\n" in proc.stdout
 

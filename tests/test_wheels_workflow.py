@@ -25,7 +25,7 @@ from scenarios import workflow_cases
 from support.clients import install_schema_store
 from support.config import PYTHON_VERSIONS, table
 from support.proc import tool
-from support.wheels import record_row
+from support.wheels import record_row, run_wheel_check
 from support.workflows import Rendered, action_repo, render_workflow_case, steps
 
 ACTIONS = table("actions")
@@ -249,13 +249,10 @@ def test_wheel_check_takes_the_libs_folder_named_after_the_wheel(rendered: Rende
                   if s.get("run", "").startswith("check-wheel-contents ")]  # fmt: skip
     (tmp_path / "dist").mkdir()
     wheel = windows_wheel(tmp_path / "dist", rendered.answers, {})
-    env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    proc = run_wheel_check(command, tmp_path)
     assert (proc.returncode, proc.stdout) == (0, f"dist/{wheel.name}: OK\n"), proc.stdout + proc.stderr
     windows_wheel(tmp_path / "dist", rendered.answers, {"stray/notes.txt": b"left behind\n"})
-    proc = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    proc = run_wheel_check(command, tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "W202: Wheel library has undeclared toplevel entry:\n  stray/\n" in proc.stdout
 

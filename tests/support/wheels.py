@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from support.proc import tool
 
 
 def host_tag() -> str:
@@ -60,3 +64,10 @@ def retag(wheel: Path, tag: str, dest: Path, files: Mapping[str, bytes] | None =
         for added in changed.keys() - set(src.namelist()):
             out.writestr(added, changed[added])
     return target
+
+
+def run_wheel_check(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A workflow's check-wheel-contents step, as printed, in `cwd` (whose dist/ it reads), with the
+    test group's check-wheel-contents first on PATH, as the step's install puts it there."""
+    env = {**os.environ, "PATH": f"{Path(tool('check-wheel-contents')).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-e", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False)
