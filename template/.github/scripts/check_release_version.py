@@ -3,9 +3,9 @@
 
 The publish workflow runs it once, after the build, with `--tag` and `--dist`: it checks
 pyproject.toml and the built sdist and wheel (a backend may normalise or compute the version). A
-tag is `v1.2.3` (the pypi environment deploys `v*` tags only); the version must be spelled exactly like the tag, canonically (as
-PyPI shows it: `1.0.0rc1`, not `1.0.0-rc1`) and carry no `+local` part, which PyPI and TestPyPI
-refuse. ci.yml runs it without `--tag` on every push, so a version that could not be released
+tag is `v1.2.3` (the pypi environment deploys `v*` tags only); the version must be spelled exactly
+like the tag, canonically (as PyPI shows it: `1.0.0rc1`, not `1.0.0-rc1`) and carry no `+local`
+part, which PyPI and TestPyPI refuse. ci.yml runs it without `--tag` on every push, so a version that could not be released
 shows long before the release.
 
 Standard library only (Python 3.10 and later; on 3.10 it reads TOML with tomli, which `build`
@@ -54,7 +54,7 @@ def version_from_tag(tag: str) -> str:
             "the release tag is empty: publish the release from a tag such as v1.2.3"
         )
     if not tag.startswith("v"):
-        # Any earlier job would run (TestPyPI's upload too) and the release stop at the pypi environment.
+        # Else TestPyPI would take the release and the pypi environment (v* tags only) stop it.
         raise ReleaseVersionError(
             f"release tag {tag!r} does not start with 'v': the pypi environment deploys v* tags "
             f"only (RELEASING.md). Delete the release and the tag, and publish it from tag "
