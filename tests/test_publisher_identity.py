@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from packaging.version import Version
 
 from scenarios import make_template_repo, workflow_cases
 from support.config import TEMPLATE_ROOT
 from support.proc import git
+from support.releases import release_tags
 from support.render import render_project
 from support.workflows import load_yaml, render_workflow_case
 
@@ -72,11 +72,6 @@ def changes(refs: list[tuple[str, Callable[[str, dict[str, Any]], Identity]]]) -
             if old != new:
                 found.append(f"{kind}: {old_label} -> {new_label}: {sorted(old - new)} became {sorted(new - old)}")
     return found
-
-
-def release_tags(repo: Path) -> list[str]:
-    """The release tags of `repo` in PEP 440 order, release candidates included (none in a tagless clone)."""
-    return sorted(git(repo, "tag", "--list", "v*").split(), key=lambda tag: Version(tag))
 
 
 def test_working_tree_keeps_the_identity_of_the_newest_release(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from scenarios import FLEET_RELEASES, fleet_copy, released_template
 from support.clients import install_renovate
 from support.config import ACTIONS_TABLE, FLEET_WORKFLOW, TEMPLATE_ROOT, copier_config_at, table
 from support.proc import commit_new_repo, git
+from support.releases import changelog_sections, release_tags
 from support.render import copy_template_tree, list_files, render_once
 from support.renovate import config_problems, package_files, run_renovate, schema_check
 from support.urls import TEMPLATE_URL, git_config_with_urls
@@ -86,12 +87,6 @@ def test_bot_config_passes_renovates_schema() -> None:
     assert schema_check(BOT_CONFIG) == (0, "ok -- validation done\n")
 
 
-def changelog_sections() -> dict[Version, str]:
-    text = CHANGELOG.read_text(encoding="utf-8")
-    parts = re.split(r"^## (\S+)\n", text, flags=re.MULTILINE)
-    return {Version(version): body for version, body in zip(parts[1::2], parts[2::2], strict=True)}
-
-
 def pins_named(section: str) -> dict[str, str]:
     """{action repository: version} from a section's `- Action pins:` item."""
     (item,) = re.findall(r"^- Action pins[^:]*:((?:.|\n  )*)", section, flags=re.MULTILINE)
@@ -125,8 +120,8 @@ def test_a_release_after_its_candidate_is_compared_with_the_previous_final_relea
 
 def test_changelog_names_the_pins_each_release_moved() -> None:
     """Projects read which action pins an update brings; the bot moves them in the actions table."""
-    sections = changelog_sections()
-    tags = {Version(tag): tag for tag in git(TEMPLATE_ROOT, "tag", "--list", "v*").split()}
+    sections = changelog_sections(TEMPLATE_ROOT)
+    tags = {Version(tag): tag for tag in release_tags(TEMPLATE_ROOT)}
     newest = max(sections)
     for version, section in sections.items():
         earlier = previous_release(tags, version)

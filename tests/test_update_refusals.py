@@ -40,6 +40,7 @@ from support.config import (
     table,
 )
 from support.proc import git, tool
+from support.releases import changelog_sections, release_tags
 from support.render import load_answers, project_files
 from support.sharing import shared_folder, shared_once
 from support.terminal import Terminal, help_lines
@@ -358,10 +359,8 @@ def narrowing_problems(repo: Path) -> list[str]:
     """Across `repo`'s final release tags: each release that stops accepting a table value must be a
     major release whose changelog section (docs/changelog.md) says it needs attention and names it."""
     # Final releases only: a candidate (rings, docs/updating.md) has no changelog section of its own.
-    versions = (Version(tag) for tag in git(repo, "tag", "--list", "v*").split())
-    tags = sorted(v for v in versions if not v.is_prerelease)
-    changelog = (repo / "docs" / "changelog.md").read_text(encoding="utf-8")
-    sections = {Version(s.split(maxsplit=1)[0]): s for s in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]}
+    tags = [v for v in map(Version, release_tags(repo)) if not v.is_prerelease]
+    sections = changelog_sections(repo)
     problems = []
     for older, newer in itertools.pairwise(tags):
         removed = removed_choices(*(copier_config_at(repo, f"v{v}") for v in (older, newer)))
