@@ -14,7 +14,6 @@ import copier
 import jinja2.sandbox
 import pytest
 import yaml
-from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -146,6 +145,9 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("user_email-display-name", "user_email", "Ada <ada@example.org>", {}),
     ("user_email-trailing-newline", "user_email", "ada@example.org\n", {}),
     ("user_email-trailing-dot", "user_email", "ada@example.org.", {}),
+    ("user_email-punctuation-in-domain", "user_email", "ada@exa!mple.org", {}),
+    ("user_email-non-ascii-before-at", "user_email", "zoë@example.org", {}),
+    ("user_email-private-domain", "user_email", "dev@corp.local", {}),
     ("github_owner-leading-hyphen", "github_owner", "-acme", {}),
     ("github_owner-double-hyphen", "github_owner", "acme--corp", {}),
     ("github_owner-underscore", "github_owner", "acme_corp", {}),
@@ -251,41 +253,6 @@ def test_version_rule_agrees_with_packaging(jinja_env: jinja2.Environment, versi
     except InvalidVersion:
         expected = False
     assert (validator_message(jinja_env, "version", version) == "") == expected  # BAD runs the rule through copier
-
-
-EMAILS = [
-    ("ada@example.org", True),
-    ("ada.lovelace+pypi@example.co.uk", True),
-    ("o'brien@example.org", True),
-    ("a_b-c@sub.example-mail.org", True),
-    ("ada@xn--mnchen-3ya.de", True),
-    ("ada", False),
-    ("ada@", False),
-    ("@example.org", False),
-    ("ada@example", False),
-    ("ada@.example.org", False),
-    ("ada@example..org", False),
-    (".ada@example.org", False),
-    ("ada.@example.org", False),
-    ("ada@-example.org", False),
-    ("ada@exam-.org", False),
-    ("ada@example.123", False),
-    ("ada@exa_mple.org", False),
-    ("ada,b@example.org", False),
-]
-
-
-@pytest.mark.parametrize(("address", "accepted"), EMAILS, ids=[e[0] for e in EMAILS])
-def test_email_rule_never_accepts_what_pypi_refuses(
-    jinja_env: jinja2.Environment, address: str, accepted: bool
-) -> None:
-    """PyPI checks Author-email with email-validator: whatever the question accepts must pass it."""
-    assert (validator_message(jinja_env, "user_email", address) == "") == accepted  # BAD runs the rule through copier
-    if accepted:
-        validate_email(address, check_deliverability=False)
-    else:
-        with pytest.raises(EmailNotValidError):
-            validate_email(address, check_deliverability=False)
 
 
 def extras_message(env: jinja2.Environment, requirement: Any) -> str:
