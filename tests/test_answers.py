@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tempfile
 import tomllib
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,8 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("import_name-windows-device-lpt1", "import_name", "lpt1", {}),
     ("extras-reserved-all", "extras", {"all": ["idna"]}, META),
     ("extras-uppercase-name", "extras", {"Clients": ["idna"]}, META),
+    ("extras-double-hyphen-name", "extras", {"a--b": ["idna"]}, META),
+    ("extras-number-name", "extras", {7: ["idna"]}, META),
     ("extras-trailing-newline", "extras", {"clients\n": ["idna"]}, META),
     ("extras-empty-list", "extras", {"clients": []}, META),
     ("extras-mapping-of-versions", "extras", {"clients": {"acme-client": ">=0.3"}}, META),
@@ -271,12 +274,13 @@ ACCEPTED_REQUIREMENTS = [
     "acme-client", "acme-client>=0.3", "acme-client>=0.3,<1", "acme[cli,extra]>=1.0", "acme ==1.0.*",
     "acme~=1.4", "Acme.Client_x!=2.0rc1", "acme<2.0.dev0", "acme>=1.0.post1", 'acme>=1; python_version >= "3.11"',
     "acme; sys_platform == 'linux' and python_version < \"3.13\"",
-    'acme; platform_system != "Windows" or os_name == "nt"',
+    'acme; platform_system != "Windows" or os_name == "nt"', 'acme; python_version in"3.11 3.12"',
+    'acme; platform_version == "a|b`c"', "acme; os_name == \"it's\"", "acme; os_name not  in 'nt'",
 ]  # fmt: skip
 REFUSED_REQUIREMENTS = [
     "acme @ https://example.org/acme.whl", "acme>=1.0.*", "acme~=1", "acme==1.0+local", "acme>=", " acme",
     "acme ", "acme>=1;", "acme[]", "-acme", "acme==1.0a1.*", "acme (>=1.0)", 'acme; (python_version >= "3.11")',
-    "acme===1.0", "",
+    "acme===1.0", "", 'acme; python_versionin "3.11"', 'acme; os_name == "a\\x"', 'acme; os_name == "a\nb"',
 ]  # fmt: skip
 
 
@@ -296,7 +300,7 @@ REQUIREMENT_PIECES = st.sampled_from([
     "acme", "acme-client", "a.b_c", "[x]", "[x,y]", "[ x , y ]", ">=", "<=", "==", "!=", "~=", "<", ">", "===", "1",
     "1.0", "1.0.*", "1.0a1", "0.3", "2.post1", ".dev0", "rc1", ",", " ", ";", "python_version", "sys_platform",
     '"3.11"', "'linux'", " and ", " or ", "in", "not in", "(", ")", "@", "https://x", "extra", "-", ".", "*", "v1",
-    "+local", "1!2",
+    "+local", "1!2", '"a\\x"', '"a\nb"', "'it\"s'", '"|`"',
 ])  # fmt: skip
 
 
@@ -386,6 +390,22 @@ def test_md_macro_leaves_plain_punctuation_alone(escape: Any, text: str) -> None
 @given(LINE)
 def test_md_macro_round_trips_any_line(escape: Any, text: str) -> None:
     assert rendered_paragraphs(f"# t\n\n{escape.md(text)}\n\n## next\n") == [text, text]
+
+
+# Requirements the extras question accepts (no backslash: a marker's string refuses it), with | and `.
+CELLS = ["acme>=1", 'acme; os_name == "a|b"', 'acme; os_name == "`x``y`"', "acme; os_name == '|`'", "a; os_name=='`'"]
+
+
+@pytest.mark.parametrize("text", CELLS)
+def test_md_cell_code_is_read_back_as_the_text_in_a_table(
+    jinja_env: jinja2.Environment, escape: Any, text: str
+) -> None:
+    """An extras table row (README.md, the docs site's extras page), as PyPI and as MyST's parser read it."""
+    assert extras_message(jinja_env, text) == ""
+    table = f"| extra | installs |\n|---|---|\n| `x` | {escape.md_cell_code(text)} |\n"
+    cells = [re.findall(r"<td><code>(.*?)</code></td>", html, flags=re.DOTALL) for html in
+             (render_pypi_markdown(table) or "", MarkdownIt("commonmark").enable("table").render(table))]  # fmt: skip
+    assert [[unescape(cell) for cell in row] for row in cells] == [["x", text], ["x", text]]
 
 
 # --- Odd but valid answers, end to end ---------------------------------------------------------

@@ -174,6 +174,26 @@ def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template
     )
 
 
+# A quote or bracket inside a quoted YAML string is text, not an unpaired one.
+QUOTED_EXTRAS = {
+    """{odd: ["acme; os_name == \\"it's\\""]}""": 'acme; os_name == "it\'s"',
+    """{odd: ['acme; platform_version == "["']}""": 'acme; platform_version == "["',
+    """{odd: ['acme; os_name == "it''s {"']}""": 'acme; os_name == "it\'s {"',
+}
+
+
+@pytest.mark.parametrize("answer", QUOTED_EXTRAS)
+def test_quotes_and_brackets_inside_quoted_yaml_extras_are_accepted(
+    template: Path, tmp_path: Path, answer: str
+) -> None:
+    dst = tmp_path / "project"
+    accepted_by_copier(
+        template, dst, "--data", "project_kind=meta-package", "--data", f"extras={answer}", real_cli=False
+    )
+    extras = tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert extras["odd"] == [QUOTED_EXTRAS[answer]]
+
+
 @pytest.mark.parametrize("answer", ["{clients: [acme", '{clients: ["acme>=1]}', "{clients:", "{clients: [acme]}}"])
 def test_malformed_yaml_extras_on_the_command_line_name_extras(template: Path, tmp_path: Path, answer: str) -> None:
     """copier parses a yaml answer before its validator runs; project_name's validator runs first and names it."""

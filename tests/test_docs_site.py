@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from readme_renderer.markdown import render as render_pypi_markdown
 
 from scenarios import META_EXTRAS, matrix_case_answers
 from support.builds import build_once
@@ -196,14 +197,23 @@ def test_library_site_builds_strictly_offline_with_the_api_reference(tmp_path: P
 
 @pytest.mark.slow
 def test_meta_package_site_lists_the_extras(tmp_path: Path) -> None:
-    data = {"docs_site": "sphinx", "build_backend": "uv-build", "project_kind": "meta-package", "extras": META_EXTRAS}
-    project = render_project(tmp_path / "acme-meta", data)
+    """Every extra in the table, an odd one's marker too (| and ` would end a cell or a code span), and
+    an odd description as typed: MyST reads a leading % as a comment, Sphinx's smart quotes would
+    turn -- into a dash."""
+    extras = {**META_EXTRAS, "odd": ['acme-odd; platform_version == "a|b`c"']}
+    description = '% of "fast" tools -- and more...'
+    data = {"docs_site": "sphinx", "build_backend": "uv-build", "project_kind": "meta-package", "extras": extras}
+    project = render_project(tmp_path / "acme-meta", {**data, "description": description})
     proc = build_site(project, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    extras = page_text(project, "extras.html")
-    for name, requirements in META_EXTRAS.items():
-        assert f"{name} {' , '.join(requirements)}" in extras, extras
-    assert 'pip install "acme-meta[all]"' in extras
+    page = page_text(project, "extras.html")
+    for name, requirements in extras.items():
+        assert f"{name} {' , '.join(requirements)}" in page, page
+    assert 'pip install "acme-meta[all]"' in page
+    assert f" {description} " in page_text(project, "index.html")
+    readme = render_pypi_markdown((project / "README.md").read_text(encoding="utf-8")) or ""
+    cells = [html.unescape(cell) for cell in re.findall(r"<td><code>(.*?)</code></td>", readme)]
+    assert cells[cells.index("odd") + 1] == extras["odd"][0], cells
 
 
 @pytest.mark.slow
