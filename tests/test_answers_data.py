@@ -182,6 +182,20 @@ QUOTED_EXTRAS = {
 }
 
 
+def test_a_derived_repository_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
+    """`acme.git` is a fine distribution name; as a repository name GitHub would drop its `.git`."""
+    dst = tmp_path / "project"
+    message = refused_by_copier(template, dst, "repository_name", "--data", "project_name=acme.git", real_cli=False)
+    assert 'repository_name "acme.git" ends in ".git"' in message
+    assert message.endswith(
+        'Unless given, repository_name follows project_name ("acme.git"): give one that follows\n'
+        "the rule with --data repository_name=NAME."
+    )
+    accepted_by_copier(
+        template, dst, "--data", "project_name=acme.git", "--data", "repository_name=acme-git", real_cli=False
+    )
+
+
 @pytest.mark.parametrize("answer", QUOTED_EXTRAS)
 def test_quotes_and_brackets_inside_quoted_yaml_extras_are_accepted(
     template: Path, tmp_path: Path, answer: str

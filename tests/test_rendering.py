@@ -358,11 +358,12 @@ def test_classifiers_follow_python_min(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("license_id", list(table("licenses")))
 def test_license_text_and_expression(tmp_path: Path, license_id: str) -> None:
-    data = {"license": license_id, "copyright_holder": "Acme Corp", "copyright_year": "2024-2026"}
+    data = {"license": license_id, "copyright_holder": "Acme Corp.", "copyright_year": "2024-2026"}
     project = render_project(tmp_path / "demo", data)
     text = (project / "LICENSE").read_text(encoding="utf-8")
     assert "Copyright" in text
-    assert "2024-2026 Acme Corp" in text
+    assert "2024-2026 Acme Corp." in text
+    assert "Acme Corp.." not in text  # a holder ending in "." gets no second one
     assert "[yyyy]" not in text
     assert "[name of copyright owner]" not in text
     assert text.endswith("\n")
