@@ -155,6 +155,34 @@ def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
         assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("line", "name", "read_as", "text"),
+    [("github_owner: 007", "github_owner", "number 7", "007"), ("version: 1_0", "version", "number 10", "1.0"),
+     ("copyright_holder: 2024-01-01", "copyright_holder", "value 2024-01-01", "2024-01-01"),
+     ("description: [a, b]", "description", "list ['a', 'b']", "[a, b]")],
+    ids=["octal", "underscore", "date", "list"],
+)  # fmt: skip
+def test_other_yaml_values_in_a_data_file_are_refused_with_a_hint(
+    template: Path, tmp_path: Path, line: str, name: str, read_as: str, text: str
+) -> None:
+    """`github_owner: 007` was recorded as "7", and every URL named the account 7; a date crashed copier."""
+    real_cli = name == "copyright_holder"  # through the command: copier's own cast of a date failed with a traceback
+    dst = tmp_path / "project"
+    message = refused_by_copier(
+        template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli
+    )
+    assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
+    assert f"{name} is the YAML {read_as}, not text" in message
+    accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
+    assert load_answers(dst)[name] == text
+
+
+def test_a_year_in_a_data_file_may_be_a_number(template: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "project"
+    accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, "copyright_year: 2024\n"), real_cli=False)
+    assert load_answers(dst)["copyright_year"] == "2024"
+
+
 def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
     """`3d-tools` is a fine distribution name; the import name it gives, 3d_tools, is no identifier."""
     dst = tmp_path / "project"
