@@ -39,6 +39,8 @@ EMAILS = [
     ("ada@example.xn--p1ai", True),
     ("ada@bücher.example", True),
     ("ada@пример.рф", True),
+    ("info@example.இந்தியா", True),  # ends in a vowel sign: a letter only with its mark
+    ("info@example.భారత్", True),
     ("a" * 65 + "@example.org", True),
     ("ada", False),
     ("ada@", False),
@@ -60,6 +62,7 @@ EMAILS = [
     ("a\x01b@example.org", False),
     ("ada@example.o\u200brg", False),
     ("ada@ab--c.org", False),
+    *((f"ada@exa{c}mple.org", False) for c in "\u061c\u180e\U000e0041\ue000©·😀\ufff9"),
     ("ada@" + "a" * 64 + ".org", False),
     *((f"dev@corp.{name}", False) for name in SPECIAL_USE),
 ]
@@ -102,8 +105,11 @@ def test_email_rule_is_email_validators_on_ascii(jinja_env: jinja2.Environment, 
     assert (validator_message(jinja_env, "user_email", address) == "") == pypi_accepts(address), address
 
 
-# The letters of common scripts, and what must never pass: controls, format and zero-width characters.
-WIDE = "éüßøДдяΩλ中文例えカナ한국" + "\x00\x01\x7f\x85\xa0\xad\u200b\u200d\u2028\u202e\u2060\ufeff"
+# Letters of common scripts (Indic ones with their marks), and what must never pass: controls,
+# format, zero-width, private-use and tag characters, symbols and emoji.
+WIDE = "éüßøДдяΩλ中文例えカナ한국இந்தியாలంకా" + (
+    "\x00\x01\x7f\x85\xa0\xad\xb7\xa9\u061c\u180e\u200b\u200d\u2028\u202e\u2060\ufeff\ufff9\ue000\U000e0041😀"
+)
 
 
 @settings(max_examples=500, deadline=None)
