@@ -241,3 +241,18 @@ def test_a_final_release_tag_without_a_changelog_section_is_found(tmp_path: Path
     for tag in ("v1.0.0", "v1.1.0rc1", "v1.1.0", "v1.2.0rc1"):
         git(tmp_path, "tag", tag)
     assert tags_without_a_section(tmp_path) == ["v1.0.0"]
+
+
+def test_extras_render_the_same_in_any_order(tmp_path: Path) -> None:
+    """copier records the extras mapping with sorted keys and an update re-renders the old release from
+    the record: a first copy in the order given would differ from it, and every update of a
+    meta-package would reorder pyproject.toml (a conflict beside any edit there)."""
+    order = [("win", ["idna"]), ("clients", ["requests>=2"]), ("a-b", ["acme-b"])]
+    base = {"project_name": "acme", "project_kind": "meta-package", "docs_site": "sphinx", "build_backend": "hatchling"}
+    given, recorded = (
+        render_project(tmp_path / name, {**base, "extras": dict(pairs)})
+        for name, pairs in [("given", order), ("recorded", sorted(order))]
+    )
+    assert list(load_answers(given)["extras"]) == ["a-b", "clients", "win"]  # copier's record, sorted
+    for name in ("pyproject.toml", "README.md", "docs/extras.md", "tests/test_metadata.py"):
+        assert (given / name).read_text(encoding="utf-8") == (recorded / name).read_text(encoding="utf-8"), name
