@@ -57,6 +57,17 @@ def test_check_wheel_contents(built: tuple[Path, dict[str, Any], Dists]) -> None
 
 def test_metadata_equals_answers(built: tuple[Path, dict[str, Any], Dists]) -> None:
     _, answers, dists = built
+    assert_metadata_equals_answers(dists, answers)
+
+
+@pytest.mark.parametrize("case_id", [c for c, answers in matrix_cases() if answers.get("project_kind") == "extension"])
+def test_extension_metadata_equals_answers(case_id: str) -> None:
+    """The extensions' builds (tests/test_extension.py checks their wheels), the same fields."""
+    project, dists = build_once(case_id, matrix_case_answers(case_id))
+    assert_metadata_equals_answers(dists, load_answers(project))
+
+
+def assert_metadata_equals_answers(dists: Dists, answers: dict[str, Any]) -> None:
     meta = Metadata.from_email(dists.wheel_metadata_bytes(), validate=True)
     assert meta.metadata_version in {"2.4", "2.5"}
     assert meta.name == answers["project_name"]
