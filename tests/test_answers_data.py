@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support.config import question_names
+from support.config import load_copier_config, question_names
 from support.proc import run, tool
-from support.refusals import accepted_by_copier, copier_copy, data_file, refused_by_copier, render, snapshot
+from support.refusals import (
+    accepted_by_copier,
+    copier_cli_in_process,
+    copier_copy,
+    data_file,
+    refused_by_copier,
+    render,
+    snapshot,
+)
 from support.render import copy_template_tree, load_answers, template_source
 
 
@@ -175,6 +183,18 @@ def test_other_yaml_values_in_a_data_file_are_refused_with_a_hint(
     assert f"{name} is the YAML {read_as}, not text" in message
     accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
     assert load_answers(dst)[name] == text
+
+
+CHOICE_QUESTIONS = [q for q in question_names() if "choices" in load_copier_config()[q]]
+
+
+@pytest.mark.parametrize("question", CHOICE_QUESTIONS)
+def test_a_value_no_choice_offers_is_refused_by_name(template: Path, tmp_path: Path, question: str) -> None:
+    """Every choice question: copier's own refusal (the command exits 1) names it and lists the choices."""
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match=rf"^Invalid choice for '{question}': 'nope' is not in \['"):
+        copier_cli_in_process(template, dst, "--data", f"{question}=nope")
+    assert not dst.exists()
 
 
 def test_a_year_in_a_data_file_may_be_a_number(template: Path, tmp_path: Path) -> None:
