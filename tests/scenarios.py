@@ -195,6 +195,11 @@ def workflow_cases() -> list[Any]:
         extra = {"command_name": "acme-tools"} if use_testpypi else {"import_name": "acme_core"}
         add(f"{'testpypi' if use_testpypi else 'pypi-only'}-extension-{backend}", project_kind="extension",
             build_backend=backend, use_testpypi=use_testpypi, python_min=python_min, **extra)  # fmt: skip
+    # The shapes no case above combines: an extension with the docs site and git-tag, version-specific
+    # (3.10, below the stable ABI), the odd command name, and a default branch other than main.
+    add("docs-extension-git-tag", project_kind="extension", build_backend="scikit-build-core", use_testpypi=True,
+        python_min="3.10", version_source="git-tag", docs_site="sphinx", command_name=ODD_COMMAND,
+        default_branch="trunk")  # fmt: skip
     return cases
 
 

@@ -136,7 +136,8 @@ def test_workflows_are_named_timed_and_cache_free(rendered: Rendered) -> None:
 def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     ci = rendered.workflow("ci.yml")
     # A pull request from a branch of the repository runs once, not once for the push as well; and by hand.
-    assert ci["on"] == {"push": {"branches": ["main"]}, "pull_request": None, "workflow_dispatch": None}
+    branch = rendered.answers["default_branch"]
+    assert ci["on"] == {"push": {"branches": [branch]}, "pull_request": None, "workflow_dispatch": None}
     supported = PYTHON_VERSIONS[PYTHON_VERSIONS.index(rendered.answers["python_min"]) :]
     matrix = ci["jobs"]["tests"]["strategy"]["matrix"]
     assert (matrix["os"], matrix["python-version"]) == (["ubuntu-latest"], supported)
