@@ -397,6 +397,41 @@ def test_md_macro_round_trips_any_line(escape: Any, text: str) -> None:
     assert rendered_paragraphs(f"# t\n\n{escape.md(text)}\n\n## next\n") == [text, text]
 
 
+URL_TEXTS = [
+    ("Mirror of https://example.com/~user/files_", "https://example.com/~user/files"),  # "_" ends it, as GFM has it
+    ("Docs at https://example.org/_static/a*b*c.", "https://example.org/_static/a*b*c"),
+    ("See (https://en.wikipedia.org/wiki/Foo_(bar)).", "https://en.wikipedia.org/wiki/Foo_(bar)"),
+    ("https://example.org/a_b_ and more", "https://example.org/a_b"),
+]
+
+
+@pytest.mark.parametrize(("text", "url"), URL_TEXTS, ids=[u for _, u in URL_TEXTS])
+def test_md_macro_links_a_url_as_written(escape: Any, text: str, url: str) -> None:
+    """GitHub links a bare URL but reads no escape in it; CommonMark (MyST) would read its * _ ~."""
+    markdown = f"# t\n\n{escape.md(text)}\n"
+    assert rendered_paragraphs(markdown) == [text, text]
+    assert f'href="{url}"' in (render_pypi_markdown(markdown) or "")
+
+
+URL_CHARS = ["/", "~", "_", "*", "(", ")", ".", "a", "[", "]", "`", "&amp;", ":", "!", "'", '"', "#", "-", "%41", "?"]
+# Text around URLs: a URL (scheme, host, odd path) or prose and punctuation, side by side or spaced.
+URL_TEXT = st.lists(
+    st.one_of(
+        st.builds("".join, st.tuples(st.sampled_from(["https://", "http://", "HTTPS://"]),
+                  st.sampled_from(["x.org", "example.com", "a-b.io", "xn--mnchen-3ya.de"]),
+                  st.lists(st.sampled_from(URL_CHARS), max_size=6).map("".join))),
+        st.sampled_from([*URL_CHARS, " ", " see ", "(", "<", ">", ",", ";"]),
+    ),
+    min_size=1, max_size=8,
+).map("".join).filter(lambda s: s == s.strip() and s != "")  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(URL_TEXT)
+def test_md_macro_round_trips_text_with_urls(escape: Any, text: str) -> None:
+    assert rendered_paragraphs(f"# t\n\n{escape.md(text)}\n\n## next\n") == [text, text]
+
+
 # Requirements the extras question accepts (no backslash: a marker's string refuses it), with | and `.
 CELLS = ["acme>=1", 'acme; os_name == "a|b"', 'acme; os_name == "`x``y`"', "acme; os_name == '|`'", "a; os_name=='`'"]
 
