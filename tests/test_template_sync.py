@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -257,6 +258,15 @@ def test_annotations_on_github_actions(
 def generated(request: pytest.FixtureRequest) -> Path:
     """The render matrix's renders (shared): the default library and each extension backend's."""
     return render_once(f"build-{request.param}", matrix_case_answers(request.param))
+
+
+def test_without_a_toml_parser_it_says_what_it_did_not_check(
+    sync: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """On Python 3.10 (no tomllib) the TOML checks cannot run: the script says so rather than pass silently."""
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # import tomllib raises ModuleNotFoundError, as on 3.10
+    assert sync.toml_problems(tmp_path, "pyproject.toml", "[project\n") == []
+    assert "pyproject.toml: not checked (the TOML checks need Python 3.11 or newer)" in capsys.readouterr().err
 
 
 def test_ci_runs_it_on_every_pull_request(generated: Path) -> None:

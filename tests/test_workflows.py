@@ -170,6 +170,15 @@ def test_ci_tests_every_supported_python_and_builds(rendered: Rendered) -> None:
     assert ci_build[-1] == ci_guard
 
 
+def test_template_sync_job_runs_a_python_with_a_toml_parser(rendered: Rendered) -> None:
+    """check_template_sync.py's TOML checks need tomllib: on Python 3.10 it skips them (python_min 3.10)."""
+    (setup,) = [
+        s for s in steps(rendered.workflow("ci.yml")["jobs"]["template-sync"]) if "python-version" in s.get("with", {})
+    ]
+    assert Version(setup["with"]["python-version"]) >= Version("3.11")
+    assert setup["with"]["python-version"] == PYTHON_VERSIONS[-1]
+
+
 def test_zizmor_pedantic_finds_nothing(rendered: Rendered) -> None:
     proc = zizmor_pedantic(rendered.github)
     assert proc.returncode == 0, proc.stdout + proc.stderr

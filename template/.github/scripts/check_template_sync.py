@@ -218,7 +218,8 @@ def toml_problems(root: Path, name: str, text: str) -> list[Problem]:
     console script whose module src/ does not have."""
     try:
         toml = importlib.import_module("tomllib")
-    except ModuleNotFoundError:  # Python 3.10 has no TOML parser in the standard library
+    except ModuleNotFoundError:  # Python 3.10 has no TOML parser in the standard library: say so
+        print(f"{name}: not checked (the TOML checks need Python 3.11 or newer)", file=sys.stderr)
         return []
     try:
         data = toml.loads(text)
