@@ -414,16 +414,23 @@ def test_md_macro_links_a_url_as_written(escape: Any, text: str, url: str) -> No
 
 
 URL_CHARS = ["/", "~", "_", "*", "(", ")", ".", "a", "[", "]", "`", "&amp;", ":", "!", "'", '"', "#", "-", "%41", "?"]
-# Text around URLs: a URL (scheme, host, odd path) or prose and punctuation, side by side or spaced.
-URL_TEXT = st.lists(
-    st.one_of(
-        st.builds("".join, st.tuples(st.sampled_from(["https://", "http://", "HTTPS://"]),
-                  st.sampled_from(["x.org", "example.com", "a-b.io", "xn--mnchen-3ya.de"]),
-                  st.lists(st.sampled_from(URL_CHARS), max_size=6).map("".join))),
-        st.sampled_from([*URL_CHARS, " ", " see ", "(", "<", ">", ",", ";"]),
+# Text around URLs: prose and punctuation, and URLs (scheme, host, odd path) after a space, or an
+# opening bracket, quote or backtick, as a sentence has them; never glued to the text before.
+URL = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from([" ", "(", '"', "`", " ("]),
+        st.sampled_from(["https://", "http://", "HTTPS://", "Http://"]),
+        st.sampled_from(["x.org", "example.com", "a-b.io", "xn--mnchen-3ya.de", "x.org:8080"]),
+        st.lists(st.sampled_from(URL_CHARS), max_size=6).map("".join),
     ),
-    min_size=1, max_size=8,
-).map("".join).filter(lambda s: s == s.strip() and s != "")  # fmt: skip
+)
+URL_TEXT = (
+    st.lists(st.one_of(URL, st.sampled_from([*URL_CHARS, " ", " see ", "<", ">", ",", ";", "\\", " http:// ", "!"])),
+             min_size=1, max_size=8)
+    .map("".join)
+    .filter(lambda s: s == s.strip() and s != "")
+)  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)

@@ -199,9 +199,9 @@ def test_library_site_builds_strictly_offline_with_the_api_reference(tmp_path: P
 def test_meta_package_site_lists_the_extras(tmp_path: Path) -> None:
     """Every extra in the table, an odd one's marker too (| and ` would end a cell or a code span), and
     an odd description as typed: MyST reads a leading % as a comment, Sphinx's smart quotes would
-    turn -- into a dash."""
+    turn -- into a dash, a URL is a link (an uppercase scheme's would be a missing cross-reference)."""
     extras = {**META_EXTRAS, "odd": ['acme-odd; platform_version == "a|b`c"']}
-    description = '% of "fast" tools -- and more...'
+    description = '% of "fast" tools -- and more... https://example.com/~user/files_ (see HTTPS://X.ORG/~a)'
     data = {"docs_site": "sphinx", "build_backend": "uv-build", "project_kind": "meta-package", "extras": extras}
     project = render_project(tmp_path / "acme-meta", {**data, "description": description})
     proc = build_site(project, tmp_path)
@@ -210,7 +210,10 @@ def test_meta_package_site_lists_the_extras(tmp_path: Path) -> None:
     for name, requirements in extras.items():
         assert f"{name} {' , '.join(requirements)}" in page, page
     assert 'pip install "acme-meta[all]"' in page
-    assert f" {description} " in page_text(project, "index.html")
+    index = (project / "build" / "docs" / "index.html").read_text(encoding="utf-8")
+    paragraphs = [html.unescape(re.sub(r"<[^>]+>", "", p)) for p in re.findall(r"<p>(.*?)</p>", index, re.DOTALL)]
+    assert description in paragraphs
+    assert 'href="https://example.com/~user/files"' in index
     readme = render_pypi_markdown((project / "README.md").read_text(encoding="utf-8")) or ""
     cells = [html.unescape(cell) for cell in re.findall(r"<td><code>(.*?)</code></td>", readme)]
     assert cells[cells.index("odd") + 1] == extras["odd"][0], cells
