@@ -203,22 +203,32 @@ def test_a_year_in_a_data_file_may_be_a_number(template: Path, tmp_path: Path) -
     assert load_answers(dst)["copyright_year"] == "2024"
 
 
-def test_a_derived_import_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
-    """`3d-tools` is a fine distribution name; the import name it gives, 3d_tools, is no identifier."""
+@pytest.mark.parametrize(
+    ("question", "project_name", "refusal", "given", "bad"),
+    [("import_name", "3d-tools", 'import_name "3d_tools" is not a lowercase Python identifier', "tools_3d", "3d"),
+     ("repository_name", "acme.git", 'repository_name "acme.git" ends in ".git"', "acme-git", "x.git")],
+    ids=["import_name", "repository_name"],
+)  # fmt: skip
+def test_a_derived_answer_that_breaks_its_rule_says_how_to_give_it(
+    template: Path, tmp_path: Path, question: str, project_name: str, refusal: str, given: str, bad: str
+) -> None:
+    """`3d-tools` and `acme.git` are fine distribution names; the import name 3d_tools is no
+    identifier, and GitHub would drop the repository name's `.git`."""
     dst = tmp_path / "project"
-    message = refused_by_copier(template, dst, "import_name", "--data", "project_name=3d-tools", real_cli=True)
-    assert 'import_name "3d_tools" is not a lowercase Python identifier' in message
-    assert message.endswith(
-        'Unless given, import_name follows project_name ("3d-tools"): give one that follows the\n'
-        "rule with --data import_name=NAME."
+    real_cli = question == "import_name"  # one case through the command; the other through its code in process
+    message = refused_by_copier(template, dst, question, "--data", f"project_name={project_name}", real_cli=real_cli)
+    assert refusal in message
+    assert " ".join(message.split()).endswith(
+        f'Unless given, {question} follows project_name ("{project_name}"): give one that follows the rule'
+        f" with --data {question}=NAME."
     )
-    accepted_by_copier(
-        template, dst, "--data", "project_name=3d-tools", "--data", "import_name=tools_3d", real_cli=False
-    )
-    assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
-    # An import name the user gave is refused by its rule alone.
+    data = ("--data", f"project_name={project_name}", "--data", f"{question}={given}")
+    accepted_by_copier(template, dst, *data, real_cli=False)
+    if question == "import_name":
+        assert (dst / "src" / "tools_3d" / "__init__.py").is_file()
+    # An answer the user gave is refused by its rule alone.
     assert "Unless given" not in refused_by_copier(
-        template, tmp_path / "p2", "import_name", "--data", "import_name=3d", real_cli=False
+        template, tmp_path / "p2", question, "--data", f"{question}={bad}", real_cli=False
     )
 
 
@@ -228,20 +238,6 @@ QUOTED_EXTRAS = {
     """{odd: ['acme; platform_version == "["']}""": 'acme; platform_version == "["',
     """{odd: ['acme; os_name == "it''s {"']}""": 'acme; os_name == "it\'s {"',
 }
-
-
-def test_a_derived_repository_name_that_breaks_the_rule_says_how_to_give_it(template: Path, tmp_path: Path) -> None:
-    """`acme.git` is a fine distribution name; as a repository name GitHub would drop its `.git`."""
-    dst = tmp_path / "project"
-    message = refused_by_copier(template, dst, "repository_name", "--data", "project_name=acme.git", real_cli=False)
-    assert 'repository_name "acme.git" ends in ".git"' in message
-    assert message.endswith(
-        'Unless given, repository_name follows project_name ("acme.git"): give one that follows\n'
-        "the rule with --data repository_name=NAME."
-    )
-    accepted_by_copier(
-        template, dst, "--data", "project_name=acme.git", "--data", "repository_name=acme-git", real_cli=False
-    )
 
 
 @pytest.mark.parametrize("answer", QUOTED_EXTRAS)
