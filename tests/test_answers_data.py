@@ -141,48 +141,32 @@ def test_yes_no_typos_are_refused(template: Path, tmp_path: Path, question: str)
 
 
 @pytest.mark.parametrize(
-    ("line", "name", "boolean", "text"),
-    [("copyright_holder: NO", "copyright_holder", "false", "NO"), ("github_owner: on", "github_owner", "true", "on"),
-     ("description: Yes", "description", "true", "Yes")],
-    ids=["copyright_holder", "github_owner", "description"],
-)  # fmt: skip
-def test_yaml_booleans_in_a_data_file_are_refused_with_a_hint(
-    template: Path, tmp_path: Path, line: str, name: str, boolean: str, text: str
-) -> None:
-    """YAML 1.1 reads `NO` as false: the LICENSE would name "False", the owner would be the account "True"."""
-    real_cli = name == "copyright_holder"  # one case through the command; the others through its code in process
-    dst = tmp_path / "project"
-    message = refused_by_copier(
-        template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli
-    )
-    assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
-    assert f"{name} is the YAML boolean {boolean}, not text" in message
-    accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
-    assert load_answers(dst)[name] == text
-    if name == "copyright_holder":
-        assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize(
     ("line", "name", "read_as", "text"),
-    [("github_owner: 007", "github_owner", "number 7", "007"), ("version: 1_0", "version", "number 10", "1.0"),
+    [("copyright_holder: NO", "copyright_holder", "boolean false", "NO"),
+     ("github_owner: on", "github_owner", "boolean true", "on"),
+     ("description: Yes", "description", "boolean true", "Yes"),
+     ("github_owner: 007", "github_owner", "number 7", "007"), ("version: 1_0", "version", "number 10", "1.0"),
      ("copyright_holder: 2024-01-01", "copyright_holder", "value 2024-01-01", "2024-01-01"),
      ("description: [a, b]", "description", "list ['a', 'b']", "[a, b]")],
-    ids=["octal", "underscore", "date", "list"],
+    ids=["boolean-NO", "boolean-on", "boolean-Yes", "octal", "underscore", "date", "list"],
 )  # fmt: skip
-def test_other_yaml_values_in_a_data_file_are_refused_with_a_hint(
+def test_yaml_values_that_are_not_text_in_a_data_file_are_refused_with_a_hint(
     template: Path, tmp_path: Path, line: str, name: str, read_as: str, text: str
 ) -> None:
-    """`github_owner: 007` was recorded as "7", and every URL named the account 7; a date crashed copier."""
-    real_cli = name == "copyright_holder"  # through the command: copier's own cast of a date failed with a traceback
+    """YAML 1.1 reads `NO` as false (the LICENSE would name "False"), `github_owner: 007` as 7 (every
+    URL would name the account 7); a date crashed copier's own cast with a traceback."""
+    real_cli = name == "copyright_holder"  # through the command; the others through its code in process
     dst = tmp_path / "project"
     message = refused_by_copier(
         template, dst, "project_name", "--data-file", data_file(tmp_path, f"{line}\n"), real_cli=real_cli
     )
-    assert message.startswith("Validation error for question 'project_name': quote text in a YAML data file\n")
+    expected = "quote text in a YAML data file"
+    assert message.startswith(f"Validation error for question 'project_name': {expected}\n")
     assert f"{name} is the YAML {read_as}, not text" in message
     accepted_by_copier(template, dst, "--data-file", data_file(tmp_path, f'{name}: "{text}"\n'), real_cli=real_cli)
     assert load_answers(dst)[name] == text
+    if text == "NO":
+        assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
 
 
 CHOICE_QUESTIONS = [q for q in question_names() if "choices" in load_copier_config()[q]]
