@@ -402,6 +402,8 @@ URL_TEXTS = [
     ("Docs at https://example.org/_static/a*b*c.", "https://example.org/_static/a*b*c"),
     ("See (https://en.wikipedia.org/wiki/Foo_(bar)).", "https://en.wikipedia.org/wiki/Foo_(bar)"),
     ("https://example.org/a_b_ and more", "https://example.org/a_b"),
+    ("Homepage: www.example.com/~user/pkg", "http://www.example.com/~user/pkg"),  # GitHub links www. too
+    ("Docs: https://example.com/a_b\u00a0*fast* tool.", "https://example.com/a_b%C2%A0*fast"),  # to an ASCII space
 ]
 
 
@@ -420,14 +422,14 @@ URL = st.builds(
     "".join,
     st.tuples(
         st.sampled_from([" ", "(", '"', "`", " ("]),
-        st.sampled_from(["https://", "http://", "HTTPS://", "Http://"]),
+        st.sampled_from(["https://", "http://", "HTTPS://", "Http://", "www."]),
         st.sampled_from(["x.org", "example.com", "a-b.io", "xn--mnchen-3ya.de", "x.org:8080"]),
         st.lists(st.sampled_from(URL_CHARS), max_size=6).map("".join),
     ),
 )
 URL_TEXT = (
-    st.lists(st.one_of(URL, st.sampled_from([*URL_CHARS, " ", " see ", "<", ">", ",", ";", "\\", " http:// ", "!"])),
-             min_size=1, max_size=8)
+    st.lists(st.one_of(URL, st.sampled_from([*URL_CHARS, " ", " see ", "<", ">", ",", ";", "\\", " http:// ", "!",
+                                             "\u00a0"])), min_size=1, max_size=8)
     .map("".join)
     .filter(lambda s: s == s.strip() and s != "")
 )  # fmt: skip
