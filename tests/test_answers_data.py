@@ -202,9 +202,9 @@ def test_a_derived_answer_that_breaks_its_rule_says_how_to_give_it(
     real_cli = question == "import_name"  # one case through the command; the other through its code in process
     message = refused_by_copier(template, dst, question, "--data", f"project_name={project_name}", real_cli=real_cli)
     assert refusal in message
-    assert " ".join(message.split()).endswith(
-        f'Unless given, {question} follows project_name ("{project_name}"): give one that follows the rule'
-        f" with --data {question}=NAME."
+    assert message.endswith(
+        f'Unless given, {question} follows project_name ("{project_name}"): give one that follows the\n'
+        f"rule with --data {question}=NAME."
     )
     data = ("--data", f"project_name={project_name}", "--data", f"{question}={given}")
     accepted_by_copier(template, dst, *data, real_cli=False)
