@@ -103,13 +103,15 @@ NO_UPDATE_GUARD = {
 
 def test_every_asked_question_ends_in_the_update_guard() -> None:
     """copier drops a recorded answer its question no longer accepts and takes the default silently:
-    every validator's last output is `answers.kept(name, value, why, rule)`, or the question is listed above."""
+    every validator's last output is `answers.kept(name, value, why, rule)` (or `answers.derived`, which
+    ends in it), or the question is listed above."""
     config = load_copier_config()
     for name in question_names():
         validator = config[name].get("validator", "")
         # kept(name, value, why, rule): the last argument a rule macro or table, or the guard cannot tell.
         guarded = re.search(
-            rf"answers\.kept\('{name}', {name}, [^\n]*, (\w+|\[[^\]\n]*\])\) \}}\}}\s*(\{{%-? endif -?%\}}\s*)*\Z",
+            rf"answers\.(kept|derived)\('{name}', {name}, [^\n]*, (\w+|\[[^\]\n]*\])\) \}}\}}"
+            r"\s*(\{%-? endif -?%\}\s*)*\Z",
             validator,
         )
         if name in NO_UPDATE_GUARD:
