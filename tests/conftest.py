@@ -1,17 +1,19 @@
 """Isolation every test relies on: no developer settings, a fixed git identity; and the template
-with two releases that every update module (test_update*.py) reads."""
+with two releases that every update module (test_update*.py) reads; the validators' Jinja environment."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
 
 import support.sharing
 from scenarios import TemplateRepo, update_template
 from support.proc import setenv
 from support.urls import git_config_with_urls
+from support.validators import validator_env
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -100,3 +102,9 @@ def update_repo() -> TemplateRepo:
     """Tag A = this template, tag B = A plus the publish.yml fix, then a release candidate
     (scenarios.update_template: made once per run, whichever module asks first)."""
     return update_template()
+
+
+@pytest.fixture(scope="session")
+def jinja_env() -> jinja2.Environment:
+    """copier's kind of Jinja environment, for rendering validators and includes on their own."""
+    return validator_env()

@@ -31,18 +31,13 @@ from support.proc import commit_new_repo, git
 from support.refusals import assert_prompt_message, render, snapshot
 from support.releases import released_questions_unknown
 from support.render import load_answers, template_source
-from support.validators import validator_env, validator_message
+from support.validators import validator_message
 
 
 @pytest.fixture(scope="module")
 def template() -> Path:
     """The working tree without .git: copier reads it in place instead of cloning it per render."""
     return template_source()
-
-
-@pytest.fixture(scope="module")
-def jinja_env() -> jinja2.Environment:
-    return validator_env()
 
 
 def keywords_of(answer: str) -> list[str]:

@@ -10,17 +10,11 @@ import sys
 from itertools import chain
 
 import jinja2
-import pytest
 import stdlib_list
 from packaging.utils import canonicalize_name
 
 from support.config import TEMPLATE_ROOT, table
-from support.validators import validator_env, validator_message
-
-
-@pytest.fixture(scope="module")
-def jinja_env() -> jinja2.Environment:
-    return validator_env()
+from support.validators import validator_message
 
 
 def test_stdlib_table_covers_the_running_python() -> None:

@@ -10,15 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from support.validators import validator_env, validator_message
+from support.validators import validator_message
 
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 SPECIAL_USE = ["arpa", "invalid", "local", "localhost", "onion", "test"]
-
-
-@pytest.fixture(scope="module")
-def jinja_env() -> jinja2.Environment:
-    return validator_env()
 
 
 def pypi_accepts(address: str) -> bool:

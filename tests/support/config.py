@@ -54,11 +54,12 @@ def copier_config_at(repo: Path, ref: str) -> dict[str, Any]:
     return read_copier_config(lambda path: git(repo, "show", f"{ref}:{path}").encode())
 
 
-def question_names() -> list[str]:
-    """Every question a user can answer (settings start with `_`, computed values are `when: false`)."""
+def question_names(config: dict[str, Any] | None = None) -> list[str]:
+    """Every question a user can answer in `config` (this copier.yml by default): settings start
+    with `_`, computed values are `when: false`."""
     return [
         name
-        for name, spec in load_copier_config().items()
+        for name, spec in (load_copier_config() if config is None else config).items()
         if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
     ]
 

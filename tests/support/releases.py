@@ -7,7 +7,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from support.config import copier_config_at
+from support.config import copier_config_at, question_names
 from support.proc import git
 
 CHANGELOG = Path("docs") / "changelog.md"
@@ -40,11 +40,6 @@ def released_questions_unknown(repo: Path, known: set[str]) -> dict[str, set[str
     its update passes them back as data and the unknown-key check must still know the names."""
     unknown = {}
     for tag in release_tags(repo):
-        asked = {
-            name
-            for name, spec in copier_config_at(repo, tag).items()
-            if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
-        }
-        if asked - known:
-            unknown[tag] = asked - known
+        if asked := set(question_names(copier_config_at(repo, tag))) - known:
+            unknown[tag] = asked
     return unknown
