@@ -5,8 +5,8 @@ The publish workflow runs it once, after the build, with `--tag` and `--dist`: i
 pyproject.toml and the built sdist and wheel (a backend may normalise or compute the version). A
 tag is `v1.2.3` (the pypi environment deploys `v*` tags only); the version must be spelled exactly
 like the tag, canonically (as PyPI shows it: `1.0.0rc1`, not `1.0.0-rc1`) and carry no `+local`
-part, which PyPI and TestPyPI refuse. ci.yml runs it without `--tag` on every push, so a version that could not be released
-shows long before the release.
+part, which PyPI and TestPyPI refuse. ci.yml runs it without `--tag` on every push, so a version
+that could not be released shows long before the release.
 
 Standard library only (Python 3.10 and later; on 3.10 it reads TOML with tomli, which `build`
 installs there):
