@@ -14,13 +14,15 @@
 # request. A refused or failed update does not stop the others: the report at the end gives each
 # repository's outcome, and the exit status is 1 if any failed (2: wrong arguments).
 #
-# Needs bash, git (user.name and user.email set), copier >= 9.15 and python3 on PATH; GitHub mode
-# needs gh, logged in with a token that may push workflow files (gh auth login, or a GitHub App
-# token in GH_TOKEN: not a workflow's GITHUB_TOKEN). Copy it into the organisation's tooling.
+# Needs bash, git (user.name and user.email set), copier >= 9.15 and python3 on PATH, and
+# status.py beside it (its PEP 440 order of releases); GitHub mode needs gh, logged in with a token
+# that may push workflow files (gh auth login, or a GitHub App token in GH_TOKEN: not a workflow's
+# GITHUB_TOKEN). Copy this folder into the organisation's tooling.
 set -uo pipefail # not -e: one repository's failure must not stop the repositories after it
 
-template=${ROLLOUT_TEMPLATE:-pypi-template} # what the _src_path of a generated repository contains
+template=${ROLLOUT_TEMPLATE:-pypi-template} # the template repository's name, the last part of _src_path
 workdir=${ROLLOUT_DIR:-rollout}             # GitHub mode: the clones, kept for the next run
+here=$(cd "$(dirname "$0")" && pwd) || exit 2
 
 usage() {
   echo "usage: $0 RELEASE ORG [NAME...]  |  $0 --local RELEASE DIR..." >&2
@@ -52,6 +54,20 @@ made_here() {
     [ "$(git log -1 --format=%B "$1" | sed -n 's/^Rollout-Tree: //p')" = "$(git rev-parse "$1^{tree}")" ]
 }
 
+# Whether the recorded _commit $1 comes after release $2, in copier's order (a canary on v1.4.0rc1
+# when v1.3.1 is rolled out, or a commit after the release's tag): copier refuses to go back.
+after_release() {
+  python3 - "$here" "$1" "$2" <<'PYTHON'
+import re, sys
+sys.path.insert(0, sys.argv[1])
+from status import parse_version
+recorded, release = sys.argv[2:]
+base = re.sub(r"-[0-9]+-g[0-9a-f]+$", "", recorded)  # `git describe`: a commit after tag `base`
+old, new = parse_version(base), parse_version(release)
+sys.exit(0 if old and new and (old > new or (old == new and base != recorded)) else 1)
+PYTHON
+}
+
 # The first line of copier's error, from its output in file $1.
 reason() {
   local line
@@ -68,15 +84,21 @@ reason() {
 # ok or failed. $4: the state of the branch's pull request if it is closed or merged (never
 # pushed to again).
 build_update() {
-  local base=$1 tip=$2 answers log tree
+  local base=$1 tip=$2 answers log tree recorded
   commit="" incomplete=unknown result=ok
   answers=$(git show "$base:.copier-answers.yml" 2>/dev/null)
-  if ! printf '%s\n' "$answers" | grep -q "^_src_path: .*$template"; then
+  # The repository's name exactly (a URL, gh:ORG/NAME or a path): not acme/pypi-template-docs.
+  if ! printf '%s\n' "$answers" | grep -qE "^_src_path: (.*[/:])?${template//./\\.}(\.git)?/?\$"; then
     say "skipped: not generated from $template"
     return 1
   fi
-  if printf '%s\n' "$answers" | grep -qx "_commit: $release"; then
+  recorded=$(printf '%s\n' "$answers" | sed -n 's/^_commit: //p')
+  if [ "$recorded" = "$release" ]; then
     say "up to date: already on $release"
+    return 1
+  fi
+  if [ -n "$recorded" ] && after_release "$recorded" "$release"; then
+    say "up to date: already on $recorded, after $release"
     return 1
   fi
   if [ -n "$tip" ] && ! made_here "$tip" "$base"; then
@@ -142,7 +164,14 @@ update_github() {
       { say "FAILED: git push"; return 1; }
   fi
   if [ "$state" = OPEN ] && [ -n "$commit" ]; then
-    say "pull request updated: $branch rebuilt and pushed"
+    # A draft while the rebuilt update fails check_template_sync.py, ready for review once it passes.
+    if [ "$incomplete" = no ]; then
+      gh pr ready "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready ($branch is pushed)"; return 1; }
+      say "pull request updated: $branch rebuilt and pushed"
+    else
+      gh pr ready --undo "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready --undo ($branch is pushed)"; return 1; }
+      say "pull request updated as a draft, check_template_sync.py fails (resolve it on the branch): $branch rebuilt and pushed"
+    fi
   elif [ "$state" = OPEN ]; then
     say "up to date: $branch already holds this update"
   else

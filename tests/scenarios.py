@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -485,3 +486,84 @@ def update_template() -> TemplateRepo:
     return TemplateRepo(
         root / "pypi-template", action, root / "first-copy" / "demo-pkg", root / "latest-copy" / "demo-pkg"
     )
+
+
+# --- The fleet's members: what their maintainers did after the first copy ---------------------
+# tests/test_fleet.py updates each with Renovate's command; tests/test_rollout.py rolls them out.
+PUBLISH, CI = ".github/workflows/publish.yml", ".github/workflows/ci.yml"
+README_LINE = "Maintainers' notes, written after the first copy."
+DEPENDENCY = "requests>=2.31"
+USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def edit_text(project: Path, name: str, old: str, new: str) -> None:
+    path = project / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def readme(project: Path) -> None:
+    with (project / "README.md").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n{README_LINE}\n")
+
+
+def dependency(project: Path) -> None:
+    edit_text(project, "pyproject.toml", "dependencies = []", f'dependencies = ["{DEPENDENCY}"]')
+
+
+def tools(project: Path) -> None:
+    edit_text(project, "pyproject.toml", "line-length = 100", "line-length = 120")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[tool.pylint.format]\nmax-line-length = 120\n")  # a table the template never writes
+
+
+def publish_line(project: Path) -> None:
+    """A line of publish.yml the release does not touch: the build job's timeout."""
+    edit_text(project, PUBLISH, "    timeout-minutes: 15\n", "    timeout-minutes: 25\n")
+
+
+def pin_bump(project: Path) -> None:
+    """The line the release moves, bumped by hand (or by a bot told to leave it alone)."""
+    edit_text(project, PUBLISH, table("actions")[FLEET_PIN]["sha"], USER_SHA)
+
+
+def no_ci(project: Path) -> None:
+    git(project, "rm", "--quiet", CI)
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "readme": readme, "dependency": dependency, "tools": tools,
+    "publish-line": publish_line, "pin-bump": pin_bump, "no-ci": no_ci,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    answers: dict[str, Any]
+    edits: tuple[str, ...]
+
+    @property
+    def conflicts(self) -> bool:
+        return "pin-bump" in self.edits
+
+
+# What each member's maintainers did after the first copy (the members' answers: scenarios.FLEET_ANSWERS).
+EDITS_OF = {
+    "lib-setuptools": (), "lib-hatchling": ("readme",), "lib-flit-core": ("dependency", "readme"),
+    "lib-pdm-pypi-only": ("tools",), "lib-uv-build": ("publish-line", "dependency"),
+    "lib-poetry-core": ("pin-bump", "readme"),
+    "meta-setuptools": ("no-ci",), "meta-hatchling-pypi-only": ("readme", "dependency", "tools"),
+    "meta-pdm-backend": ("pin-bump", "tools"), "meta-uv-pypi-only": ("no-ci", "publish-line", "readme"),
+}  # fmt: skip
+FLEET = [Member(name, answers, EDITS_OF[name]) for name, answers in FLEET_ANSWERS.items()]
+
+
+def maintained_copy(member: Member, dst: Path) -> Path:
+    """The member's first copy at `dst`, with its maintainers' edits committed."""
+    project = shutil.copytree(fleet_copy(member.name, member.answers), dst, symlinks=True)
+    for edit in member.edits:
+        EDITS[edit](project)
+    git(project, "commit", "--quiet", "--all", "--allow-empty", "--message", "Our own work")
+    return project
