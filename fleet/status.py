@@ -10,7 +10,7 @@ by default this clone's origin, and runs template/.github/scripts/check_template
 
 Standard library and git only (Python 3.10+; `uv run fleet/status.py` works too). Every repository
 is read with git alone: a shallow clone without file contents (`--depth 1 --filter=blob:none`),
-then only the answers file of the default branch, and the files of an open template-update branch.
+then only the answers file of the default branch, and the files of each template-update branch.
 
 For each repository: the release its default branch records (`_commit`), how far it is behind the
 latest release of the template (major, minor or patch, by PEP 440 order as copier sorts tags;
@@ -18,9 +18,10 @@ pre-releases never count as the latest), a `_src_path` no updater can use (a `gh
 a path), a `_commit` that is not a release tag (`v1.0.0-3-gabc1234`), a missing or unreadable
 answers file; its ring (`canary` for a topic `pypi-template-canary`, a URL in the --canary
 file, or a Renovate configuration that extends fleet/renovate-canary.json; otherwise `default`),
-and its open template-update branches: Renovate's (`renovate/...`
-whose answers file records another release) and fleet/rollout.sh's (`pypi-template-<release>`),
-each with the result of the generated project's check_template_sync.py on that branch's files.
+and its template-update branches that would move it forward: Renovate's (`renovate/...`) and
+fleet/rollout.sh's (`pypi-template-<release>`) whose answers file records a later release (a branch
+of an earlier, merged or closed update stays on the host: it is left out), each with the result of
+the generated project's check_template_sync.py on that branch's files.
 
 The Markdown report: a table (a row per repository), then a line per release. With --json, a
 document with these keys (stable; a key may be added, none is renamed or removed):
@@ -253,10 +254,12 @@ def check_branch(clone: Path, ref: str, opts: Options) -> dict[str, Any] | None:
             "problems": problems}  # fmt: skip
 
 
-# Where Renovate looks for a repository's configuration (docs.renovatebot.com/configuration-options/).
-RENOVATE_CONFIGS = ("renovate.json", "renovate.json5", ".github/renovate.json", ".github/renovate.json5",
-                    ".gitlab/renovate.json", ".gitlab/renovate.json5", ".renovaterc", ".renovaterc.json",
-                    ".renovaterc.json5")  # fmt: skip
+# Where Renovate looks for a repository's configuration, in its order (configFileNames in
+# renovate/lib/config/app-strings.ts; package.json's "renovate" key is not read here).
+RENOVATE_CONFIGS = ("renovate.json", "renovate.jsonc", "renovate.json5",
+                    ".github/renovate.json", ".github/renovate.jsonc", ".github/renovate.json5",
+                    ".gitlab/renovate.json", ".gitlab/renovate.jsonc", ".gitlab/renovate.json5",
+                    ".renovaterc", ".renovaterc.json", ".renovaterc.jsonc", ".renovaterc.json5")  # fmt: skip
 CANARY_PRESET = "fleet/renovate-canary.json"
 
 
@@ -286,6 +289,20 @@ def extends_canary_preset(clone: Path) -> bool:
     return any(is_canary_preset(e) for e in extends)
 
 
+def moves_forward(commit: str | None, repo: Repository, opts: Options) -> bool:
+    """Whether a branch recording `commit` would update the default branch: not the same, nor an
+    earlier release. A `commit` or release that does not parse is shown, for the check to judge."""
+    if commit == repo.commit:
+        return False
+    if commit is None or repo.release is None:
+        return True
+    base = commit.rsplit("-", 2)[0] if opts.check.DESCRIBE.fullmatch(commit) else commit
+    new, current = parse_version(base), parse_version(repo.release)
+    if new is None or current is None:
+        return True
+    return new > current or (new == current and commit != repo.release)
+
+
 def inspect(repo: Repository, opts: Options) -> Repository:
     with tempfile.TemporaryDirectory(prefix="fleet-status-") as tmp:
         clone = Path(tmp, "repo")
@@ -312,12 +329,18 @@ def inspect(repo: Repository, opts: Options) -> Repository:
             branch = ref.removeprefix("refs/remotes/origin/")
             if branch.startswith((opts.renovate_prefix, opts.rollout_prefix)):
                 found = check_branch(clone, ref, opts)
-                if found and found["commit"] != repo.commit:
+                if found and moves_forward(found["commit"], repo, opts):
                     repo.update_branches.append(found)
     return repo
 
 
 # --- The fleet -----------------------------------------------------------------------------------
+
+
+def same_url(url: str) -> str:
+    """`url` as the --canary file and the listing are compared: with or without `.git` or a final
+    `/` (gh lists `https://github.com/OWNER/NAME`), in any case (hosts and GitHub's names ignore it)."""
+    return url.strip().rstrip("/").removesuffix(".git").rstrip("/").lower()
 
 
 def read_list(path: Path) -> list[str]:
@@ -448,10 +471,12 @@ def main(argv: list[str] | None = None) -> int:
         repos = [Repository(repo_name(url), url) for url in read_list(args.repos)]
     else:
         repos = github_fleet(args.owner, args.topic)
-    canary = set(read_list(args.canary)) if args.canary else set()
+    canary = {same_url(url): url for url in read_list(args.canary)} if args.canary else {}
     for repo in repos:
-        if repo.url in canary:
+        if canary.pop(same_url(repo.url), None):
             repo.ring = "canary"
+    for url in canary.values():
+        print(f"status.py: {url} (in {args.canary}) is none of the fleet's repositories", file=sys.stderr)
     opts = Options(frozenset(tags), latest, args.answers_file, args.renovate_prefix, args.rollout_prefix,
                    load_check(args.check_script))  # fmt: skip
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -123,7 +123,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     git(template, "tag", PRERELEASE)
     src = f"git+file://{template}"
     fleet_root = root / "fleet"
-    member(fleet_root, "acme-current", LATEST, src)
+    current = member(fleet_root, "acme-current", LATEST, src)
+    # The branch of a rollout merged long ago, which the host keeps: it records an earlier release.
+    git(current, "switch", "--quiet", "--create", "pypi-template-v2.1.0")
+    set_answers(current, _commit="v2.1.0")
+    git(current, "switch", "--quiet", "main")
     member(fleet_root, "acme-canary", LATEST, src)
     member(fleet_root, "acme-patch", "v2.1.0", src)
     member(fleet_root, "acme-minor", "v2.0.0", src)
@@ -327,6 +331,29 @@ def test_a_repository_extending_the_canary_preset_is_in_the_canary_ring(fleet: F
         git(project, "commit", "--quiet", "--all", "--message", f"Join the canary ring ({preset})")
         after = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
         assert [(r["ring"], r["behind"]) for r in after] == [("canary", "minor")], preset
+    # Renovate reads a renovate.jsonc (JSON with comments) too.
+    git(project, "mv", "renovate.json", "renovate.jsonc")
+    jsonc = project / "renovate.jsonc"
+    jsonc.write_text("// the canary ring\n" + jsonc.read_text(encoding="utf-8"), encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "Comments in the configuration")
+    after = json.loads(fleet.status("--repos", str(repos), "--json").stdout)["repositories"]
+    assert [(r["ring"], r["behind"]) for r in after] == [("canary", "minor")]
+
+
+@pytest.mark.slow
+def test_a_canary_url_matches_however_it_is_spelled(fleet: Fleet, tmp_path: Path) -> None:
+    """gh lists `https://github.com/OWNER/NAME`, a canary file may say `.../NAME.git` (or the reverse);
+    an entry that matches no repository is named, not silently ignored."""
+    repos, canary = tmp_path / "repos.txt", tmp_path / "canary.txt"
+    repos.write_text("".join(f"{fleet.url(name)}\n" for name in ("acme-canary", "acme-current")), encoding="utf-8")
+    canary.write_text(f"{fleet.url('acme-canary').upper()}.git/\nhttps://example.invalid/acme-gone\n", encoding="utf-8")
+    proc = fleet.status("--repos", str(repos), "--canary", str(canary), "--json")
+    rings = {r["name"].rsplit("/", 1)[-1]: r["ring"] for r in json.loads(proc.stdout)["repositories"]}
+    assert rings == {"acme-canary": "canary", "acme-current": "default"}
+    assert (
+        proc.stderr
+        == f"status.py: https://example.invalid/acme-gone (in {canary}) is none of the fleet's repositories\n"
+    )
 
 
 @pytest.mark.slow
