@@ -139,7 +139,17 @@ def test_a_different_file_under_the_same_version_fails_at_once(
     assert sleeps == []  # waiting cannot change a file
 
 
+# Files of this version nobody built here: other tags, or the version spelled another way, which
+# pip's `==VERSION` installs and PyPI files under the same release (0.3 is 0.3.0 is 0.3.0.0).
+STRANGERS = [
+    f"acme_verify-{VERSION}-py2.py3-none-any.whl",
+    f"acme_verify-{VERSION.removesuffix('.0')}-1-py3-none-any.whl",
+    f"acme_verify-{VERSION}.0.tar.gz",
+]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("name", STRANGERS)
 def test_a_file_nobody_built_here_fails_at_once(
     verifier: ModuleType,
     library: Dists,
@@ -147,9 +157,10 @@ def test_a_file_nobody_built_here_fails_at_once(
     deps: LocalIndex,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    name: str,
 ) -> None:
-    stranger = tmp_path / f"acme_verify-{VERSION}-py2.py3-none-any.whl"
-    shutil.copy(library.wheel, stranger)
+    stranger = tmp_path / name
+    shutil.copy(library.sdist if name.endswith(".tar.gz") else library.wheel, stranger)
     index.publish(library.sdist, library.wheel, stranger)
     sleeps = Sleeps()
     assert verifier.main(argv(index, deps, library.wheel.parent), sleep=sleeps, log=lambda _: None) == 1
@@ -546,6 +557,18 @@ def test_missing_or_non_github_provenance_fails(
     index.provenance[google] = (assets / f"{google}.provenance").read_bytes()
     with pytest.raises(verifier.VerifyError, match="names the publisher Google, not trailofbits"):
         check(verifier, index, assets / google, TRUE)
+
+
+@pytest.mark.client
+@pytest.mark.usefixtures("offline_sigstore")
+def test_a_publisher_with_no_attestation_fails(verifier: ModuleType, assets: Path, index: LocalIndex) -> None:
+    """A record that names the true publisher and holds nothing signed verifies nothing."""
+    data = json.loads((assets / f"{SIGNED}.provenance").read_bytes())
+    data["attestation_bundles"][0]["attestations"] = []
+    index.publish(assets / SIGNED)
+    index.provenance[SIGNED] = json.dumps(data).encode()
+    with pytest.raises(verifier.VerifyError, match=f"the provenance of {SIGNED} names its publisher but holds no"):
+        check(verifier, index, assets / SIGNED, TRUE)
 
 
 @pytest.mark.slow

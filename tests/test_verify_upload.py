@@ -15,6 +15,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.version import Version
 
 from scenarios import VERIFIED_COMMAND, VERIFIED_LIBRARY
 from support.builds import build_once
@@ -30,6 +33,27 @@ VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upl
 @pytest.fixture(scope="module")
 def verifier() -> ModuleType:
     return import_script(VERIFY_SCRIPT, "verify_upload")
+
+
+# Spellings of versions as file names carry them: every separator and letter form PEP 440 allows.
+SPELLINGS = st.builds(
+    lambda epoch, release, pre, post, dev, local: f"{epoch}{release}{pre}{post}{dev}{local}",
+    st.sampled_from(["", "0!", "1!", "01!"]),
+    st.lists(st.sampled_from(["0", "1", "2", "00", "10"]), min_size=1, max_size=4).map(".".join),
+    st.sampled_from(["", "a1", "A1", "-alpha.1", "b", "_beta2", "rc1", "c1", ".pre01", "preview1", "-RC-1"]),
+    st.sampled_from(["", ".post1", "-1", "post", "_r2", ".rev1", "-post-0"]),
+    st.sampled_from(["", ".dev0", "dev", "-dev_1", ".DEV1"]),
+    st.sampled_from(["", "+abc", "+ABC", "+1.x", "+01.X", "+1-x"]),
+)
+
+
+@given(SPELLINGS, SPELLINGS)
+@settings(max_examples=400, deadline=None)
+def test_versions_compare_as_pep_440_compares_them(verifier: ModuleType, a: str, b: str) -> None:
+    """Which served files are this version (verify_upload.same_version) is packaging's equality."""
+    assert Version(a) == Version(b) or verifier.same_version(a) != verifier.same_version(b)
+    assert Version(a) != Version(b) or verifier.same_version(a) == verifier.same_version(b)
+    assert verifier.same_version(a) == verifier.same_version(str(Version(a)))
 
 
 def test_backoff_doubles_and_is_capped(verifier: ModuleType) -> None:

@@ -154,15 +154,51 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# PEP 440's version scheme (its appendix's pattern), to tell spellings of one version apart.
+PEP440 = re.compile(
+    r"v?(?:(?P<epoch>[0-9]+)!)?(?P<release>[0-9]+(?:\.[0-9]+)*)"
+    r"(?:[-_.]?(?P<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>[0-9]+)?)?"
+    r"(?P<post>-(?P<post_n1>[0-9]+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n2>[0-9]+)?)?"
+    r"(?P<dev>[-_.]?dev[-_.]?(?P<dev_n>[0-9]+)?)?"
+    r"(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?",
+    re.IGNORECASE,
+)
+PRE = {"alpha": "a", "beta": "b", "c": "rc", "pre": "rc", "preview": "rc"}
+
+
+def same_version(version: str) -> str:
+    """`version` as PEP 440 compares it (pip's `==0.1.0` installs a `0.1` or a `0.1.0.0` too, and PyPI
+    files them under one release): the key of its spelling, or the text itself if it is none."""
+    match = PEP440.fullmatch(version.strip())
+    if not match:
+        return version
+    release = [int(part) for part in match["release"].split(".")]
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    key = f"{int(match['epoch'] or 0)}!{'.'.join(map(str, release))}"
+    if match["pre_l"]:
+        pre = match["pre_l"].lower()
+        key += f"{PRE.get(pre, pre)}{int(match['pre_n'] or 0)}"
+    if match["post"]:
+        key += f".post{int(match['post_n1'] or match['post_n2'] or 0)}"
+    if match["dev"]:
+        key += f".dev{int(match['dev_n'] or 0)}"
+    if match["local"]:
+        parts = re.split(r"[-_.]", match["local"].lower())
+        key += "+" + ".".join(str(int(p)) if p.isdigit() else p for p in parts)
+    return key
+
+
 def filename_version(filename: str) -> tuple[str, str] | None:
-    """(normalised name, version) from a wheel or sdist file name, or None for other files."""
+    """(normalised name, version as PEP 440 compares it) from a wheel or sdist file name, or None
+    for other files."""
     if filename.endswith(".whl"):
         parts = filename[: -len(".whl")].split("-")
-        return (normalize(parts[0]), parts[1]) if len(parts) >= 5 else None
+        return (normalize(parts[0]), same_version(parts[1])) if len(parts) >= 5 else None
     for suffix in (".tar.gz", ".zip"):
         if filename.endswith(suffix):
             name, _, version = filename[: -len(suffix)].rpartition("-")
-            return (normalize(name), version) if name else None
+            return (normalize(name), same_version(version)) if name else None
     return None
 
 
@@ -335,6 +371,10 @@ def check_provenance(
                 f"{identity.repository} {identity.workflow} {identity.environment}: a foreign or "
                 f"drifted trusted publisher uploaded it. Check the project's publishers, yank this "
                 f"release, then {BUMP}"
+            )
+        if not bundle.attestations:  # a publisher named, nothing signed: it proves nothing
+            raise VerifyError(
+                f"the provenance of {name} names its publisher but holds no attestation"
             )
         for attestation in bundle.attestations:
             try:
