@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -291,14 +292,28 @@ def test_every_pure_git_tag_project_has_uvs_git_cache_keys() -> None:
     assert "uv" not in tomllib.loads((defaults / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
 
 
-def test_release_check_wants_the_release_tag_on_head(tmp_path: Path) -> None:
-    """The manual release builds what HEAD is: without its vX.Y.Z tag that is a .devN version."""
-    project = tagged_project("hatchling", tmp_path)
+@pytest.mark.parametrize("backend", ["hatchling", "scikit-build-core"])
+def test_release_check_wants_the_release_tag_on_head_before_a_manual_upload(backend: str, tmp_path: Path) -> None:
+    """A manual release builds what HEAD is: without its vX.Y.Z tag that is a .devN version. An
+    extension's check runs before its tag, as RELEASING.md says (publish.yml builds its release)."""
+    project = tagged_project(backend, tmp_path)
     git(project, "commit", "--quiet", "--allow-empty", "--message", "after the release")
+    (project / "dist").mkdir()
+    with zipfile.ZipFile(project / "dist" / "demo_pkg-0.1.1.dev1-py3-none-any.whl", "w") as zf:
+        zf.writestr(
+            "demo_pkg-0.1.1.dev1.dist-info/METADATA", "Metadata-Version: 2.4\nName: demo-pkg\nVersion: 0.1.1.dev1\n"
+        )
     result = load_script(project).version()
-    assert not result.ok
-    assert result.summary.startswith("HEAD carries no release tag")
-    assert "git tag -a vX.Y.Z" in result.details[0]
+    if backend in COMPILED:
+        assert result.ok, result
+        assert result.summary == (
+            "version '0.1.1.dev1' is a development build read from git (no release tag on this commit): "
+            "release by tagging the commit vX.Y.Z"
+        )
+    else:
+        assert not result.ok
+        assert result.summary.startswith("HEAD carries no release tag")
+        assert "git tag -a vX.Y.Z" in result.details[0]
 
 
 # --- Workflows and files -------------------------------------------------------------------------
