@@ -11,6 +11,7 @@ import configparser
 import importlib.metadata
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -237,6 +238,20 @@ def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Pat
     assert "dependency confusion" in manual
     assert "chmod 600 ~/.pypirc" in manual
     assert "keyring set https://upload.pypi.org/legacy/ __token__" in manual
+
+
+@pytest.mark.parametrize("case", ["library", "meta", "no-testpypi", "extension"])
+def test_releasing_verifies_on_a_python_the_release_supports(rendered: dict[str, Path], case: str) -> None:
+    """verify_upload.py's own `# /// script` block allows any Python from 3.10: on an older one than
+    the project's, pip refuses the wheel. RELEASING.md's command asks uv for one the release supports."""
+    project = rendered[case]
+    requires = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    text = (project / "RELEASING.md").read_text(encoding="utf-8")
+    lines = [line for block in console_blocks(text) for line in block.splitlines() if "verify_upload.py" in line]
+    assert len(lines) == (1 if case == "no-testpypi" else 2), lines
+    assert {tuple(shlex.split(line)[:5]) for line in lines} == {
+        ("uv", "run", "--python", requires, ".github/scripts/verify_upload.py")
+    }
 
 
 @pytest.mark.parametrize("case", ["library", "no-testpypi"])
