@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from support.builds import tag_first_release
 from support.config import (
     ACTIONS_TABLE,
     PYTHON_VERSIONS,
@@ -83,16 +84,19 @@ VERSIONS = [
 # The variants whose generated code, checkers and hooks tests/test_quality.py and
 # tests/test_precommit.py check: every answer that changes a generated Python file or a checker's
 # input (the kind, TestPyPI and its installer script, the extras (release check), python_min at both
-# ends (3.10 reads TOML through tomli), names that differ from the defaults), each kind with and
-# without TestPyPI. Keywords where pyroma's 10/10 needs them.
+# ends (3.10 reads TOML through tomli), names that differ from the defaults, a version from git tags
+# for a library and an extension), each kind with and without TestPyPI. Keywords where pyroma's 10/10
+# needs them.
 VARIANTS: dict[str, dict[str, Any]] = {
     f"library-{PYTHON_VERSIONS[0]}": {"python_min": PYTHON_VERSIONS[0], "keywords": "acme, tools",
                                       "command_name": "demo-pkg"},
     "library-default": {},
     f"library-odd-names-{PYTHON_VERSIONS[-1]}": {**ODD_ANSWERS, "python_min": PYTHON_VERSIONS[-1],
                                                  "command_name": ODD_COMMAND},
-    f"library-pypi-only-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
-                                                 "keywords": "acme", "development_status": "5 - Production/Stable"},
+    f"library-pypi-only-git-tag-{PYTHON_VERSIONS[-1]}": {"use_testpypi": False, "python_min": PYTHON_VERSIONS[-1],
+                                                         "keywords": "acme", "build_backend": "pdm-backend",
+                                                         "development_status": "5 - Production/Stable",
+                                                         "version_source": "git-tag"},
     f"meta-pypi-only-{PYTHON_VERSIONS[0]}": {"project_kind": "meta-package", "use_testpypi": False,
                                              "python_min": PYTHON_VERSIONS[0], "extras": {"cli": ["click>=8.1"]},
                                              "keywords": "acme"},
@@ -103,10 +107,24 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "meta-docs": {"project_kind": "meta-package", "docs_site": "sphinx", "extras": {"cli": ["click>=8.1"]},
                   "keywords": "acme"},
     # The compiled extensions: their __init__.py, _core.pyi stub and tests, with a command.
-    "extension-nanobind-abi3": {"project_kind": "extension", "build_backend": "scikit-build-core", "python_min": "3.12",
-                                "keywords": "acme", "command_name": "demo-pkg"},
+    "extension-nanobind-abi3-git-tag": {"project_kind": "extension", "build_backend": "scikit-build-core",
+                                        "python_min": "3.12", "keywords": "acme", "command_name": "demo-pkg",
+                                        "version_source": "git-tag"},
     "extension-meson-odd-names": {**ODD_ANSWERS, "project_kind": "extension", "build_backend": "meson-python"},
 }  # fmt: skip
+
+
+def variant_project(variant: str) -> Path:
+    """VARIANTS[variant] rendered once per run (callers only read it). A version from git tags is
+    committed and tagged v0.1.0, its first release, as its build needs (pyroma builds it)."""
+    data = VARIANTS[variant]
+
+    def make(root: Path) -> None:
+        project = render_project(root / "demo-pkg", data)
+        if data.get("version_source") == "git-tag":
+            tag_first_release(project)
+
+    return shared_once(shared_folder() / "renders" / f"quality-{variant}", make, inputs=data) / "demo-pkg"
 
 
 # The extension answers that turn its stable ABI on (includes/computed.yml, stable_abi).

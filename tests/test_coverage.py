@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import VARIANTS
+from scenarios import variant_project
 from support.config import PYTHON_VERSIONS
 from support.envs import install_into, make_venv
-from support.render import render_once
 from support.workflows import load_yaml, steps
 
 pytestmark = pytest.mark.slow
@@ -42,7 +41,7 @@ def ci_test_steps(project: Path) -> list[str]:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(a copy of the project, a venv's bin) with the project installed as ci.yml installs it."""
     root = tmp_path_factory.mktemp("coverage")
-    project = shutil.copytree(render_once(f"quality-{VARIANT}", VARIANTS[VARIANT]), root / "demo-pkg")
+    project = shutil.copytree(variant_project(VARIANT), root / "demo-pkg")
     python = make_venv(root / "venv")
     install_into(python, project, extra_args=("--group", f"{project / 'pyproject.toml'}:test"))
     return project, python.parent

@@ -26,12 +26,12 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from scenarios import VARIANTS, render_importing_a_typed_dependency
+from scenarios import VARIANTS, render_importing_a_typed_dependency, variant_project
 from support.clients import project_mypy_cache
 from support.config import PYTHON_VERSIONS, table
 from support.envs import dev_environment, install_into, make_venv
 from support.proc import PYTHON, commit_new_repo, git, run, tool
-from support.render import load_answers, render_once
+from support.render import load_answers
 from support.sharing import shared_folder, shared_once
 
 HOOKS = table("hooks")
@@ -71,7 +71,7 @@ RESULT = re.compile(r"^(?P<id>[a-z-]+)\.{2,}.*?(?P<status>Passed|Failed|Skipped)
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def project(request: pytest.FixtureRequest) -> Path:
     # The renders tests/test_quality.py checks (same keys): made once per run.
-    return render_once(f"quality-{request.param}", VARIANTS[request.param])
+    return variant_project(request.param)
 
 
 def load_config(project: Path) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def pyproject(project: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("runner", ["pre-commit", "prek"])
 def test_configs_are_valid_for_the_runner(runner: str) -> None:
     """Every variant's config in one call (the runner validates each file it is given)."""
-    configs = [render_once(f"quality-{v}", data) / ".pre-commit-config.yaml" for v, data in VARIANTS.items()]
+    configs = [variant_project(v) / ".pre-commit-config.yaml" for v in VARIANTS]
     proc = subprocess.run(
         [tool(runner), "validate-config", *map(str, configs)], capture_output=True, text=True, check=False
     )
@@ -252,7 +252,7 @@ assert {OLDEST_LIBRARY, NEWEST_META, ODD} <= set(VARIANTS)
 @pytest.mark.slow
 @pytest.mark.parametrize(("runner", "variant"), RUNS)
 def test_hooks_pass_and_change_nothing(runner: str, variant: str, tmp_path: Path) -> None:
-    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    project = variant_project(variant)
     proc, results, copy = run_hooks(runner, project, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     renovate = "Passed" if (project / "renovate.json").is_file() else "Skipped"
@@ -315,7 +315,7 @@ BROKEN = {
 def test_hooks_catch_broken_files(tmp_path: Path) -> None:
     """The runs above are live: each kind of breakage fails its hook."""
     variant = next(iter(VARIANTS))
-    project = render_once(f"quality-{variant}", VARIANTS[variant])
+    project = variant_project(variant)
     copy = committed_copy(project, tmp_path)
     for relative, content in BROKEN.items():
         (copy / relative).write_text(content, encoding="utf-8")
@@ -361,8 +361,8 @@ def test_dev_group_resolves_for_python_min_without_the_newer_checkers(tmp_path: 
     """`uv run` resolves the group for every supported Python: uv finds a solution on the oldest
     offered Python with PyPI's releases, leaving out exactly the checkers marked as needing a newer
     one (their Requires-Python comes from PyPI). On newer Pythons dev_environment installs them all."""
-    (variant, data), *_ = [(v, d) for v, d in VARIANTS.items() if v.endswith(f"-{PYTHON_VERSIONS[0]}")]
-    project = render_once(f"quality-{variant}", data)
+    variant = next(v for v in VARIANTS if v.endswith(f"-{PYTHON_VERSIONS[0]}"))
+    project = variant_project(variant)
     # --no-python-downloads: never fetch an interpreter.
     proc = run([tool("uv"), "pip", "compile", "--quiet", "--no-header", "--no-python-downloads",
                 "--group", f"{project / 'pyproject.toml'}:dev", "--python-version", PYTHON_VERSIONS[0]],

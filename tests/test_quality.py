@@ -17,7 +17,7 @@ from pathlib import Path
 import copier
 import pytest
 
-from scenarios import VARIANTS, released_template
+from scenarios import VARIANTS, released_template, variant_project
 from support.builds import build_once
 from support.checkers import (
     PYROMA_NO_KEYWORDS,
@@ -32,7 +32,7 @@ from support.config import PYTHON_VERSIONS, TEMPLATE_ROOT, table
 from support.envs import cache_dirs, dev_environment, find_python, install_into, required_python
 from support.index import serve_index
 from support.proc import commit_new_repo, run, tool
-from support.render import load_answers, render_once, render_project
+from support.render import load_answers, render_project
 from support.sharing import shared_folder, shared_once
 
 OLDEST, NEWEST = PYTHON_VERSIONS[0], PYTHON_VERSIONS[-1]
@@ -40,7 +40,7 @@ OLDEST, NEWEST = PYTHON_VERSIONS[0], PYTHON_VERSIONS[-1]
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def project(request: pytest.FixtureRequest) -> Path:
-    return render_once(f"quality-{request.param}", VARIANTS[request.param])
+    return variant_project(request.param)
 
 
 def python_files(project: Path) -> list[Path]:
@@ -180,7 +180,7 @@ def test_repo_review_ignores_are_recorded_as_decisions() -> None:
 
 def test_repo_review_catches_a_missing_setting(tmp_path: Path) -> None:
     """The check above is live: without the ignores and strict xfail, those checks fail."""
-    project = render_once("quality-library-default", VARIANTS["library-default"])
+    project = variant_project("library-default")
     copy = shutil.copytree(project, tmp_path / project.name)
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").replace("strict_xfail = true\n", "")
