@@ -22,7 +22,7 @@ set -uo pipefail # not -e: one repository's failure must not stop the repositori
 
 template=${ROLLOUT_TEMPLATE:-pypi-template} # the template repository's name, the last part of _src_path
 workdir=${ROLLOUT_DIR:-rollout}             # GitHub mode: the clones, kept for the next run
-here=$(cd "$(dirname "$0")" && pwd) || exit 2
+here=$(CDPATH="" cd -- "$(dirname -- "$0")" && pwd) || exit 2
 
 usage() {
   echo "usage: $0 RELEASE ORG [NAME...]  |  $0 --local RELEASE DIR..." >&2
@@ -56,15 +56,16 @@ made_here() {
 
 # Whether the recorded _commit $1 comes after release $2, in copier's order (a canary on v1.4.0rc1
 # when v1.3.1 is rolled out, or a commit after the release's tag): copier refuses to go back.
+# Exits 0 (after), 3 (not after), anything else when it cannot tell (no status.py beside this file).
 after_release() {
-  python3 - "$here" "$1" "$2" <<'PYTHON'
+  python3 -I - "$here" "$1" "$2" <<'PYTHON'
 import re, sys
 sys.path.insert(0, sys.argv[1])
 from status import parse_version
 recorded, release = sys.argv[2:]
 base = re.sub(r"-[0-9]+-g[0-9a-f]+$", "", recorded)  # `git describe`: a commit after tag `base`
 old, new = parse_version(base), parse_version(release)
-sys.exit(0 if old and new and (old > new or (old == new and base != recorded)) else 1)
+sys.exit(0 if old and new and (old > new or (old == new and base != recorded)) else 3)
 PYTHON
 }
 
@@ -97,9 +98,13 @@ build_update() {
     say "up to date: already on $release"
     return 1
   fi
-  if [ -n "$recorded" ] && after_release "$recorded" "$release"; then
-    say "up to date: already on $recorded, after $release"
-    return 1
+  if [ -n "$recorded" ]; then
+    after_release "$recorded" "$release"
+    case $? in
+      0) say "up to date: already on $recorded, after $release"; return 1 ;;
+      3) ;;
+      *) result=failed; say "FAILED: cannot order $recorded and $release (is fleet/status.py beside rollout.sh?)"; return 1 ;;
+    esac
   fi
   if [ -n "$tip" ] && ! made_here "$tip" "$base"; then
     say "left alone: $branch has commits made by hand"
@@ -110,7 +115,10 @@ build_update() {
     return 1
   fi
   if [ "${3:-}" = reuse ] && [ -n "$tip" ] && [ "$(git rev-parse "$tip^")" = "$base" ]; then
-    return 0 # the same release on the same base: copier would make the same commit
+    # The same release on the same base: copier would make the same commit, whose check it records.
+    incomplete=$(git log -1 --format=%B "$tip" | sed -n 's/^Rollout-Incomplete: //p')
+    [ -n "$incomplete" ] || incomplete=unknown
+    return 0
   fi
   result=failed
   git switch --quiet --detach "$base" || { say "FAILED: cannot check out $base"; return 1; }
@@ -133,7 +141,7 @@ build_update() {
   if [ -n "$tip" ] && [ "$tree" = "$(git rev-parse "$tip^{tree}")" ]; then
     return 0 # the branch already holds this very update
   fi
-  commit=$(git commit-tree "$tree" -p "$base" -m "$message" -m "Rollout-Tree: $tree") ||
+  commit=$(git commit-tree "$tree" -p "$base" -m "$message" -m "Rollout-Tree: $tree" -m "Rollout-Incomplete: $incomplete") ||
     { say "FAILED: git commit-tree"; return 1; }
 }
 
@@ -163,17 +171,20 @@ update_github() {
     gh_git push --quiet --force-with-lease="refs/heads/$branch:$tip" origin "$commit:refs/heads/$branch" ||
       { say "FAILED: git push"; return 1; }
   fi
-  if [ "$state" = OPEN ] && [ -n "$commit" ]; then
-    # A draft while the rebuilt update fails check_template_sync.py, ready for review once it passes.
-    if [ "$incomplete" = no ]; then
-      gh pr ready "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready ($branch is pushed)"; return 1; }
-      say "pull request updated: $branch rebuilt and pushed"
-    else
-      gh pr ready --undo "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready --undo ($branch is pushed)"; return 1; }
+  if [ "$state" = OPEN ]; then
+    # A draft exactly while the update fails check_template_sync.py, as a new one is opened: on
+    # every run, so a draft marked ready by hand (or a failed earlier change) is put right.
+    case $incomplete in
+      yes) gh pr ready --undo "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready --undo${commit:+ ($branch is pushed)}"; return 1; } ;;
+      no) gh pr ready "$branch" --repo "$repo" >&2 || { say "FAILED: gh pr ready${commit:+ ($branch is pushed)}"; return 1; } ;;
+    esac
+    if [ -z "$commit" ]; then
+      say "up to date: $branch already holds this update"
+    elif [ "$incomplete" = yes ]; then
       say "pull request updated as a draft, check_template_sync.py fails (resolve it on the branch): $branch rebuilt and pushed"
+    else
+      say "pull request updated: $branch rebuilt and pushed"
     fi
-  elif [ "$state" = OPEN ]; then
-    say "up to date: $branch already holds this update"
   else
     local args=(pr create --repo "$repo" --head "$branch" --base "${default#origin/}" --title "$message"
       --body "\`copier update --defaults --vcs-ref $release\`, made by rollout.sh: read the release's changelog entry before merging.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -97,10 +98,10 @@ class Rollout:
     remotes: Path
     log: Path
 
-    def run(self, *args: str, **env: str) -> tuple[int, dict[str, str]]:
+    def run(self, *args: str, script: Path = ROLLOUT, **env: str) -> tuple[int, dict[str, str]]:
         """The script's exit status and its report: each repository's outcome (`env`: more variables)."""
         proc = subprocess.run(
-            ["bash", ROLLOUT, *args], cwd=self.cwd, env=self.env | env, capture_output=True, text=True, check=False
+            ["bash", script, *args], cwd=self.cwd, env=self.env | env, capture_output=True, text=True, check=False
         )
         summary, *lines = proc.stdout.splitlines()
         report = dict(line.strip().split(": ", 1) for line in lines)
@@ -258,6 +259,12 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
                                   f"fails (resolve it on the branch): {BRANCH} rebuilt and pushed"})  # fmt: skip
     assert "<<<<<<< before updating" in git(remote, "show", f"{BRANCH}:{PUBLISH}")
     assert [pr["draft"] for pr in rollout.prs()] == [True, True, False]
+    # Someone marks it ready for review by hand: the next run, which has nothing to rebuild, puts
+    # the draft back while the conflict stands (as it would after a `gh pr ready` that failed).
+    set_draft(rollout, EDITED, False)
+    code, report = rollout.run(LATER, ORG, EDITED.name)
+    assert (code, report) == (0, {f"{ORG}/{EDITED.name}": f"up to date: {BRANCH} already holds this update"})
+    assert [pr["draft"] for pr in rollout.prs()] == [True, True, False]
 
     # 4. Someone closes EDITED's pull request and its default branch moves on again: the closed
     # pull request's branch is not pushed to (nor a new pull request opened).
@@ -347,7 +354,9 @@ def test_rollout_leaves_a_checkout_with_untracked_files_alone_and_names_them(rol
     assert (project / "notes" / "draft.txt").read_text(encoding="utf-8") == "mine\n"
 
 
-def test_rollout_leaves_another_template_and_a_repository_past_the_release_alone(rollout: Rollout) -> None:
+def test_rollout_leaves_another_template_and_a_repository_past_the_release_alone(
+    rollout: Rollout, tmp_path: Path
+) -> None:
     """A repository of a template whose name only starts like this one's is not this template's; one
     already after the release (a canary on the next candidate, a commit after the tag) is up to date:
     copier refuses to go back, which would be a failure."""
@@ -369,3 +378,10 @@ def test_rollout_leaves_another_template_and_a_repository_past_the_release_alone
         "same": f"up to date: already on {LATER}",
     })  # fmt: skip
     assert [git(rollout.cwd / name, "branch", "--list", BRANCH) for name in recorded] == [""] * len(recorded)
+    # Copied without the status.py it orders releases with: a failure that says so, not an update.
+    alone = tmp_path / "tooling" / "rollout.sh"
+    alone.parent.mkdir()
+    shutil.copy(ROLLOUT, alone)
+    code, report = rollout.run("--local", LATER, "canary", script=alone)
+    assert (code, report) == (1, {"canary": f"FAILED: cannot order v1.3.0rc1 and {LATER} (is fleet/status.py beside "
+                                            "rollout.sh?)"})  # fmt: skip
