@@ -39,8 +39,14 @@ def test_the_checks_are_ci_lint_jobs_through_uv_run(rendered: Rendered) -> None:
         line for s in steps(rendered.workflow("ci.yml")["jobs"]["tests"]) for line in s.get("run", "").splitlines()
     ]
     coverage = [line.removeprefix("python -m ") for line in tests if line.startswith("python -m coverage ")]
-    expected = ["uv sync", "uv run pytest", *(f"uv run {c}" for c in coverage if "--format=markdown" not in c)]
-    expected += [f"uv run {c}" for c in ci]
+    # The environment CI's lint job has: its Python (some checkers need one newer than python_min),
+    # and the project with every extra it installs, which the tests and mypy import.
+    (setup,) = [s for s in steps(lint) if s.get("uses", "").startswith("actions/setup-python@")]
+    python = setup["with"]["python-version"]
+    extra = " --extra all" if '".[all]"' in install else ""
+    sync = "uv sync" + (f" --python {python}" if python != rendered.answers["python_min"] else "") + extra
+    expected = [sync, f"uv run{extra} pytest", *(f"uv run {c}" for c in coverage if "--format=markdown" not in c)]
+    expected += [f"uv run{extra if c == 'mypy' else ''} {c}" for c in ci]
     if rendered.answers["docs_site"] != "none":  # then the site's build, as docs.yml runs it
         build = rendered.workflow("docs.yml")["jobs"]["build"]
         expected += [f"uv run --group docs {s['run']}" for s in steps(build) if "sphinx-build" in s.get("run", "")]
