@@ -180,15 +180,15 @@ def test_renaming_as_releasing_md_advises_gives_a_working_project(tmp_path: Path
     (command,) = [line for line in section.splitlines() if line.startswith("copier update")]
     proc = copier_cli(*shlex.split(command.replace("NEW-NAME", "acme-renamed"))[1:], cwd=project)
     assert proc.returncode == 0, proc.stderr
-    # The part the advice leaves to the user: the one line of code that names the distribution.
-    init = project / "src" / "demo_pkg" / "__init__.py"
+    # The part the advice leaves to the user: each of their files that still names the distribution
+    # is one it names, and changing them there leaves no old name anywhere.
+    files = project_files(project)
+    naming = sorted(name for name, data in files.items() if b"demo-pkg" in data)
+    assert naming == ["CHANGELOG.md", "README.md", "src/demo_pkg/__init__.py"]
+    assert [name for name in naming if user_owned(name) and f"`{name}`" in section] == naming
     assert 'version("demo-pkg")' in section
-    assert 'version("demo-pkg")' in init.read_text(encoding="utf-8")
-    init.write_text(
-        init.read_text(encoding="utf-8").replace('version("demo-pkg")', 'version("acme-renamed")'), encoding="utf-8"
-    )
-    managed = [name for name in project_files(project) if not user_owned(name)]
-    assert [name for name in managed if "demo-pkg" in (project / name).read_text(encoding="utf-8")] == []
+    for name in naming:
+        (project / name).write_bytes(files[name].replace(b"demo-pkg", b"acme-renamed"))
     verify = [step["run"] for step in workflow_steps(project) if "--project" in step.get("run", "")]
     assert verify, verify
     assert all("--project acme-renamed" in run_line for run_line in verify), verify
