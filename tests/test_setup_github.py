@@ -187,6 +187,12 @@ def test_setup_creates_the_environments_and_is_safe_to_rerun(
     assert second.stdout.splitlines()[-1].endswith("deployment-branch-policies: tag rule v* already there")
     pypi = state[f"repos/{answers['github_owner']}/{answers['repository_name']}/environments/pypi"]
     assert pypi["branch_policies"] == [{"id": 1, "name": "v*", "type": "tag"}]
+    # What its --help says it creates: one environment, or two.
+    made = {key.rsplit("/environments/", 1)[1] for key in state if "/environments/" in key}
+    purpose = (path / "scripts" / "setup_github.sh").read_text(encoding="utf-8").splitlines()[1]
+    assert purpose.startswith(
+        "# Create the GitHub environments " if len(made) > 1 else "# Create the GitHub environment "
+    )
 
 
 def test_setup_takes_reviewers_and_teams(project: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
