@@ -97,3 +97,29 @@ def test_prompt_explains_that_extras_is_not_yaml(template: Path, tmp_path: Path)
         status = terminal.close()
     assert status != 0
     assert not dst.exists()
+
+
+@pytest.mark.slow  # a prompt walk through a pseudo-terminal
+def test_a_default_its_rule_refuses_is_left_for_the_user_to_type(template: Path, tmp_path: Path) -> None:
+    """copier checks a default before it asks, and stopped on a refused one before any prompt: a
+    folder named like a standard-library module gives project_name no default, and a typed name
+    whose import name would start with a digit gives import_name none. The user types both."""
+    dst = tmp_path / "email"
+    terminal = Terminal(["copy", str(template), str(dst)])
+    try:
+        assert terminal.pump(60), terminal.text()
+        terminal.wait_for(help_lines("project_name")[0], 30)
+        terminal.child.send("3d-tools\r")
+        terminal.wait_for(help_lines("project_kind")[0], 30)
+        terminal.child.send("\r")  # library
+        terminal.wait_for(help_lines("import_name")[0], 30)
+        terminal.child.send("three_d_tools\r")
+        terminal.wait_for(help_lines("command_name")[0], 30)
+        screen = terminal.text()  # each answer as typed, after no default
+        assert ["3d-tools" in screen, "email3d-tools" in screen] == [True, False], screen
+        assert ["three_d_tools" in screen, "3d_toolsthree_d_tools" in screen] == [True, False], screen
+        terminal.interrupt()
+    finally:
+        status = terminal.close()
+    assert status != 0
+    assert not dst.exists()
