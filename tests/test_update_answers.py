@@ -230,7 +230,7 @@ def test_messages_fit_80_columns_and_split_no_word(tmp_path: Path) -> None:
     )
     assert copy.returncode == 0, copy.stderr
     normalized = re.sub(r"[-_.]+", "-", LONG_NAME).lower()
-    copy_words = message_words("_message_after_copy", {"project_name": LONG_NAME, "normalized_name": normalized})
+    copy_words = message_words("_message_after_copy", {**load_answers(project), "normalized_name": normalized})
     assert f"(https://pypi.org/project/{normalized}/);" in copy_words  # the longest form, normalised name included
     commit_new_repo(project, "Generate from pypi-template")
     update = copier_cli("update", "--defaults", "--data", "license=Apache-2.0", cwd=project)
