@@ -58,6 +58,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -339,8 +340,15 @@ def inspect(repo: Repository, opts: Options) -> Repository:
 
 def same_url(url: str) -> str:
     """`url` as the --canary file and the listing are compared: with or without `.git` or a final
-    `/` (gh lists `https://github.com/OWNER/NAME`, git URLs often end in `.git`)."""
-    return url.strip().rstrip("/").removesuffix(".git").rstrip("/")
+    `/` (gh lists `https://github.com/OWNER/NAME`, git URLs often end in `.git`), the scheme and
+    host in any case, and on GitHub, whose names ignore case, the path too. Paths keep theirs."""
+    url = url.strip().rstrip("/").removesuffix(".git").rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        return url
+    host = parts.netloc.lower()
+    path = parts.path.lower() if host.rsplit("@", 1)[-1] in ("github.com", "www.github.com") else parts.path
+    return urllib.parse.urlunsplit((parts.scheme.lower(), host, path, parts.query, parts.fragment))
 
 
 def read_list(path: Path) -> list[str]:

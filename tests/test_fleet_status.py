@@ -405,6 +405,19 @@ def test_versions_sort_as_copier_sorts_them() -> None:
 
 
 @pytest.mark.parametrize(
+    ("listed", "written", "same"),
+    [("https://github.com/Acme-Corp/Tools", "HTTPS://github.com/acme-corp/tools.git/", True),
+     ("git@github.com:acme/tools.git", "git@github.com:acme/tools", True),
+     ("https://git.example.org/Acme/Tools", "https://GIT.example.org/Acme/Tools.git", True),
+     ("https://git.example.org/Acme/Tools", "https://git.example.org/acme/tools", False),
+     ("/srv/git/Tools", "/srv/git/tools", False)],
+)  # fmt: skip
+def test_canary_urls_match_as_hosts_compare_them(listed: str, written: str, same: bool) -> None:
+    """Scheme and host in any case; a path in its own case, but GitHub's in any (its names ignore case)."""
+    assert (status.same_url(listed) == status.same_url(written)) is same
+
+
+@pytest.mark.parametrize(
     ("current", "latest", "expected"),
     [("v1.0.0", "v1.0.0", "up to date"), ("v1.0.0", "v1.0.1", "patch"), ("v1.0.1", "v1.1.0", "minor"),
      ("v1.9.0", "v1.10.0", "minor"), ("v1.10.0", "v2.0.0", "major"), ("v1.3.0", "v1.3.0.post1", "patch"),
