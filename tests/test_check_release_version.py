@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 from scenarios import VERSIONS
 from support.config import TEMPLATE_ROOT, load_copier_config
 from support.proc import PYTHON, import_script
+from support.wheels import metadata_wheel
 
 SCRIPTS = TEMPLATE_ROOT / "template" / ".github" / "scripts"
 CHECK_SCRIPT = SCRIPTS / "check_release_version.py"
@@ -37,13 +38,8 @@ def write_dists(folder: Path, wheel_version: str, sdist_version: str | None = No
     """A minimal wheel and sdist carrying only the metadata the guard reads."""
     import io
     import tarfile
-    import zipfile
 
-    folder.mkdir(exist_ok=True)
-    with zipfile.ZipFile(folder / f"acme-{wheel_version}-py3-none-any.whl", "w") as zf:
-        zf.writestr(
-            f"acme-{wheel_version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: acme\nVersion: {wheel_version}\n"
-        )
+    metadata_wheel(folder, "acme", wheel_version)
     sdist_version = sdist_version or wheel_version
     data = f"Metadata-Version: 2.4\nName: acme\nVersion: {sdist_version}\n".encode()
     with tarfile.open(folder / f"acme-{sdist_version}.tar.gz", "w:gz") as tf:

@@ -31,6 +31,7 @@ from support.envs import cache_dirs, make_venv
 from support.index import LocalIndex, free_port, serve_index, wait_for
 from support.proc import PYTHON, import_script, run
 from support.render import render_project
+from support.wheels import metadata_wheel
 
 VERIFY_SCRIPT = TEMPLATE_ROOT / "template" / ".github" / "scripts" / "verify_upload.py"
 PROJECT, VERSION = VERIFIED_LIBRARY["project_name"], VERIFIED_LIBRARY["version"]
@@ -246,7 +247,7 @@ def test_a_misspelt_name_fails_before_any_request(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
-    write_wheel(dist, "acme_verify", VERSION)
+    metadata_wheel(dist, "acme_verify", VERSION)
     assert verifier.main(argv(index, deps, dist, project="acme-verfy"), sleep=Sleeps(), log=lambda _: None) == 1
     assert "--project acme-verfy --version 0.3.0 does not name the built" in capsys.readouterr().err
     assert index.log == []
@@ -258,7 +259,7 @@ def test_an_interpreter_without_pip_is_named_before_any_request(
     """A virtual environment made by uv has no pip: the script says how to run it, and asks no index."""
     python = make_venv(tmp_path / "venv")
     dist = tmp_path / "dist"
-    write_wheel(dist, "acme_verify", VERSION)
+    metadata_wheel(dist, "acme_verify", VERSION)
     proc = subprocess.run(
         [python, VERIFY_SCRIPT, *argv(index, deps, dist)], capture_output=True, text=True, check=False, cwd=tmp_path
     )
@@ -587,19 +588,6 @@ def test_the_workflow_command_line_checks_provenance(
     with pytest.raises(SystemExit):
         verifier.parse_args(argv(index, deps, library.wheel.parent, "--repository", "Acme-Corp/acme-verify"))
     assert "--repository needs --environment" in capsys.readouterr().err
-
-
-def write_wheel(dist: Path, name: str, version: str) -> Path:
-    """A wheel carrying only the metadata the script reads before any request."""
-    import zipfile
-
-    dist.mkdir(parents=True, exist_ok=True)
-    path = dist / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(
-            f"{name}-{version}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n"
-        )
-    return path
 
 
 def test_environment_for_pip_has_no_pip_settings(verifier: ModuleType) -> None:

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from support.pages import console_blocks
 from support.proc import git
 from support.release_check import STEPS, load_script, release_check, step_results
 from support.render import render_once
+from support.wheels import metadata_wheel
 from support.workflows import action_repo, load_yaml, steps
 
 # PEP 723's reference regular expression for `# /// script` blocks.
@@ -345,12 +345,7 @@ def test_release_check_refuses_a_version_pypi_would(
     pyproject.write_text(
         pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', f'version = "{declared}"'), encoding="utf-8"
     )
-    dist = project / "dist"
-    dist.mkdir()
-    with zipfile.ZipFile(dist / f"demo_lib-{built}-py3-none-any.whl", "w") as zf:
-        zf.writestr(
-            f"demo_lib-{built}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: demo-lib\nVersion: {built}\n"
-        )
+    metadata_wheel(project / "dist", "demo-lib", built)
     result = load_script(project).version()
     assert result.ok is (message is None), result
     if message is None:

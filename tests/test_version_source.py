@@ -16,7 +16,6 @@ import subprocess
 import tarfile
 import tempfile
 import tomllib
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -40,6 +39,7 @@ from support.refusals import render
 from support.release_check import load_script
 from support.render import copy_template_tree, load_answers, project_files, render_once, render_project
 from support.updating import ANSWERS_FILE, copier_cli, user_owned
+from support.wheels import metadata_wheel
 
 PLUGIN_BACKENDS = version_plugin_backends()
 ARCHIVE_BACKENDS = [name for name in PLUGIN_BACKENDS if table("backends")[name].get("git_archive")]
@@ -298,11 +298,7 @@ def test_release_check_wants_the_release_tag_on_head_before_a_manual_upload(back
     extension's check runs before its tag, as RELEASING.md says (publish.yml builds its release)."""
     project = tagged_project(backend, tmp_path)
     git(project, "commit", "--quiet", "--allow-empty", "--message", "after the release")
-    (project / "dist").mkdir()
-    with zipfile.ZipFile(project / "dist" / "demo_pkg-0.1.1.dev1-py3-none-any.whl", "w") as zf:
-        zf.writestr(
-            "demo_pkg-0.1.1.dev1.dist-info/METADATA", "Metadata-Version: 2.4\nName: demo-pkg\nVersion: 0.1.1.dev1\n"
-        )
+    metadata_wheel(project / "dist", "demo-pkg", "0.1.1.dev1")
     result = load_script(project).version()
     if backend in COMPILED:
         assert result.ok, result

@@ -1,4 +1,5 @@
-"""Platform wheels made from a real wheel by retagging a copy: its file name, WHEEL's Tag and RECORD.
+"""Platform wheels made from a real wheel by retagging a copy: its file name, WHEEL's Tag and RECORD;
+and a wheel holding its metadata alone, for scripts that read only that.
 
 For tests of what picks or installs a wheel by its tags (verify_upload.py on an index serving
 several platforms), as `wheel tags` would do (the wheel package is not in the test group); and of
@@ -34,6 +35,17 @@ def foreign_tags() -> list[str]:
     machine = "aarch64" if host.endswith("x86_64") else "x86_64"
     platforms = [f"manylinux_2_28_{machine}", "macosx_11_0_arm64", "macosx_10_15_x86_64", "win_amd64"]
     return [f"{interpreter}-{interpreter}-{platform}" for platform in platforms]
+
+
+def metadata_wheel(dist: Path, name: str, version: str) -> Path:
+    """A wheel of `name` at `version` in `dist` carrying only its METADATA (what the release guard and
+    verify_upload.py read before anything else), named as a build names it (`-` as `_`)."""
+    dist.mkdir(parents=True, exist_ok=True)
+    stem = f"{name.replace('-', '_')}-{version}"
+    path = dist / f"{stem}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{stem}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n")
+    return path
 
 
 def record_row(name: str, data: bytes) -> str:
