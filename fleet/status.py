@@ -207,6 +207,11 @@ class Options:
     check: ModuleType
 
 
+def release_of(commit: str, opts: Options) -> str:
+    """The release tag `commit` is, or comes after (`git describe`'s v1.0.0-3-gabc1234: v1.0.0)."""
+    return commit.rsplit("-", 2)[0] if opts.check.DESCRIBE.fullmatch(commit) else commit
+
+
 def read_answers(repo: Repository, lines: list[str] | None, opts: Options) -> None:
     """Fill what the default branch's answers file says; `lines` is None when there is none."""
     check = opts.check
@@ -225,9 +230,8 @@ def read_answers(repo: Repository, lines: list[str] | None, opts: Options) -> No
             repo.problem("src-shortcut", f"_src_path `{repo.src_path}` is a shortcut Renovate cannot resolve")
         else:
             repo.problem("src-path", f"_src_path `{repo.src_path}` is a path no updater can use")
-    release = repo.commit
-    if check.DESCRIBE.fullmatch(repo.commit):
-        release = repo.commit.rsplit("-", 2)[0]
+    release = release_of(repo.commit, opts)
+    if release != repo.commit:
         repo.problem("commit-describe", f"_commit `{repo.commit}` is a commit after {release}, not a release")
     elif check.commit_problem(repo.commit):  # the check's rule: a hash in digits alone is no release either
         repo.problem("commit-not-release", f"_commit `{repo.commit}` is not a release tag")
@@ -297,8 +301,7 @@ def moves_forward(commit: str | None, repo: Repository, opts: Options) -> bool:
         return False
     if commit is None or repo.release is None:
         return True
-    base = commit.rsplit("-", 2)[0] if opts.check.DESCRIBE.fullmatch(commit) else commit
-    new, current = parse_version(base), parse_version(repo.release)
+    new, current = parse_version(release_of(commit, opts)), parse_version(repo.release)
     if new is None or current is None:
         return True
     return new > current or (new == current and commit != repo.release)
@@ -480,11 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         repos = github_fleet(args.owner, args.topic)
     canary = {same_url(url): url for url in read_list(args.canary)} if args.canary else {}
-    for repo in repos:
-        if same_url(repo.url) in canary:
+    keys = [same_url(repo.url) for repo in repos]
+    for repo, key in zip(repos, keys, strict=True):
+        if key in canary:
             repo.ring = "canary"
+    listed = set(keys)
     for key, url in canary.items():
-        if key not in {same_url(repo.url) for repo in repos}:
+        if key not in listed:
             print(f"status.py: {url} (in {args.canary}) is none of the fleet's repositories", file=sys.stderr)
     opts = Options(frozenset(tags), latest, args.answers_file, args.renovate_prefix, args.rollout_prefix,
                    load_check(args.check_script))  # fmt: skip
