@@ -578,6 +578,17 @@ EDITS_OF = {
 FLEET = [Member(name, answers, EDITS_OF[name]) for name, answers in FLEET_ANSWERS.items()]
 
 
+def set_answers(project: Path, **values: str) -> None:
+    """Record `values` (`_commit`, `_src_path`) in the answers file, as a copy with them has it, and commit."""
+    path = project / ".copier-answers.yml"
+    text = path.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, count = re.subn(rf"^{key}: .*$", f"{key}: {value}", text, flags=re.MULTILINE)
+        assert count == 1, key
+    path.write_text(text, encoding="utf-8")
+    git(project, "commit", "--quiet", "--all", "--message", "As copied")
+
+
 def maintained_copy(member: Member, dst: Path) -> Path:
     """The member's first copy at `dst`, with its maintainers' edits committed."""
     project = shutil.copytree(fleet_copy(member.name, member.answers), dst, symlinks=True)

@@ -27,7 +27,7 @@ from check_jsonschema.cli.main_command import main as check_jsonschema
 from click.testing import CliRunner
 from packaging.version import Version
 
-from scenarios import FLEET_PIN, FLEET_RELEASES, fleet_copy, released_template
+from scenarios import FLEET_PIN, FLEET_RELEASES, USER_SHA, fleet_copy, released_template, set_answers
 from support.clients import RENOVATE_COPIER_UPDATE
 from support.config import TEMPLATE_ROOT, table
 from support.proc import PYTHON, commit_new_repo, git, import_script, run, tool
@@ -43,7 +43,6 @@ LATEST = "v2.1.1"
 # After FLEET_RELEASES: empty release commits, one untagged commit, and a pre-release nobody is offered.
 LATER_TAGS = ("v2.0.0", "v2.1.0", LATEST)
 PRERELEASE = "v2.2.0rc1"
-USER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 
 status = import_script(STATUS, "fleet_status")
 
@@ -69,17 +68,6 @@ class Fleet:
 
     def status(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return run([PYTHON, STATUS, "--template", str(self.template), *args], cwd=self.root, env=env)
-
-
-def set_answers(project: Path, **values: str) -> None:
-    """Record `values` (`_commit`, `_src_path`) in the answers file, as a copy with them has it, and commit."""
-    path = project / ".copier-answers.yml"
-    text = path.read_text(encoding="utf-8")
-    for key, value in values.items():
-        text, count = re.subn(rf"^{key}: .*$", f"{key}: {value}", text, flags=re.MULTILINE)
-        assert count == 1, key
-    path.write_text(text, encoding="utf-8")
-    git(project, "commit", "--quiet", "--all", "--message", "As copied")
 
 
 def member(fleet_root: Path, name: str, release: str, src: str) -> Path:

@@ -19,7 +19,6 @@ import pytest
 
 from scenarios import (
     FLEET,
-    FLEET_RELEASES,
     PUBLISH,
     README_LINE,
     Member,
@@ -27,10 +26,12 @@ from scenarios import (
     pin_bump,
     readme,
     released_template,
+    set_answers,
 )
 from support.config import TEMPLATE_ROOT
 from support.git_http import git_http_server
 from support.proc import PYTHON, commit_new_repo, git, run
+from support.render import load_answers
 from support.urls import git_config_with_urls
 
 ROLLOUT = TEMPLATE_ROOT / "fleet" / "rollout.sh"
@@ -170,11 +171,10 @@ def push_commit(remote: Path, branch: str, tmp_path: Path, edit: Callable[[Path]
     git(clone, "push", "--quiet", "origin", branch)
 
 
-def set_draft(rollout: Rollout, member: Member, draft: bool) -> None:
-    """Someone makes `member`'s pull request a draft, or ready for review, on the stand-in GitHub."""
-    lines = [json.loads(line) for line in rollout.log.read_text(encoding="utf-8").splitlines()]
-    lines = [{**pr, "draft": draft} if pr["repo"] == f"{ORG}/{member.name}" else pr for pr in lines]
-    rollout.log.write_text("".join(json.dumps(pr) + "\n" for pr in lines), encoding="utf-8")
+def set_pull_request(rollout: Rollout, member: Member, **fields: Any) -> None:
+    """Someone changes `member`'s pull request on the stand-in GitHub: `draft`, or `state` (CLOSED)."""
+    prs = [{**pr, **fields} if pr["repo"] == f"{ORG}/{member.name}" else pr for pr in rollout.prs()]
+    rollout.log.write_text("".join(json.dumps(pr) + "\n" for pr in prs), encoding="utf-8")
 
 
 def refs(remote: Path) -> str:
@@ -240,7 +240,7 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     # 3. EDITED's default branch moves on: its branch is rebuilt on it and pushed again, into the
     # same pull request, made ready for review (someone had made it a draft). Only the repositories
     # named (a wave).
-    set_draft(rollout, EDITED, True)
+    set_pull_request(rollout, EDITED, draft=True)
     push_commit(rollout.remote(EDITED.name), "main", tmp_path)
     code, report = rollout.run(LATER, ORG, REFUSED.name, EDITED.name)
     refusal(report)
@@ -261,16 +261,14 @@ def test_rollout_goes_on_past_a_refused_repository_and_is_safe_to_rerun(rollout:
     assert [pr["draft"] for pr in rollout.prs()] == [True, True, False]
     # Someone marks it ready for review by hand: the next run, which has nothing to rebuild, puts
     # the draft back while the conflict stands (as it would after a `gh pr ready` that failed).
-    set_draft(rollout, EDITED, False)
+    set_pull_request(rollout, EDITED, draft=False)
     code, report = rollout.run(LATER, ORG, EDITED.name)
     assert (code, report) == (0, {f"{ORG}/{EDITED.name}": f"up to date: {BRANCH} already holds this update"})
     assert [pr["draft"] for pr in rollout.prs()] == [True, True, False]
 
     # 4. Someone closes EDITED's pull request and its default branch moves on again: the closed
     # pull request's branch is not pushed to (nor a new pull request opened).
-    lines = rollout.log.read_text(encoding="utf-8").splitlines()
-    closed = [json.dumps({**json.loads(line), "state": "CLOSED"}) if EDITED.name in line else line for line in lines]
-    rollout.log.write_text("\n".join(closed) + "\n", encoding="utf-8")
+    set_pull_request(rollout, EDITED, state="CLOSED")
     push_commit(remote, "main", tmp_path)
     before = refs(remote)
     code, report = rollout.run(LATER, ORG, EDITED.name)
@@ -360,16 +358,12 @@ def test_rollout_leaves_another_template_and_a_repository_past_the_release_alone
     """A repository of a template whose name only starts like this one's is not this template's; one
     already after the release (a canary on the next candidate, a commit after the tag) is up to date:
     copier refuses to go back, which would be a failure."""
-    recorded = {"docs-site": ("pypi-template-docs.git", LATER), "canary": ("", "v1.3.0rc1"),
+    recorded = {"docs-site": ("pypi-template-docs", LATER), "canary": ("", "v1.3.0rc1"),
                 "after-tag": ("", f"{LATER}-2-g0123abc"), "same": ("", LATER)}  # fmt: skip
     for name, (src, commit) in recorded.items():
         project = maintained_copy(BEHIND, rollout.cwd / name)
-        answers = project / ".copier-answers.yml"
-        text = answers.read_text(encoding="utf-8")
-        src_path = next(line for line in text.splitlines() if line.startswith("_src_path: "))
-        text = text.replace(f"_commit: {FLEET_RELEASES[0]}", f"_commit: {commit}")
-        answers.write_text(text.replace(src_path, src_path.replace("pypi-template", src[:-4]) if src else src_path))
-        git(project, "commit", "--quiet", "--all", "--message", "Recorded elsewhere")
+        src_path = load_answers(project)["_src_path"]
+        set_answers(project, _commit=commit, _src_path=src_path.replace("pypi-template", src) if src else src_path)
     code, report = rollout.run("--local", LATER, *recorded)
     assert (code, report) == (0, {
         "docs-site": "skipped: not generated from pypi-template",
