@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,15 @@ from support.config import (
     table,
 )
 from support.proc import git, import_script, tool
-from support.render import copy_template_tree, list_files, load_answers, render_once, render_project, template_source
+from support.render import (
+    copy_template_tree,
+    list_files,
+    load_answers,
+    project_files,
+    render_once,
+    render_project,
+    template_source,
+)
 
 CASES = matrix_cases()
 IDS = [case_id for case_id, _ in CASES]
@@ -228,16 +237,12 @@ PATH_REFERENCE = re.compile(
 SECTION = re.compile(r',\s*(?:#\s*)?"([^"]+)"')
 
 
-def generated_files(project: Path) -> set[str]:
-    """The project's files but git's own (a version from git tags is committed: scenarios.variant_project)."""
-    return {name for name in list_files(project) if not name.startswith(".git/")}
-
-
-def path_references(project: Path) -> list[tuple[str, str, bool, str | None]]:
-    """(file, path, named as the template's, section title) for every file path a generated file names."""
+def path_references(files: Mapping[str, bytes]) -> list[tuple[str, str, bool, str | None]]:
+    """(file, path, named as the template's, section title) for every file path a generated file
+    (of `files`, support.render.project_files: git's own left out) names."""
     found = []
-    for name in sorted(generated_files(project)):
-        text = (project / name).read_text(encoding="utf-8")
+    for name, data in sorted(files.items()):
+        text = data.decode("utf-8")
         for match in PATH_REFERENCE.finditer(text):
             section = SECTION.match(text, match.end())
             found.append((name, match["path"], bool(match["template"]), section[1] if section else None))
@@ -246,9 +251,9 @@ def path_references(project: Path) -> list[tuple[str, str, bool, str | None]]:
 
 def missing_paths(project: Path) -> list[tuple[str, str]]:
     """The references that name nothing: not in the project, not in the template, not a known exception."""
-    files = generated_files(project)
+    files = project_files(project)  # git's own left out: scenarios.variant_project commits some
     missing = []
-    for name, path, template, section in path_references(project):
+    for name, path, template, section in path_references(files):
         if template:
             target = TEMPLATE_ROOT / path
         elif "/" in path:
@@ -269,7 +274,7 @@ def missing_paths(project: Path) -> list[tuple[str, str]]:
 def test_generated_files_name_only_paths_that_exist(variant: str) -> None:
     """A generated project has no docs/decisions.md: a file that points at one names the template's."""
     project = variant_project(variant)
-    references = path_references(project)
+    references = path_references(project_files(project))
     assert len(references) > 20, references
     assert any(template for _, _, template, _ in references), references
     assert missing_paths(project) == []
