@@ -154,7 +154,8 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
         shape = STABLE_ABI if backend == "scikit-build-core" else {"docs_site": "sphinx"}
         cases.append((f"{backend}-extension", {**extension, **shape}))
     for backend in version_plugin_backends():
-        # Each a command-line tool too; hatchling's and scikit-build-core's also with a documentation site.
+        # Each a command-line tool too; hatchling's, setuptools' and scikit-build-core's also with a
+        # documentation site (setuptools-scm puts every tracked file in the sdist: docs/ must be pruned).
         # An extension backend's is an extension at the default python_min (the other one: abi3).
         kind = "library" if backend in kind_backends("library") else "extension"
         tool = {
@@ -163,7 +164,7 @@ def matrix_cases() -> list[tuple[str, dict[str, Any]]]:
             "version_source": "git-tag",
             "command_name": ODD_COMMAND,
         }
-        site = {"docs_site": "sphinx"} if backend in ("hatchling", "scikit-build-core") else {}
+        site = {"docs_site": "sphinx"} if backend in ("hatchling", "setuptools", "scikit-build-core") else {}
         cases.append((f"{backend}-git-tag", {**tool, **site}))
     # The documentation site with each kind (hatchling's sdist takes docs/ from the tree).
     cases.append(("sphinx-library", {"build_backend": "hatchling", "project_kind": "library", "docs_site": "sphinx"}))

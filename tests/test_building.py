@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 import zipfile
 from pathlib import Path
@@ -12,13 +13,21 @@ from packaging.metadata import Metadata
 from packaging.version import Version
 
 from scenarios import matrix_case_answers, matrix_cases
-from support.builds import Dists, build_once, check_wheel_contents, command_tests_passed, read_author, twine_check
+from support.builds import (
+    Dists,
+    build_once,
+    build_sdist,
+    check_wheel_contents,
+    command_tests_passed,
+    read_author,
+    twine_check,
+)
 from support.checkers import PYROMA_NO_KEYWORDS, pyroma_rating, repo_review, repo_review_ignores
 from support.config import kind_backends
 from support.envs import install_into, make_venv
 from support.pages import code_blocks
 from support.proc import PYTHON, run
-from support.render import load_answers
+from support.render import load_answers, render_once
 from support.sharing import shared_folder, shared_once
 
 pytestmark = pytest.mark.slow
@@ -142,6 +151,20 @@ def test_wheel_and_sdist_contents(built: tuple[Path, dict[str, Any], Dists]) -> 
     backend_own = {"PKG-INFO", "setup.cfg", ".gitignore", "pyproject.toml.orig"}
     shipped = {name for name in dists.sdist_files() if name not in backend_own and ".egg-info/" not in name}
     assert shipped == expected, sorted(dists.sdist_files())
+
+
+@pytest.mark.parametrize("backend", kind_backends("library"))
+def test_every_file_the_user_adds_under_tests_ships_in_the_sdist(backend: str, tmp_path: Path) -> None:
+    """A conftest.py and a data file ship beside the test modules with every backend (setuptools'
+    own default takes tests/test*.py alone); only the sdist is built."""
+    case_id = f"{backend}-library"
+    project = shutil.copytree(render_once(f"build-{case_id}", matrix_case_answers(case_id)), tmp_path / "demo-pkg")
+    added = {"tests/conftest.py": '"""Fixtures the tests share."""\n', "tests/data/sample.txt": "sample\n"}
+    for name, text in added.items():
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    sdist = Dists(sdist=build_sdist(project, tmp_path / "dist"), wheel=tmp_path / "unbuilt.whl")
+    assert set(added) <= sdist.sdist_files(), sorted(sdist.sdist_files())
 
 
 @pytest.fixture(scope="module")

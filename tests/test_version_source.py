@@ -142,6 +142,8 @@ def test_a_commit_after_the_tag_builds_a_dev_version_without_local_part(backend:
     project = tagged_project(backend, tmp_path)
     with (project / "CHANGELOG.md").open("a", encoding="utf-8") as fh:
         fh.write("\nUnreleased work.\n")
+    # Uncommitted at the tag: the next version's .dev0, never 0.1.0 with code the tag does not hold.
+    assert sdist_version(build_sdist(project, tmp_path / "uncommitted")) == "0.1.1.dev0"
     git(project, "commit", "--quiet", "--all", "--message", "Work after the release")
     # PyPI and TestPyPI refuse `0.1.1.dev1+g1234abc`: the release guard CI runs passes this one.
     assert built_versions(project, tmp_path / "dist", backend) == {"0.1.1.dev1"}

@@ -159,8 +159,9 @@ def check_tag(tag: str, version: str, pyproject: Path, *, dynamic: bool = False)
         raise ReleaseVersionError(
             f"release tag {tag!r} does not match version {version!r} that the build read from git "
             f"({pyproject} declares the version dynamic): a .devN version means the build saw no "
-            f"tag {tag!r} on the checked-out commit. Check out with fetch-depth: 0 (every commit "
-            "and tag), and tag the commit you release"
+            f"tag {tag!r} on the checked-out commit, or saw uncommitted changes to tracked files. "
+            "Check out with fetch-depth: 0 (every commit and tag), commit or stash your changes, "
+            "and tag the commit you release"
         )
     if version != expected:
         raise ReleaseVersionError(
