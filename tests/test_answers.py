@@ -18,6 +18,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from mdit_py_plugins.myst_blocks import myst_block_plugin
 from packaging.metadata import Metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -27,7 +28,7 @@ from readme_renderer.markdown import render as render_pypi_markdown
 from scenarios import ODD_ANSWERS, VERSIONS, matrix_case_answers
 from support.builds import build_once, read_author
 from support.config import TEMPLATE_ROOT, kind_backends, load_copier_config, question_names
-from support.proc import commit_new_repo, git
+from support.proc import commit_new_repo, git, import_script
 from support.refusals import assert_prompt_message, render, snapshot
 from support.releases import released_questions_unknown
 from support.render import load_answers, template_source
@@ -119,6 +120,8 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("extras-string-not-list", "extras", {"clients": "acme-client>=0.3"}, META),
     ("extras-url", "extras", {"clients": ["acme @ https://example.org/acme.whl"]}, META),
     ("extras-wildcard-with-range", "extras", {"clients": ["acme>=1.0.*"]}, META),
+    # YAML reads U+0085 as a line break: the answers file would give the marker back changed.
+    ("extras-marker-nel", "extras", {"clients": ['acme-client; platform_version == "#1\x85SMP"']}, META),
     ("extras-number", "extras", {"clients": [1.0]}, META),
     ("extras-not-a-mapping", "extras", ["acme-client"], META),
     ("description-empty", "description", "", {}),
@@ -169,6 +172,7 @@ BAD: list[tuple[str, str, Any, dict[str, Any]]] = [
 # What a message quotes when it is not the answer itself (or a mapping's first key).
 QUOTED = {
     "extras-url": "acme @ https://example.org/acme.whl", "extras-wildcard-with-range": "acme>=1.0.*",
+    "extras-marker-nel": 'acme-client; platform_version == "#1\x85SMP"',
     "extras-number": "1.0", "extras-not-a-mapping": "['acme-client']",
 }  # fmt: skip
 
@@ -379,6 +383,20 @@ def test_md_macro_is_read_back_as_the_text(escape: Any, text: str) -> None:
     escaped = str(escape.md(text))
     assert rendered_paragraphs(f"# t\n\n{escaped}\n") == [text, text]
     assert rendered_paragraphs(f"# t\n\n{text}\n") != [text, text]  # each case is markup when unescaped
+
+
+# Text that CommonMark and GFM show as written but another reader of the same line does not: MyST
+# (the docs site) reads "(label)=" as a target and drops it; check_template_sync.py, which CI runs,
+# reads seven "|" as a conflict marker.
+@pytest.mark.parametrize("text", ["(draft)=", "||||||| Pipes, pipes, pipes"])
+def test_md_macro_writes_no_myst_target_and_no_conflict_marker(escape: Any, text: str) -> None:
+    sync = import_script(TEMPLATE_ROOT / "template" / ".github" / "scripts" / "check_template_sync.py", "sync_md")
+    myst = MarkdownIt("commonmark").use(myst_block_plugin)
+    escaped = str(escape.md(text))
+    assert rendered_paragraphs(f"# t\n\n{escaped}\n") == [text, text]
+    assert first_paragraph(myst.render(f"# t\n\n{escaped}\n")) == text
+    assert not sync.MARKER.match(escaped)
+    assert first_paragraph(myst.render(f"# t\n\n{text}\n")) != text or sync.MARKER.match(text)  # unescaped
 
 
 @pytest.mark.parametrize("text", ["PyPI.", "Fast (really) tools, 100% + 1 = 2!", "snake_case and A|B", "x & y"])

@@ -169,6 +169,18 @@ def test_yaml_values_that_are_not_text_in_a_data_file_are_refused_with_a_hint(
         assert f"{load_answers(dst)['copyright_year']} NO" in (dst / "LICENSE").read_text(encoding="utf-8")
 
 
+def test_a_command_line_that_is_not_utf8_is_refused_naming_the_answer(template: Path, tmp_path: Path) -> None:
+    """`--data description=caf<0xE9>` from a Latin-1 terminal: Python reads the byte as the lone surrogate
+    U+DCE9, which passed every rule and crashed copier's write with a traceback, files half written."""
+    dst = tmp_path / "project"
+    latin1 = b"caf\xe9 au lait".decode("utf-8", "surrogateescape")  # as Python reads the byte in argv
+    message = refused_by_copier(template, dst, "project_name", "--data", f"description={latin1}", real_cli=False)
+    assert message.startswith("Validation error for question 'project_name': not UTF-8 text\n"), message
+    assert 'description "caf\\udce9 au lait" is not UTF-8 text' in message, message
+    accepted_by_copier(template, dst, "--data", "description=café au lait", real_cli=False)
+    assert load_answers(dst)["description"] == "café au lait"
+
+
 CHOICE_QUESTIONS = [q for q in question_names() if "choices" in load_copier_config()[q]]
 
 
