@@ -101,6 +101,12 @@ def assert_metadata_equals_answers(dists: Dists, answers: dict[str, Any]) -> Non
     assert [c for c in meta.classifiers or [] if c.startswith("Development Status ::")] == [
         f"Development Status :: {answers['development_status']}"
     ]
+    # An extension's wheels run only on the systems the wheels workflow builds for.
+    systems = [
+        c.removeprefix("Operating System :: ") for c in meta.classifiers or [] if c.startswith("Operating System")
+    ]
+    independent = answers["project_kind"] != "extension"
+    assert systems == (["OS Independent"] if independent else ["MacOS", "Microsoft :: Windows", "POSIX :: Linux"])
     if answers["project_kind"] == "meta-package":
         assert set(meta.provides_extra or []) == {*answers["extras"], "all"}
 

@@ -196,6 +196,8 @@ def test_sdist_carries_the_sources_and_not_the_build(built: tuple[Path, dict[str
     name = answers["import_name"]
     assert native[answers["build_backend"]] | {f"src/{name}/_core.pyi", f"tests/test_{name}.py"} <= files
     assert not [f for f in files if f.startswith(("dist/", "build/", ".mesonpy"))], sorted(files)
+    # Outside `git archive` its placeholders stay unexpanded: every build from the sdist warned.
+    assert ".git_archival.txt" not in files
     assert (project / ".git").is_dir()  # meson's sdist packs the git checkout
 
 
@@ -236,6 +238,11 @@ def test_installs_imports_and_passes_its_tests_on_each_python(
         assert f"import {name}\n" in usage
         proc = run([python, "-c", usage], cwd=tmp_path)
         assert proc.stdout.split() == ["5", answers["version"]], proc.stdout
+        # help(), inspect and the docs site read the stub's parameters from the C function's docstring
+        # (nanobind writes its own signature, which inspect does not read).
+        if answers["build_backend"] == "meson-python":
+            signature = f"import inspect, {name}; print(*inspect.signature({name}.add).parameters)"
+            assert run([python, "-c", signature], cwd=tmp_path).stdout.split() == ["a", "b"]
         proc = run([python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", tests], cwd=tmp_path)
         assert " passed" in proc.stdout, proc.stdout  # run() fails on any failed test
         if answers.get("command_name"):  # the installed script and `python -m`, each printing the version
