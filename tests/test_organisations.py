@@ -8,7 +8,7 @@ import pytest
 
 from scenarios import released_template
 from support.proc import run, tool
-from support.render import load_answers
+from support.render import load_answers, render_project
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,31 @@ def test_settings_alone_prefill_well_known_names(
     assert (answers["user_name"], answers["user_email"]) == ("Grace Hopper", "grace@navy.example")
     assert answers["copyright_holder"] == "Grace Hopper"  # derived from user_name
     assert answers["license"] == "MIT"
+
+
+# A settings file is YAML, like a data file, but copier reads its values with no --data check:
+# each arrived as another value, without a word.
+SETTINGS_TYPOS = [
+    ("copyright_holder: NO", "copyright_holder", "copyright_holder is the YAML boolean false in your copier settings"),
+    ("version: 1.10", "version", "version is the YAML number 1.1 in your copier settings"),
+    ("github_owner: 007", "github_owner", "github_owner is the YAML number 7 in your copier settings"),
+    ("use_renovate: flase", "use_renovate", 'use_renovate "flase" in your copier settings file (defaults:) is not'),
+]
+
+
+@pytest.mark.parametrize(("line", "question", "said"), SETTINGS_TYPOS, ids=[q for _, q, _ in SETTINGS_TYPOS])
+def test_settings_values_yaml_misreads_are_refused_unless_the_data_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, question: str, said: str
+) -> None:
+    settings = tmp_path / "settings.yml"
+    settings.write_text(f"defaults:\n  {line}\n", encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match=rf"^Validation error for question '{question}': ") as err:
+        render_project(dst, {"project_name": "acme"})
+    assert said in str(err.value), str(err.value)
+    assert not dst.exists()
+    # Given on the command line, the answer is the user's: the settings value is not used.
+    answer = "false" if question == "use_renovate" else "Acme" if question != "version" else "1.10"
+    render_project(dst, {"project_name": "acme", question: answer})
+    assert str(load_answers(dst)[question]).lower() == answer.lower()
