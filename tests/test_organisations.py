@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import copier
 import pytest
 
 from scenarios import released_template
-from support.proc import run, tool
+from support.proc import commit_new_repo, run, tool
 from support.render import load_answers, render_project
 
 
@@ -68,7 +69,7 @@ SETTINGS_TYPOS = [
     ("copyright_holder: NO", "copyright_holder", "copyright_holder is the YAML boolean false in your copier settings"),
     ("version: 1.10", "version", "version is the YAML number 1.1 in your copier settings"),
     ("github_owner: 007", "github_owner", "github_owner is the YAML number 7 in your copier settings"),
-    ("use_renovate: flase", "use_renovate", 'use_renovate "flase" in your copier settings file (defaults:) is not'),
+    ("use_renovate: flase", "use_renovate", 'use_renovate "flase" in your copier settings (defaults:) is not true'),
 ]
 
 
@@ -88,3 +89,27 @@ def test_settings_values_yaml_misreads_are_refused_unless_the_data_answers(
     answer = "false" if question == "use_renovate" else "Acme" if question != "version" else "1.10"
     render_project(dst, {"project_name": "acme", question: answer})
     assert str(load_answers(dst)[question]).lower() == answer.lower()
+
+
+def test_settings_values_that_are_answers_as_yaml_reads_them_still_prefill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """extras is YAML (a mapping is its answer), and a choice checks its own value: neither is refused."""
+    settings = tmp_path / "settings.yml"
+    settings.write_text('defaults:\n  extras: {clients: ["acme-client>=0.3"]}\n  python_min: 3.12\n', encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    dst = render_project(tmp_path / "acme", {"project_name": "acme", "project_kind": "meta-package"})
+    assert (load_answers(dst)["extras"], load_answers(dst)["python_min"]) == ({"clients": ["acme-client>=0.3"]}, "3.12")
+
+
+@pytest.mark.slow  # a copy and an update from a template repository
+def test_an_update_replays_the_recorded_answer_whatever_the_settings_say(
+    tmp_path: Path, released_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dst = render_project(tmp_path / "acme", {"project_name": "acme"}, src=released_repo)
+    commit_new_repo(dst, "First copy")
+    settings = tmp_path / "settings.yml"
+    settings.write_text("defaults:\n  use_renovate: flase\n  copyright_holder: NO\n", encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    copier.run_update(dst, defaults=True, overwrite=True, unsafe=False, quiet=True, skip_answered=True)
+    assert (load_answers(dst)["use_renovate"], load_answers(dst)["copyright_holder"]) == (True, "Your Name")
