@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import copier
 import pytest
 
 from scenarios import released_template
 from support.proc import commit_new_repo, run, tool
 from support.render import load_answers, render_project
+from support.updating import update_api
 
 
 @pytest.fixture(scope="module")
@@ -17,24 +17,26 @@ def released_repo() -> Path:
     return released_template("v1.0.0")
 
 
+def use_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, defaults: str) -> None:
+    """A copier settings file whose `defaults:` mapping holds `defaults` (YAML), in use for this test."""
+    settings = tmp_path / "settings.yml"
+    settings.write_text("defaults:\n" + "".join(f"  {line}\n" for line in defaults.splitlines()), encoding="utf-8")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+
+
 def test_data_file_beats_settings_and_data_beats_both(
     tmp_path: Path, released_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = tmp_path / "settings.yml"
-    settings.write_text(
-        "defaults:\n"
-        "  user_name: Ada Lovelace\n"
-        "  user_email: ada@acme.example\n"
-        "  github_owner: ada-personal\n"
-        "  license: Apache-2.0\n",
-        encoding="utf-8",
+    use_settings(
+        tmp_path,
+        monkeypatch,
+        "user_name: Ada Lovelace\nuser_email: ada@acme.example\ngithub_owner: ada-personal\nlicense: Apache-2.0",
     )
     org = tmp_path / "acme.yml"
     org.write_text(
         'github_owner: acme-corp\nlicense: BSD-3-Clause\npython_min: "3.12"\ncopyright_holder: Acme Corp\n',
         encoding="utf-8",
     )
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
     dst = tmp_path / "acme-widgets"
     run([tool("copier"), "copy", "--defaults", "--data-file", org, "--data", "license=MPL-2.0", released_repo, dst])
     answers = load_answers(dst)
@@ -52,9 +54,7 @@ def test_data_file_beats_settings_and_data_beats_both(
 def test_settings_alone_prefill_well_known_names(
     tmp_path: Path, released_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = tmp_path / "settings.yml"
-    settings.write_text("defaults:\n  user_name: Grace Hopper\n  user_email: grace@navy.example\n", encoding="utf-8")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    use_settings(tmp_path, monkeypatch, "user_name: Grace Hopper\nuser_email: grace@navy.example")
     dst = tmp_path / "cobol-tools"
     run([tool("copier"), "copy", "--defaults", released_repo, dst])
     answers = load_answers(dst)
@@ -77,9 +77,7 @@ SETTINGS_TYPOS = [
 def test_settings_values_yaml_misreads_are_refused_unless_the_data_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, question: str, said: str
 ) -> None:
-    settings = tmp_path / "settings.yml"
-    settings.write_text(f"defaults:\n  {line}\n", encoding="utf-8")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    use_settings(tmp_path, monkeypatch, line)
     dst = tmp_path / "project"
     with pytest.raises(ValueError, match=rf"^Validation error for question '{question}': ") as err:
         render_project(dst, {"project_name": "acme"})
@@ -95,9 +93,7 @@ def test_settings_values_that_are_answers_as_yaml_reads_them_still_prefill(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """extras is YAML (a mapping is its answer), and a choice checks its own value: neither is refused."""
-    settings = tmp_path / "settings.yml"
-    settings.write_text('defaults:\n  extras: {clients: ["acme-client>=0.3"]}\n  python_min: 3.12\n', encoding="utf-8")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    use_settings(tmp_path, monkeypatch, 'extras: {clients: ["acme-client>=0.3"]}\npython_min: 3.12')
     dst = render_project(tmp_path / "acme", {"project_name": "acme", "project_kind": "meta-package"})
     assert (load_answers(dst)["extras"], load_answers(dst)["python_min"]) == ({"clients": ["acme-client>=0.3"]}, "3.12")
 
@@ -108,8 +104,6 @@ def test_an_update_replays_the_recorded_answer_whatever_the_settings_say(
 ) -> None:
     dst = render_project(tmp_path / "acme", {"project_name": "acme"}, src=released_repo)
     commit_new_repo(dst, "First copy")
-    settings = tmp_path / "settings.yml"
-    settings.write_text("defaults:\n  use_renovate: flase\n  copyright_holder: NO\n", encoding="utf-8")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
-    copier.run_update(dst, defaults=True, overwrite=True, unsafe=False, quiet=True, skip_answered=True)
+    use_settings(tmp_path, monkeypatch, "use_renovate: flase\ncopyright_holder: NO")
+    update_api(dst, skip_answered=True)
     assert (load_answers(dst)["use_renovate"], load_answers(dst)["copyright_holder"]) == (True, "Your Name")

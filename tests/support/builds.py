@@ -40,9 +40,7 @@ class Dists:
             return tf.getnames()
 
     def sdist_files(self) -> set[str]:
-        """The sdist's files (not folders), as paths below its top folder."""
-        with tarfile.open(self.sdist) as tf:
-            return {m.name.split("/", 1)[1] for m in tf.getmembers() if m.isfile()}
+        return sdist_files(self.sdist)
 
     def wheel_metadata(self) -> email.message.Message:
         with zipfile.ZipFile(self.wheel) as zf:
@@ -53,6 +51,12 @@ class Dists:
         with zipfile.ZipFile(self.wheel) as zf:
             (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
             return zf.read(name)
+
+
+def sdist_files(sdist: Path) -> set[str]:
+    """The sdist's files (not folders), as paths below its top folder."""
+    with tarfile.open(sdist) as tf:
+        return {m.name.split("/", 1)[1] for m in tf.getmembers() if m.isfile()}
 
 
 def build_environment(requires: list[str], python: str | Path = PYTHON) -> Path:
