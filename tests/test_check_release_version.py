@@ -213,3 +213,41 @@ def test_guard_explains_a_dynamic_version_that_missed_the_tag(
     err = capsys.readouterr().err
     assert "release tag 'v1.2.0' does not match version '0.1.dev1' that the build read from git" in err
     assert "Check out with fetch-depth: 0" in err
+
+
+def test_guard_names_a_non_canonical_tag_the_build_read(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """version_source=git-tag: the plugin reads tag v1.0.0-rc1 as 1.0.0rc1; the tag's spelling is the
+    fault, not the checkout (no .devN), and the advice names the canonical tag."""
+    pyproject = write_pyproject(tmp_path, None)
+    dist = write_dists(tmp_path / "dist", "1.0.0rc1")
+    assert guard.main(["--tag", "v1.0.0-rc1", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
+    err = capsys.readouterr().err
+    assert "release tag 'v1.0.0-rc1' is not spelled canonically" in err
+    assert "publish from tag 'v1.0.0rc1', the version the build read" in err
+    assert "fetch-depth" not in err
+
+
+@pytest.mark.parametrize("case", ["no-dist-folder", "no-pyproject", "broken-wheel", "broken-sdist"])
+def test_guard_reports_missing_and_broken_files_without_a_traceback(
+    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    pyproject = write_pyproject(tmp_path, "1.0.0")
+    dist = tmp_path / "dist"
+    if case == "no-pyproject":
+        pyproject = tmp_path / "elsewhere" / "pyproject.toml"
+    if case.startswith("broken"):
+        dist.mkdir()
+        name = "acme-1.0.0-py3-none-any.whl" if case == "broken-wheel" else "acme-1.0.0.tar.gz"
+        (dist / name).write_bytes(b"not an archive")
+    args = ["--pyproject", str(pyproject), "--dist", str(dist)]
+    assert guard.main(args) == 1
+    err = capsys.readouterr().err
+    expected = {
+        "no-dist-folder": f"error: {dist} is not a folder: build before checking",
+        "no-pyproject": f"error: {pyproject} not found: run from the project's root, or give --pyproject",
+        "broken-wheel": "error: acme-1.0.0-py3-none-any.whl has no single metadata file: it is not a valid",
+        "broken-sdist": "error: acme-1.0.0.tar.gz has no single metadata file: it is not a valid",
+    }[case]
+    assert err.startswith(expected), err

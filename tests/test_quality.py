@@ -230,6 +230,16 @@ def test_release_scripts_run_on_the_oldest_offered_python(oldest_tools: Path, tm
     )  # fmt: skip
     assert guard.returncode == 0, guard.stderr
     assert "release tag 'v0.1.0' matches version '0.1.0'" in guard.stdout, guard.stderr
+    # Without tomli (-S: no site-packages), the guard says what to install instead of a traceback.
+    bare = subprocess.run(
+        [required_python(OLDEST), "-S", ".github/scripts/check_release_version.py", "--dist", dists.wheel.parent],
+        cwd=project, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    no_tomli = f"error: Python {OLDEST} reads pyproject.toml with tomli, which is not installed: pip install build"
+    assert (bare.returncode, bare.stderr) == (
+        1,
+        f"{no_tomli} (it brings tomli), or run the script on Python 3.11 or later\n",
+    )
     # The verify script end to end: the index's hashes, a fresh environment, the running pip, import.
     with serve_index() as index:
         index.publish(dists.sdist, dists.wheel)

@@ -26,12 +26,6 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
-    import tomli as tomllib
-
-
 # A canonical PEP 440 public version, the spelling PyPI shows (the rule of the version question in
 # pypi-template's copier.yml).
 CANONICAL = re.compile(
@@ -65,6 +59,20 @@ def version_from_tag(tag: str) -> str:
 
 def pyproject_version(path: Path) -> str | None:
     """`[project] version` from pyproject.toml, or None when the version is declared dynamic."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise ReleaseVersionError(
+                "Python 3.10 reads pyproject.toml with tomli, which is not installed: "
+                "pip install build (it brings tomli), or run the script on Python 3.11 or later"
+            ) from None
+    if not path.is_file():
+        raise ReleaseVersionError(
+            f"{path} not found: run from the project's root, or give --pyproject"
+        )
     with path.open("rb") as fh:
         project = tomllib.load(fh).get("project", {})
     if "version" in project:
@@ -77,26 +85,15 @@ def pyproject_version(path: Path) -> str | None:
 def dist_versions(dist_dir: Path) -> dict[str, str]:
     """Version field of every sdist and wheel in `dist_dir`, read from their own metadata."""
     versions: dict[str, str] = {}
+    if not dist_dir.is_dir():
+        raise ReleaseVersionError(f"{dist_dir} is not a folder: build before checking")
     for path in sorted(dist_dir.iterdir()):
-        if path.name.endswith(".whl"):
-            with zipfile.ZipFile(path) as zf:
-                names = [
-                    n
-                    for n in zf.namelist()
-                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-                ]
-                raw = zf.read(names[0]) if len(names) == 1 else None
-        elif path.name.endswith(".tar.gz"):
-            with tarfile.open(path) as tf:
-                members = [
-                    m
-                    for m in tf.getmembers()
-                    if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
-                ]
-                fh = tf.extractfile(members[0]) if len(members) == 1 else None
-                raw = fh.read() if fh else None
-        else:
+        if not path.name.endswith((".whl", ".tar.gz")):
             continue
+        try:
+            raw = read_metadata(path)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError):
+            raw = None
         if raw is None:
             raise ReleaseVersionError(
                 f"{path.name} has no single metadata file: it is not a valid distribution"
@@ -107,6 +104,22 @@ def dist_versions(dist_dir: Path) -> dict[str, str]:
     if not versions:
         raise ReleaseVersionError(f"{dist_dir} holds no sdist or wheel: build before checking")
     return versions
+
+
+def read_metadata(path: Path) -> bytes | None:
+    """A wheel's METADATA or an sdist's PKG-INFO; None when there is not exactly one."""
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as zf:
+            names = [
+                n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            return zf.read(names[0]) if len(names) == 1 else None
+    with tarfile.open(path) as tf:
+        members = [
+            m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+        ]
+        fh = tf.extractfile(members[0]) if len(members) == 1 else None
+        return fh.read() if fh else None
 
 
 def check_public(version: str, source: str) -> None:
@@ -154,6 +167,18 @@ def release_version(pyproject: Path, declared: str | None, dist_dir: Path | None
 def check_tag(tag: str, version: str, pyproject: Path, *, dynamic: bool = False) -> None:
     """Raise unless the release tag names `version` exactly."""
     expected = version_from_tag(tag)
+    if version != expected and dynamic and not CANONICAL.fullmatch(expected):
+        # The build may have read this very tag, spelled as PyPI never shows it (v1.0.0-rc1).
+        advice = (
+            "a tag spelled canonically"
+            if DEV.search(version)
+            else f"tag 'v{version}', the version the build read"
+        )
+        raise ReleaseVersionError(
+            f"release tag {tag!r} is not spelled canonically (as PyPI shows versions: 1.0.0rc1, "
+            f"not 1.0.0-rc1) and does not match version {version!r}: delete the release and the "
+            f"tag, and publish from {advice}"
+        )
     if version != expected and dynamic:
         # The backend's plugin read the version from git: it did not see this tag at the commit.
         raise ReleaseVersionError(
