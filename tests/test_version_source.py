@@ -314,6 +314,17 @@ def test_release_check_wants_the_release_tag_on_head_before_a_manual_upload(back
         assert "git tag -a vX.Y.Z" in result.details[0]
 
 
+def test_release_check_takes_the_v_tag_among_the_tags_on_head(tmp_path: Path) -> None:
+    """Another tag on the release commit (`stable`, annotated, so git describe would prefer it) is not
+    the release tag: the check reads the v* one, as publish.yml gets the release's own."""
+    project = tagged_project("hatchling", tmp_path)
+    git(project, "tag", "--annotate", "stable", "--message", "what we run in production")
+    metadata_wheel(project / "dist", "demo-pkg", "0.1.0")
+    result = load_script(project).version()
+    assert result.ok, result
+    assert result.summary == "release tag 'v0.1.0' matches version '0.1.0'"
+
+
 # --- Workflows and files -------------------------------------------------------------------------
 # The one job that checks out the repository and builds nothing from it (it reads files).
 NEVER_BUILDS = {("ci.yml", "template-sync")}
