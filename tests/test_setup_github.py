@@ -22,7 +22,10 @@ from support.checkers import shellcheck
 from support.render import render_once
 
 LOGIN = "YOUR-LOGIN"  # the signed-in user, as RELEASING.md's example output names it
-IDS = {"user": {LOGIN: 1001, "octocat": 583231}, "team": {("Acme-Corp", "release-team"): 77}}
+IDS = {
+    "user": {LOGIN: 1001, "octocat": 583231, **{f"r{i}": 90 + i for i in range(1, 7)}},
+    "team": {("Acme-Corp", "release-team"): 77},
+}
 CASES = {
     "testpypi": {"project_name": "Acme.Odd_Tools", "github_owner": "Acme-Corp", "repository_name": "acme.odd_tools"},
     "pypi-only": {"project_name": "acme_x", "github_owner": "A1", "repository_name": "x_repo.y",
@@ -54,7 +57,8 @@ def reviewers_ok(reviewers):
 def policy_ok(policy):  # one of the two is true, the other false; or null: every branch
     return policy is None or (set(policy) == {"protected_branches", "custom_branch_policies"}
                               and {policy["protected_branches"], policy["custom_branch_policies"]} == {True, False})
-env = re.fullmatch(r"repos/([^/]+)/([^/]+)/environments/([^/]+)(/deployment-branch-policies)?", path or "")
+env = re.fullmatch(r"repos/([^/]+)/([^/]+)/environments/([^/]+)(/deployment-branch-policies)?(?:/([0-9]+))?",
+                   path or "")
 if path == "user":
     answer = {"login": os.environ["FAKE_GH_LOGIN"], "id": ids["user"][os.environ["FAKE_GH_LOGIN"]]}
 elif path.startswith("users/"):
@@ -77,7 +81,13 @@ elif env and not env[4] and method == "PUT":
     state[path] = {"name": env[3], "reviewers": body.get("reviewers", []), "deployment_branch_policy": policy,
                    "branch_policies": kept}
     answer = state[path]
-elif env and env[4]:
+elif env and env[4] and env[5] and method == "DELETE":
+    environment = state.get(path.rsplit("/deployment-branch-policies/", 1)[0]) or {}
+    kept = [p for p in environment.get("branch_policies", []) if p["id"] != int(env[5])]
+    if len(kept) == len(environment.get("branch_policies", [])): fail(404, "Not Found")
+    environment["branch_policies"] = kept
+    answer = None
+elif env and env[4] and not env[5]:
     environment = state.get(path.removesuffix("/deployment-branch-policies"))
     if environment is None or not (environment["deployment_branch_policy"] or {}).get("custom_branch_policies"):
         fail(404, "Not Found")
@@ -89,16 +99,17 @@ elif env and env[4]:
         rule = {"name": body["name"], "type": body.get("type", "branch")}
         if any(p["name"] == rule["name"] and p["type"] == rule["type"] for p in environment["branch_policies"]):
             fail(303, "See Other")
-        answer = {"id": 1 + len(environment["branch_policies"]), **rule}
+        answer = {"id": 1 + max([p["id"] for p in environment["branch_policies"]], default=0), **rule}
         environment["branch_policies"].append(answer)
     else: sys.exit(f"fake gh: unsupported: {args}")
 else:
     sys.exit(f"fake gh: unsupported: {args}")
 json.dump(state, open(state_file, "w"))
 JQ = {".id": lambda d: d["id"], ".login": lambda d: d["login"],
-      '.branch_policies[] | select(.type == "tag") | .name':
-          lambda d: "\\n".join(p["name"] for p in d["branch_policies"] if p["type"] == "tag")}
-if jq is None: print(json.dumps(answer))
+      '.branch_policies[] | "\\(.id) \\(.type) \\(.name)"':
+          lambda d: "\\n".join(f"{p['id']} {p['type']} {p['name']}" for p in d["branch_policies"])}
+if answer is None: pass
+elif jq is None: print(json.dumps(answer))
 elif jq in JQ: print(JQ[jq](answer))
 else: sys.exit(f"fake gh: unsupported --jq {jq}")
 """
@@ -151,8 +162,8 @@ def expected_calls(answers: dict[str, Any], *, first: bool) -> list[dict[str, An
         calls.append({"method": "PUT", "path": f"{repo}/testpypi", "body": None, "jq": None})
     pypi = {"reviewers": [{"type": "User", "id": IDS["user"][LOGIN]}], "deployment_branch_policy": POLICY_BODY}
     calls.append({"method": "PUT", "path": f"{repo}/pypi", "body": pypi, "jq": None})
-    tags = '.branch_policies[] | select(.type == "tag") | .name'
-    calls.append({"method": "GET", "path": f"{repo}/pypi/deployment-branch-policies", "body": None, "jq": tags})
+    rules = '.branch_policies[] | "\\(.id) \\(.type) \\(.name)"'
+    calls.append({"method": "GET", "path": f"{repo}/pypi/deployment-branch-policies", "body": None, "jq": rules})
     if first:
         rule = {"name": "v*", "type": "tag"}
         calls.append({"method": "POST", "path": f"{repo}/pypi/deployment-branch-policies", "body": rule, "jq": None})
@@ -203,6 +214,44 @@ def test_setup_takes_reviewers_and_teams(project: tuple[Path, dict[str, Any]], t
     assert put["body"]["reviewers"] == [{"type": "Team", "id": 77}, {"type": "User", "id": 583231}]
     assert "required reviewers team Acme-Corp/release-team, octocat;" in proc.stdout
     assert not [c for c in calls if c["path"] == "user"]  # reviewers given: nobody is added unasked
+
+
+def test_setup_deletes_every_other_deployment_rule_of_pypi(
+    project: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A branch rule (main) or another tag's would let pypi deploy it too: the script deletes them,
+    says so, and keeps the v* rule, as RELEASING.md says."""
+    github = GitHub(tmp_path)
+    assert github.run(project[0], "--repo", "o/r")[0].returncode == 0
+    state = github.environments()
+    rules = state["repos/o/r/environments/pypi"]["branch_policies"]
+    rules += [{"id": 7, "name": "main", "type": "branch"}, {"id": 8, "name": "release-*", "type": "tag"}]
+    github.state.write_text(json.dumps(state), encoding="utf-8")
+    proc, calls = github.run(project[0], "--repo", "o/r")
+    assert proc.returncode == 0, proc.stderr
+    policies = "repos/o/r/environments/pypi/deployment-branch-policies"
+    assert [c["path"] for c in calls if c["method"] == "DELETE"] == [f"{policies}/7", f"{policies}/8"]
+    assert f"DELETE {policies}/7: branch rule main removed (pypi deploys v* tags only)" in proc.stdout
+    assert f"DELETE {policies}/8: tag rule release-* removed (pypi deploys v* tags only)" in proc.stdout
+    assert github.environments()["repos/o/r/environments/pypi"]["branch_policies"] == [
+        {"id": 1, "name": "v*", "type": "tag"}
+    ]
+
+
+def test_setup_takes_at_most_six_reviewers_each_once(project: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    github = GitHub(tmp_path)
+    proc, calls = github.run(project[0], *["--reviewer", "octocat"] * 2, "--team", "Acme-Corp/release-team")
+    assert proc.returncode == 0, proc.stderr
+    (put,) = [c for c in calls if c["path"].endswith("/environments/pypi")]
+    assert put["body"]["reviewers"] == [{"type": "User", "id": 583231}, {"type": "Team", "id": 77}]
+    assert "required reviewers octocat, team Acme-Corp/release-team;" in proc.stdout
+    seven = [arg for name in [*(f"r{i}" for i in range(1, 7)), "octocat"] for arg in ("--reviewer", name)]
+    proc, calls = github.run(project[0], *seven)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "error: an environment takes at most 6 reviewers (users and teams); 7 given\n",
+    )
+    assert not [c for c in calls if c["method"] != "GET"]
 
 
 @pytest.mark.parametrize(
