@@ -217,6 +217,18 @@ def test_untracked_files_count_and_ignored_ones_do_not(
     assert "build/" not in err, err
 
 
+def test_without_git_every_file_is_checked(
+    sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No git on PATH (a bare container): every file is read, as the docstring says, not a traceback."""
+    root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, "README.md": README})
+    (root / "notes.txt").write_text("<<<<<<< before updating\n", encoding="utf-8")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    code, _, err = run_check(sync, root, capsys)
+    assert code == 1, err
+    assert "notes.txt:1" in err, err
+
+
 def test_leftovers_count_where_git_ignores_them_but_not_in_third_party_folders(
     sync: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -301,3 +301,16 @@ def test_project_tests_run_against_the_installed_wheel(
         assert code == 1
         assert err.startswith(f"error: the tests in {tests} failed against the wheel installed from the index"), err
         assert "1 failed, 1 passed" in err, err
+
+
+def test_provenance_without_pypi_attestations_says_what_to_install(
+    verifier: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--repository by hand, where pypi-attestations is not installed: an error line, not a traceback."""
+    monkeypatch.setitem(sys.modules, "pypi_attestations", None)  # what `import` then raises: ImportError
+    wheel = tmp_path / "demo_pkg-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    built = verifier.Built(wheel, verifier.sha256_of(wheel))
+    served = verifier.Served(wheel.name, "http://127.0.0.1/x", built.sha256, "http://127.0.0.1/x.provenance")
+    with pytest.raises(verifier.VerifyError, match="needs pypi-attestations, which is not installed: pip install"):
+        verifier.check_provenance(built, served, verifier.Identity("acme/demo", "publish.yml", "testpypi"))

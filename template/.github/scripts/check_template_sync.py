@@ -82,13 +82,16 @@ class Problem:
 
 def project_files(root: Path) -> list[str]:
     """Every file git would commit (tracked, or untracked and not ignored), else every file."""
-    proc = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=root,
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode == 0:
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:  # no git on PATH
+        proc = None
+    if proc is not None and proc.returncode == 0:
         names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
         return sorted({name for name in names if name and (root / name).is_file()})
     return sorted(

@@ -330,12 +330,19 @@ def check_provenance(
 ) -> None:
     """The file's provenance names `identity`, and every attestation in it verifies for the file."""
     # pypi-attestations does the cryptography (the publish workflow installs it for this step).
-    from pypi_attestations import (
-        AttestationError,
-        Distribution,
-        GitHubPublisher,
-        Provenance,
-    )
+    try:
+        from pypi_attestations import (
+            AttestationError,
+            Distribution,
+            GitHubPublisher,
+            Provenance,
+        )
+    except ImportError:
+        raise VerifyError(
+            "checking provenance (--repository) needs pypi-attestations, which is not installed: "
+            "pip install pypi-attestations, or run uv run --with pypi-attestations "
+            ".github/scripts/verify_upload.py ..."
+        ) from None
 
     name = file.path.name
     if not entry.provenance:
