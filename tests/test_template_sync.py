@@ -114,6 +114,13 @@ CASES = {
          "the same answers has it), or stop building it here"
          for n, path in [(1, "src/_core.c"), (4, "src/acme/_core.pyi")]],
     ),
+    # copier update --data command_name= stopped listing __main__.py, which the user kept for `python -m`.
+    "meson-module-not-installed": (
+        {"meson.build": "py.install_sources(\n  'src/acme/__init__.py',\n  'src/acme/py.typed',\n)\n",
+         "src/acme/__init__.py": "", "src/acme/__main__.py": "", "src/acme/py.typed": "", "src/tool.py": ""},
+        [("meson.build:2: src/acme/__main__.py is not installed: meson-python puts only the files "
+          "py.install_sources lists into the wheel and .venv; list it there, or delete it")],
+    ),
     "git-diff3-markers": (
         {"ci.yml": "<<<<<<< HEAD\nx\n||||||| base\ny\n=======\nz\n>>>>>>> main\n"},
         [f"ci.yml:{n}: conflict marker {m!r}: resolve the conflict" for n, m in

@@ -17,7 +17,8 @@ check fails (exit 1), naming each file and line, on:
   console script on writes the entry, but src/ is yours, so its module is yours to add;
 - a file under src/ that an extension's build file (CMakeLists.txt, meson.build) compiles or
   installs and that does not exist: an update that makes a project an extension, or moves it to
-  the other extension backend, writes the build file, never src/.
+  the other extension backend, writes the build file, never src/; and a Python file beside the
+  ones meson.build installs that it does not list, which no wheel would hold.
 
 Standard library only (Python 3.10+). ci.yml runs it on every pull request:
 
@@ -254,11 +255,14 @@ BUILD_FILES = ("CMakeLists.txt", "meson.build")
 SOURCE = re.compile(r"""(?<![^\s'"(,\[])src/[^\s'"(),\]]+""")
 
 
-def build_file_problems(root: Path, name: str, lines: list[str]) -> list[Problem]:
-    """Each path under src/ that the build file names (outside comments) and that does not exist."""
+def build_file_problems(root: Path, name: str, lines: list[str], files: list[str]) -> list[Problem]:
+    """Each path under src/ that the build file names (outside comments) and that does not exist;
+    for meson.build, each Python file beside the ones it installs that it does not install."""
     problems = []
+    named: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         for path in SOURCE.findall(line.split("#", 1)[0]):
+            named.setdefault(path, number)
             # A variable or a pattern (${DIR}, @VAR@, *.c) names no one file: not checked.
             if not any(c in path for c in "$@{*?") and not (root / path).exists():
                 message = (
@@ -266,6 +270,21 @@ def build_file_problems(root: Path, name: str, lines: list[str]) -> list[Problem
                     " with the same answers has it), or stop building it here"
                 )
                 problems.append(Problem(name, number, message))
+    if name == "meson.build":
+        # meson-python installs only what py.install_sources lists: a module left out (say the
+        # __main__.py an update that turns command_name off stops listing) is in no wheel.
+        folders = {path.rsplit("/", 1)[0] for path in named if path.endswith((".py", ".pyi"))}
+        for path in files:
+            if (
+                path.rsplit("/", 1)[0] in folders
+                and path.endswith((".py", ".pyi"))
+                and path not in named
+            ):
+                message = (
+                    f"{path} is not installed: meson-python puts only the files py.install_sources"
+                    " lists into the wheel and .venv; list it there, or delete it"
+                )
+                problems.append(Problem(name, min(named.values()), message))
     return problems
 
 
@@ -293,7 +312,7 @@ def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
         if name.endswith(".toml") and not markers:  # markers say more than the parser would
             problems += toml_problems(root, name, "\n".join(lines))
         if name in BUILD_FILES and not markers:
-            problems += build_file_problems(root, name, lines)
+            problems += build_file_problems(root, name, lines, files)
         if name == answers_file:
             problems += answers_problems(name, lines)
     return sorted(problems, key=lambda problem: (problem.path, problem.line))
