@@ -229,7 +229,7 @@ def test_guard_names_a_non_canonical_tag_the_build_read(
     assert "fetch-depth" not in err
 
 
-@pytest.mark.parametrize("case", ["no-dist-folder", "no-pyproject", "broken-wheel", "broken-sdist"])
+@pytest.mark.parametrize("case", ["no-dist-folder", "no-pyproject", "broken-wheel", "broken-sdist", "corrupt-wheel"])
 def test_guard_reports_missing_and_broken_files_without_a_traceback(
     guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
@@ -241,6 +241,17 @@ def test_guard_reports_missing_and_broken_files_without_a_traceback(
         dist.mkdir()
         name = "acme-1.0.0-py3-none-any.whl" if case == "broken-wheel" else "acme-1.0.0.tar.gz"
         (dist / name).write_bytes(b"not an archive")
+    if case == "corrupt-wheel":  # a valid zip whose deflated METADATA is damaged: zlib fails
+        import zipfile
+
+        wheel = dist / "acme-1.0.0-py3-none-any.whl"
+        dist.mkdir()
+        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("acme-1.0.0.dist-info/METADATA", "Metadata-Version: 2.4\nName: acme\nVersion: 1.0.0\n" * 50)
+        data = bytearray(wheel.read_bytes())
+        start = data.index(b"METADATA") + len(b"METADATA")
+        data[start : start + 8] = b"\xff" * 8
+        wheel.write_bytes(bytes(data))
     args = ["--pyproject", str(pyproject), "--dist", str(dist)]
     assert guard.main(args) == 1
     err = capsys.readouterr().err
@@ -249,5 +260,6 @@ def test_guard_reports_missing_and_broken_files_without_a_traceback(
         "no-pyproject": f"error: {pyproject} not found: run from the project's root, or give --pyproject",
         "broken-wheel": "error: acme-1.0.0-py3-none-any.whl has no single metadata file: it is not a valid",
         "broken-sdist": "error: acme-1.0.0.tar.gz has no single metadata file: it is not a valid",
+        "corrupt-wheel": "error: acme-1.0.0-py3-none-any.whl has no single metadata file: it is not a valid",
     }[case]
     assert err.startswith(expected), err

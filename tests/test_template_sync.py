@@ -72,6 +72,11 @@ def test_a_build_file_of_your_own_passes(sync: ModuleType, tmp_path: Path, capsy
     root = write_project(tmp_path / "p", {".copier-answers.yml": GOOD_ANSWERS, "README.md": README,
                                          "CMakeLists.txt": cmake, "src/c++/core.cpp": ""})  # fmt: skip
     assert run_check(sync, root, capsys)[0] == 0
+    # meson's path join installs a module the text never spells out whole.
+    meson = "pkg = 'src/acme'\npy.install_sources('src/acme/__init__.py', pkg / 'helpers.py', subdir: 'acme')\n"
+    root = write_project(tmp_path / "m", {".copier-answers.yml": GOOD_ANSWERS, "meson.build": meson,
+                                         "src/acme/__init__.py": "", "src/acme/helpers.py": ""})  # fmt: skip
+    assert run_check(sync, root, capsys)[0] == 0
 
 
 SHORTCUT_URL = get_repo("gh:ORG/pypi-template")
@@ -116,9 +121,11 @@ CASES = {
     ),
     # copier update --data command_name= stopped listing __main__.py, which the user kept for `python -m`.
     "meson-module-not-installed": (
-        {"meson.build": "py.install_sources(\n  'src/acme/__init__.py',\n  'src/acme/py.typed',\n)\n",
-         "src/acme/__init__.py": "", "src/acme/__main__.py": "", "src/acme/py.typed": "", "src/tool.py": ""},
-        [("meson.build:2: src/acme/__main__.py is not installed: meson-python puts only the files "
+        {"meson.build": "py.extension_module('_core', 'src/_core.c', subdir: 'acme')\n"
+                        "py.install_sources(\n  'src/acme/__init__.py',\n  'src/acme/py.typed',\n)\n",
+         "src/_core.c": "", "src/acme/__init__.py": "", "src/acme/__main__.py": "", "src/acme/py.typed": "",
+         "src/tool.py": ""},
+        [("meson.build:3: src/acme/__main__.py is not installed: meson-python puts only the files "
           "py.install_sources lists into the wheel and .venv; list it there, or delete it")],
     ),
     "git-diff3-markers": (

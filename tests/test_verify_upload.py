@@ -314,3 +314,12 @@ def test_provenance_without_pypi_attestations_says_what_to_install(
     served = verifier.Served(wheel.name, "http://127.0.0.1/x", built.sha256, "http://127.0.0.1/x.provenance")
     with pytest.raises(verifier.VerifyError, match="needs pypi-attestations, which is not installed: pip install"):
         verifier.check_provenance(built, served, verifier.Identity("acme/demo", "publish.yml", "testpypi"))
+
+
+def test_a_broken_pypi_attestations_is_not_called_missing(
+    verifier: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed but unusable (a release without GitHubPublisher): Python's own error, not "not installed"."""
+    monkeypatch.setitem(sys.modules, "pypi_attestations", ModuleType("pypi_attestations"))
+    with pytest.raises(ImportError, match="cannot import name"):
+        verifier.check_provenance(None, None, None)

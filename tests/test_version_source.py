@@ -315,10 +315,14 @@ def test_release_check_wants_the_release_tag_on_head_before_a_manual_upload(back
 
 
 def test_release_check_takes_the_v_tag_among_the_tags_on_head(tmp_path: Path) -> None:
-    """Another tag on the release commit (`stable`, annotated, so git describe would prefer it) is not
-    the release tag: the check reads the v* one, as publish.yml gets the release's own."""
+    """Other tags on the release commit (annotated, which git describe prefers to a lightweight
+    release tag; one starts with v) are not the release tag: the check reads v0.1.0, as publish.yml
+    gets the release's own."""
     project = tagged_project("hatchling", tmp_path)
-    git(project, "tag", "--annotate", "stable", "--message", "what we run in production")
+    git(project, "tag", "--delete", "v0.1.0")
+    git(project, "tag", "v0.1.0")
+    for other in ("stable", "verified"):
+        git(project, "tag", "--annotate", other, "--message", "what we run in production")
     metadata_wheel(project / "dist", "demo-pkg", "0.1.0")
     result = load_script(project).version()
     assert result.ok, result

@@ -24,7 +24,16 @@ import re
 import sys
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
+    try:
+        import tomli as tomllib
+    except ImportError:  # pyproject_version() says what to install
+        tomllib = None  # type: ignore[assignment]
 
 # A canonical PEP 440 public version, the spelling PyPI shows (the rule of the version question in
 # pypi-template's copier.yml).
@@ -59,16 +68,11 @@ def version_from_tag(tag: str) -> str:
 
 def pyproject_version(path: Path) -> str | None:
     """`[project] version` from pyproject.toml, or None when the version is declared dynamic."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: tomli, which `build` installs there (the workflows install build first)
-        try:
-            import tomli as tomllib
-        except ImportError:
-            raise ReleaseVersionError(
-                "Python 3.10 reads pyproject.toml with tomli, which is not installed: "
-                "pip install build (it brings tomli), or run the script on Python 3.11 or later"
-            ) from None
+    if tomllib is None:
+        raise ReleaseVersionError(
+            "Python 3.10 reads pyproject.toml with tomli, which is not installed: "
+            "pip install build (it brings tomli), or run the script on Python 3.11 or later"
+        )
     if not path.is_file():
         raise ReleaseVersionError(
             f"{path} not found: run from the project's root, or give --pyproject"
@@ -92,7 +96,7 @@ def dist_versions(dist_dir: Path) -> dict[str, str]:
             continue
         try:
             raw = read_metadata(path)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError):
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error):
             raw = None
         if raw is None:
             raise ReleaseVersionError(

@@ -270,21 +270,22 @@ def build_file_problems(root: Path, name: str, lines: list[str], files: list[str
                     " with the same answers has it), or stop building it here"
                 )
                 problems.append(Problem(name, number, message))
-    if name == "meson.build":
+    # Outside comments and quoted strings, a "/" is meson's path join (pkg / 'x.py'): the paths
+    # installed are then computed, and which files are left out cannot be read off the text.
+    code = "".join(re.sub(r"'[^']*'", "", line.split("#", 1)[0]) for line in lines)
+    if name == "meson.build" and "/" not in code:
         # meson-python installs only what py.install_sources lists: a module left out (say the
         # __main__.py an update that turns command_name off stops listing) is in no wheel.
-        folders = {path.rsplit("/", 1)[0] for path in named if path.endswith((".py", ".pyi"))}
+        modules = {path: n for path, n in named.items() if path.endswith((".py", ".pyi"))}
         for path in files:
-            if (
-                path.rsplit("/", 1)[0] in folders
-                and path.endswith((".py", ".pyi"))
-                and path not in named
-            ):
+            folder = path.rsplit("/", 1)[0]
+            beside = [n for listed, n in modules.items() if listed.rsplit("/", 1)[0] == folder]
+            if beside and path.endswith((".py", ".pyi")) and path not in named:
                 message = (
                     f"{path} is not installed: meson-python puts only the files py.install_sources"
                     " lists into the wheel and .venv; list it there, or delete it"
                 )
-                problems.append(Problem(name, min(named.values()), message))
+                problems.append(Problem(name, min(beside), message))
     return problems
 
 

@@ -337,7 +337,9 @@ def check_provenance(
             GitHubPublisher,
             Provenance,
         )
-    except ImportError:
+    except ModuleNotFoundError as missing:
+        if missing.name != "pypi_attestations":
+            raise
         raise VerifyError(
             "checking provenance (--repository) needs pypi-attestations, which is not installed: "
             "pip install pypi-attestations, or run uv run --with pypi-attestations "
