@@ -203,30 +203,36 @@ def test_guard_runs_as_a_script_with_an_annotation(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_guard_explains_a_dynamic_version_that_missed_the_tag(
-    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """version_source=git-tag: a checkout without the tag builds X.Y.devN; the guard says why."""
-    pyproject = write_pyproject(tmp_path, None)
-    dist = write_dists(tmp_path / "dist", "0.1.dev1")
-    assert guard.main(["--tag", "v1.2.0", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
-    err = capsys.readouterr().err
-    assert "release tag 'v1.2.0' does not match version '0.1.dev1' that the build read from git" in err
-    assert "Check out with fetch-depth: 0" in err
+# version_source=git-tag, the version the build read from git against the release tag.
+DYNAMIC_REFUSALS = {
+    # A checkout without the tag builds X.Y.devN: the guard says why.
+    "missed-the-tag": ("v1.2.0", "0.1.dev1", [
+        "release tag 'v1.2.0' does not match version '0.1.dev1' that the build read from git",
+        "Check out with fetch-depth: 0"], "is not spelled canonically"),
+    # The plugin reads tag v1.0.0-rc1 as 1.0.0rc1: the tag's spelling is the fault, not the checkout.
+    "non-canonical-tag": ("v1.0.0-rc1", "1.0.0rc1", [
+        "release tag 'v1.0.0-rc1' is not spelled canonically",
+        "publish from tag 'v1.0.0rc1', the version the build read"], "fetch-depth"),
+}  # fmt: skip
 
 
-def test_guard_names_a_non_canonical_tag_the_build_read(
-    guard: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("tag", "built", "said", "unsaid"), DYNAMIC_REFUSALS.values(), ids=DYNAMIC_REFUSALS.keys())
+def test_guard_explains_a_dynamic_version_that_is_not_the_tag(
+    guard: ModuleType,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tag: str,
+    built: str,
+    said: list[str],
+    unsaid: str,
 ) -> None:
-    """version_source=git-tag: the plugin reads tag v1.0.0-rc1 as 1.0.0rc1; the tag's spelling is the
-    fault, not the checkout (no .devN), and the advice names the canonical tag."""
     pyproject = write_pyproject(tmp_path, None)
-    dist = write_dists(tmp_path / "dist", "1.0.0rc1")
-    assert guard.main(["--tag", "v1.0.0-rc1", "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
+    dist = write_dists(tmp_path / "dist", built)
+    assert guard.main(["--tag", tag, "--pyproject", str(pyproject), "--dist", str(dist)]) == 1
     err = capsys.readouterr().err
-    assert "release tag 'v1.0.0-rc1' is not spelled canonically" in err
-    assert "publish from tag 'v1.0.0rc1', the version the build read" in err
-    assert "fetch-depth" not in err
+    for text in said:
+        assert text in err
+    assert unsaid not in err
 
 
 @pytest.mark.parametrize("case", ["no-dist-folder", "no-pyproject", "broken-wheel", "broken-sdist", "corrupt-wheel"])
