@@ -41,6 +41,9 @@ CANONICAL = re.compile(
     r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
     r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
 )
+# What reading a damaged sdist or wheel raises (a name, not a tuple: ruff format for Python 3.14+
+# would drop the parentheses, which Python 3.10 needs).
+BROKEN = (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error)
 # A development release: what a version plugin reads from git on a commit after the last tag.
 DEV = re.compile(r"[.]dev[0-9]+\Z")
 
@@ -96,7 +99,7 @@ def dist_versions(dist_dir: Path) -> dict[str, str]:
             continue
         try:
             raw = read_metadata(path)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error):
+        except BROKEN:
             raw = None
         if raw is None:
             raise ReleaseVersionError(

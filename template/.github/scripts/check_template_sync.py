@@ -270,12 +270,12 @@ def build_file_problems(root: Path, name: str, lines: list[str], files: list[str
                     " with the same answers has it), or stop building it here"
                 )
                 problems.append(Problem(name, number, message))
-    # Outside comments and quoted strings, a "/" is meson's path join (pkg / 'x.py'): the paths
+    # Outside comments and quoted strings, a "/" is meson's path join (a folder / a name): the paths
     # installed are then computed, and which files are left out cannot be read off the text.
     code = "".join(re.sub(r"'[^']*'", "", line.split("#", 1)[0]) for line in lines)
     if name == "meson.build" and "/" not in code:
         # meson-python installs only what py.install_sources lists: a module left out (say the
-        # __main__.py an update that turns command_name off stops listing) is in no wheel.
+        # console script's, which an update that turns the command off stops listing) is in no wheel.
         modules = {path: n for path, n in named.items() if path.endswith((".py", ".pyi"))}
         for path in files:
             folder = path.rsplit("/", 1)[0]
