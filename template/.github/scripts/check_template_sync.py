@@ -270,23 +270,37 @@ def build_file_problems(root: Path, name: str, lines: list[str], files: list[str
                     " with the same answers has it), or stop building it here"
                 )
                 problems.append(Problem(name, number, message))
+    if name == "meson.build":
+        problems += uninstalled_modules(name, lines, named, files)
+    return problems
+
+
+def uninstalled_modules(
+    name: str, lines: list[str], named: dict[str, int], files: list[str]
+) -> list[Problem]:
+    """Each Python file beside the ones meson.build installs that it does not install: meson-python
+    puts only what py.install_sources lists in the wheel (say the console script's module, which an
+    update that turns the command off stops listing)."""
     # Outside comments and quoted strings, a "/" is meson's path join (a folder / a name): the paths
     # installed are then computed, and which files are left out cannot be read off the text.
-    code = "".join(re.sub(r"'[^']*'", "", line.split("#", 1)[0]) for line in lines)
-    if name == "meson.build" and "/" not in code:
-        # meson-python installs only what py.install_sources lists: a module left out (say the
-        # console script's, which an update that turns the command off stops listing) is in no wheel.
-        modules = {path: n for path, n in named.items() if path.endswith((".py", ".pyi"))}
-        for path in files:
-            folder = path.rsplit("/", 1)[0]
-            beside = [n for listed, n in modules.items() if listed.rsplit("/", 1)[0] == folder]
-            if beside and path.endswith((".py", ".pyi")) and path not in named:
-                message = (
-                    f"{path} is not installed: meson-python puts only the files py.install_sources"
-                    " lists into the wheel and .venv; list it there, or delete it"
-                )
-                problems.append(Problem(name, min(beside), message))
-    return problems
+    if any("/" in re.sub(r"'[^']*'", "", line.split("#", 1)[0]) for line in lines):
+        return []
+    first_line: dict[str, int] = {}  # each folder of a listed module: where the listing starts
+    for path, number in named.items():
+        if path.endswith((".py", ".pyi")):
+            first_line.setdefault(path.rsplit("/", 1)[0], number)
+    return [
+        Problem(
+            name,
+            first_line[path.rsplit("/", 1)[0]],
+            f"{path} is not installed: meson-python puts only the files py.install_sources"
+            " lists into the wheel and .venv; list it there, or delete it",
+        )
+        for path in files
+        if path.endswith((".py", ".pyi"))
+        and path not in named
+        and path.rsplit("/", 1)[0] in first_line
+    ]
 
 
 def check(root: Path, answers_file: str = ANSWERS_FILE) -> list[Problem]:
