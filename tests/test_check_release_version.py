@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
@@ -248,12 +249,7 @@ def test_guard_reports_missing_and_broken_files_without_a_traceback(
         name = "acme-1.0.0-py3-none-any.whl" if case == "broken-wheel" else "acme-1.0.0.tar.gz"
         (dist / name).write_bytes(b"not an archive")
     if case == "corrupt-wheel":  # a valid zip whose deflated METADATA is damaged: zlib fails
-        import zipfile
-
-        wheel = dist / "acme-1.0.0-py3-none-any.whl"
-        dist.mkdir()
-        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("acme-1.0.0.dist-info/METADATA", "Metadata-Version: 2.4\nName: acme\nVersion: 1.0.0\n" * 50)
+        wheel = metadata_wheel(dist, "acme", "1.0.0", compression=zipfile.ZIP_DEFLATED)
         data = bytearray(wheel.read_bytes())
         start = data.index(b"METADATA") + len(b"METADATA")
         data[start : start + 8] = b"\xff" * 8

@@ -37,13 +37,13 @@ def foreign_tags() -> list[str]:
     return [f"{interpreter}-{interpreter}-{platform}" for platform in platforms]
 
 
-def metadata_wheel(dist: Path, name: str, version: str) -> Path:
+def metadata_wheel(dist: Path, name: str, version: str, compression: int = zipfile.ZIP_STORED) -> Path:
     """A wheel of `name` at `version` in `dist` carrying only its METADATA (what the release guard and
     verify_upload.py read before anything else), named as a build names it (`-` as `_`)."""
     dist.mkdir(parents=True, exist_ok=True)
     stem = f"{name.replace('-', '_')}-{version}"
     path = dist / f"{stem}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as zf:
+    with zipfile.ZipFile(path, "w", compression) as zf:
         zf.writestr(f"{stem}.dist-info/METADATA", f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n")
     return path
 
