@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -76,6 +77,15 @@ def test_every_build_job_cools_down_and_upgrades_pip_first(rendered: Rendered) -
     if rendered.answers["project_kind"] == "extension":
         expected.add("publish.yml:sdist")
     assert set(cooled) == expected
+    # RELEASING.md's troubleshooting names exactly these jobs ("`publish.yml`'s `sdist` and `build` jobs").
+    text = " ".join(rendered.text("RELEASING.md").split())
+    (named,) = re.findall(r"\(`PIP_UPLOADED_PRIOR_TO: P\d+D` on ([^)]*)\)", text)
+    documented = {
+        f"{workflow}:{job}"
+        for workflow, jobs in re.findall(r"`([\w-]+\.yml)`'s ((?:`[\w-]+`(?:,? and |, )?)+) jobs?", named)
+        for job in re.findall(r"`([\w-]+)`", jobs)
+    }
+    assert documented == set(cooled), named
 
 
 # --- A build backend with a release from last month and one from an hour ago ----------------------

@@ -225,6 +225,36 @@ def test_an_extensions_manual_release_uploads_the_workflows_files(rendered: dict
     assert "gh run download" not in library
 
 
+@pytest.mark.parametrize("case", ["scikit-build-core-extension", "meson-python-extension"])
+def test_an_extensions_documents_never_release_what_its_release_check_builds(case: str) -> None:
+    """An extension's release check builds this machine's wheel, never the release: no sentence of
+    RELEASING.md or CONTRIBUTING.md that names the check has it make or precede a manual upload."""
+    project = render_once(f"build-{case}", matrix_case_answers(case))  # the render matrix's, shared
+    assert load_script(project).upload_commands(local_config=False) == []
+    said = []
+    for name in ("RELEASING.md", "CONTRIBUTING.md"):
+        text = " ".join((project / name).read_text(encoding="utf-8").split())
+        said += [s for s in re.split(r"(?<=[.;])\s", text) if "release_check.py" in s]
+    assert len(said) >= 3, said
+    assert [s for s in said if re.search(r"[Mm]anual|files come from `uv run", s)] == []
+
+
+@pytest.mark.parametrize("case", ["library", "hatchling-git-tag"])
+def test_readme_advice_waits_only_for_steps_that_can_pass_before_the_tag(rendered: dict[str, Path], case: str) -> None:
+    """RELEASING.md's fix for an unrenderable README reruns the release check: untagged, a git-tag
+    library's `version` step fails whatever the README says, so the advice waits for the step
+    that checks the README and says the version step waits for the tag."""
+    project = rendered[case] if case in rendered else render_once(f"build-{case}", matrix_case_answers(case))
+    script = load_script(project)
+    text = " ".join((project / "RELEASING.md").read_text(encoding="utf-8").split())
+    advice = text.split("### `The description failed to render`")[1].split(" ### ")[0]
+    named = re.findall(r"`([a-z ]+)` step", advice)
+    assert set(named) <= {name for name, _, _ in script.STEPS}, named
+    assert named[0] == "twine check"
+    assert ("version" in named) == (case != "library"), advice
+    assert "until it passes" not in advice
+
+
 def test_releasing_verifies_testpypi_without_extra_index(rendered: dict[str, Path]) -> None:
     manual = (rendered["library"] / "RELEASING.md").read_text(encoding="utf-8").split("\n## Manual release\n")[1]
     pip = "/tmp/verify-testpypi/bin/python -m pip install --no-cache-dir"
