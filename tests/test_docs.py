@@ -16,13 +16,14 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import copier
 import pytest
 import yaml
 
 from support.config import TEMPLATE_ROOT, load_copier_config, question_names, table
 from support.pages import fences, readme_install_lines, readme_pipx_line, shell_lines
 from support.proc import import_script, tool
-from support.render import list_files, render_project
+from support.render import list_files, render_once, render_project, template_source
 
 
 # --- The site -------------------------------------------------------------------------------------
@@ -233,6 +234,22 @@ def index_tree() -> list[str]:
         stack[depth:] = [match.group(2)]
         paths.append("".join(stack))
     return paths
+
+
+def test_quickstart_says_what_pretend_prints(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """quickstart.md's `--pretend` bullet against copier's own output: every file listed, none written."""
+    quickstart = (TEMPLATE_ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
+    bullet = re.search(r"^- `--pretend` .*?(?=^- |^$)", quickstart, re.MULTILINE | re.DOTALL)
+    assert bullet, "quickstart.md has no --pretend bullet"
+    claimed = re.findall(r"`create +([^`]+?)`", bullet.group())
+    dst = tmp_path / "demo-pkg"
+    copier.run_copy(str(template_source()), dst, defaults=True, pretend=True, unsafe=False)
+    output = re.sub(r"\x1b\[[0-9;]*m", "", capfd.readouterr().err)  # copier colours its action words
+    listed = re.findall(r"^ +create  (\S+)$", output, re.MULTILINE)
+    assert not dst.exists()
+    assert claimed
+    assert set(claimed) <= set(listed)
+    assert set(listed) == list_files(render_once("build-defaults", {}))  # the render matrix's defaults, shared
 
 
 def test_index_tree_is_a_default_render(tmp_path: Path) -> None:
