@@ -15,6 +15,7 @@ from packaging.version import Version
 from scenarios import matrix_case_answers, matrix_cases
 from support.builds import (
     Dists,
+    build_dists,
     build_once,
     build_sdist,
     check_wheel_contents,
@@ -172,6 +173,23 @@ def test_every_file_the_user_adds_under_tests_ships_in_the_sdist(backend: str, t
         (project / name).write_text(text, encoding="utf-8")
     shipped = sdist_files(build_sdist(project, tmp_path / "dist"))
     assert set(added) <= shipped, sorted(shipped)
+
+
+@pytest.mark.slow  # six builds
+@pytest.mark.parametrize("backend", kind_backends("library"))
+def test_every_file_the_user_adds_under_src_ships_in_both_dists(backend: str, tmp_path: Path) -> None:
+    """A subpackage and a data file added to the import package reach the sdist and the wheel with
+    every backend (setuptools once listed the top-level package alone and dropped both)."""
+    case_id = f"{backend}-library"
+    project = shutil.copytree(render_once(f"build-{case_id}", matrix_case_answers(case_id)), tmp_path / "demo-pkg")
+    (package,) = (project / "src").iterdir()
+    added = {"sub/__init__.py": '"""A subpackage."""\n', "sub/helpers.py": "VALUE = 1\n", "data/defaults.json": "{}\n"}
+    for name, text in added.items():
+        (package / name).parent.mkdir(exist_ok=True)
+        (package / name).write_text(text, encoding="utf-8")
+    dists = build_dists(project, tmp_path / "dist")
+    assert {f"{package.name}/{name}" for name in added} <= set(dists.wheel_names()), dists.wheel_names()
+    assert {f"src/{package.name}/{name}" for name in added} <= dists.sdist_files(), sorted(dists.sdist_files())
 
 
 @pytest.fixture(scope="module")
