@@ -190,6 +190,10 @@ def test_every_file_the_user_adds_under_src_ships_in_both_dists(backend: str, tm
     dists = build_dists(project, tmp_path / "dist")
     assert {f"{package.name}/{name}" for name in added} <= set(dists.wheel_names()), dists.wheel_names()
     assert {f"src/{package.name}/{name}" for name in added} <= dists.sdist_files(), sorted(dists.sdist_files())
+    # RELEASING.md's fix for unexpected files in the wheel names the file that decides them.
+    releasing = (project / "RELEASING.md").read_text(encoding="utf-8")
+    advice = releasing.split("### Unexpected files in the wheel")[1].split("\n### ")[0]
+    assert ("`MANIFEST.in`" in advice) is (project / "MANIFEST.in").is_file(), advice
 
 
 @pytest.fixture(scope="module")
